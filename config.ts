@@ -1,0 +1,97 @@
+// Configuration: every knob is named here with its default, validated once at start.
+// A wrong value names the variable and exits (fail fast); nothing else reads process.env.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const num = (def: number, min = -Infinity, max = Infinity) => z.coerce.number().min(min).max(max).default(def);
+const csvNums = (def: string) =>
+  z.string().default(def).transform((s, ctx) => {
+    const out = s.split(',').filter(Boolean).map(Number);
+    if (out.some((n) => !Number.isInteger(n) || n < 0)) ctx.addIssue({ code: 'custom', message: `expected comma-separated non-negative integers, got "${s}"` });
+    return out;
+  });
+
+export const configSchema = z.object({
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6389'),
+  /** Namespace of every Redis key of this instance: two instances on one Redis do not collide. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('recs'),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('recs'),
+  PORT: int(8080, 0, 65535),
+  ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').default('dev-admin-token'),
+
+  // Retrieval (iALS, Rendle et al. 2021 form).
+  ALS_FACTORS: int(64, 1, 1024),
+  ALS_EPOCHS: int(12, 0, 1000),
+  ALS_ALPHA0: num(0.005, 0), // weight of every unobserved (user, item) cell
+  ALS_LAMBDA: num(0.02, 0), // λ in λ·(|history| + α0·n)^ν
+  ALS_NU: num(1, 0, 2),
+  ALS_CG_STEPS: int(3, 1, 64),
+  ALS_SEED: int(42),
+  ALS_THREADS: int(0, 0, 64), // 0 = number of cores
+
+  // Implicit confidence: event weights are configuration (sql/int_user_item_confidence.sql binds them).
+  CONF_WATCH_WEIGHT: num(1, 0),
+  CONF_REPEAT_WEIGHT: num(0.5, 0),
+  CONF_RATING_WEIGHT: num(0.5, 0),
+  CONF_SEARCH_WEIGHT: num(0.1, 0),
+  CONF_BROWSE_WEIGHT: num(0.05, 0),
+  CONF_ABANDON_COMPLETION: num(0.2, 0, 1), // completion below this is an early abandon (weak negative)
+  CONF_LOW_RATING: num(2, 0, 5), // ratings at or below this are weak negatives
+  LABEL_COMPLETION: num(0.5, 0, 1), // a watch counts as a positive label above this completion
+
+  // Evaluation and gate.
+  EVAL_WINDOW_DAYS: num(7, 0.01),
+  EVAL_MAX_USERS: int(20000, 1),
+  GATE_MIN_LIFT_OVER_POPULARITY: num(0.05), // candidate NDCG@10 ≥ popularity × (1 + this)
+  GATE_MAX_REGRESSION_VS_LIVE: num(0.05, 0, 1), // candidate NDCG@10 ≥ live × (1 − this)
+
+  // Batch scoring and publishing.
+  TOP_N: int(500, 1, 5000),
+  SCORE_SHARDS: int(4, 1, 4096),
+  SCORE_CONCURRENCY: int(2, 1, 256),
+  KEEP_VERSIONS: int(3, 1, 100),
+  OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  RECENT_MAX: int(200, 1),
+
+  // Serving.
+  FEED_DEFAULT_LIMIT: int(20, 1, 500),
+  FEED_EXPLORATION_SLOTS: csvNums('3,8,15'),
+  FRESH_DAYS: num(14, 0),
+  TRENDING_DAYS: num(7, 0.01),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parse and validate configuration; throws ConfigError naming each wrong variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const r = configSchema.safeParse(picked);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...r.data, DATA_DIR: resolve(r.data.DATA_DIR) };
+}
+
+/** For entry points: load or print the problem and exit 2. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
