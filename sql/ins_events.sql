@@ -1,0 +1,10 @@
+-- Append the good, new rows of stg_events_validated to events.
+-- Params: $batch_id VARCHAR. Input: stg_events_validated. Output: events (+rows). Grain: event_id.
+INSERT INTO events
+WITH final AS (
+  SELECT event_id, user_id, movie_id, event_type, ts, watch_seconds, duration_seconds, rating, source,
+         $batch_id AS batch_id
+  FROM stg_events_validated
+  WHERE reason IS NULL AND NOT is_duplicate
+)
+SELECT * FROM final;

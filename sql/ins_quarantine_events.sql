@@ -1,0 +1,9 @@
+-- Quarantine the bad rows of stg_events_validated with their reason and the raw text.
+-- Params: $source_hash VARCHAR, $now TIMESTAMP. Output: quarantine (+rows). Grain: (source_hash, row_no).
+INSERT OR IGNORE INTO quarantine
+WITH final AS (
+  SELECT $source_hash AS source_hash, 'event' AS kind, row_no, reason, raw, $now::TIMESTAMP AS quarantined_at
+  FROM stg_events_validated
+  WHERE reason IS NOT NULL
+)
+SELECT * FROM final;

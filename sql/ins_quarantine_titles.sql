@@ -1,0 +1,9 @@
+-- Quarantine the bad rows of stg_titles_validated with their reason.
+-- Params: $source_hash VARCHAR, $now TIMESTAMP. Output: quarantine (+rows). Grain: (source_hash, row_no).
+INSERT OR IGNORE INTO quarantine
+WITH final AS (
+  SELECT $source_hash AS source_hash, 'title' AS kind, row_no, reason, raw, $now::TIMESTAMP AS quarantined_at
+  FROM stg_titles_validated
+  WHERE reason IS NOT NULL
+)
+SELECT * FROM final;

@@ -1,0 +1,74 @@
+-- Warehouse schema: the worker's working tables. Idempotent (IF NOT EXISTS).
+-- Grain: catalog one row per movie_id; events one row per event_id; quarantine one row per
+-- (source_hash, row_no); ingest_batches one row per ingested file content; model_runs one row
+-- per version; eval_metrics one row per (version, model, holdout, slice, metric).
+CREATE TABLE IF NOT EXISTS catalog (
+  movie_id VARCHAR PRIMARY KEY,
+  title VARCHAR NOT NULL,
+  year INTEGER,
+  genres VARCHAR[] NOT NULL,
+  tags VARCHAR[] NOT NULL,
+  duration_seconds DOUBLE,
+  added_at TIMESTAMP NOT NULL,
+  ingested_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  event_id VARCHAR PRIMARY KEY,
+  user_id VARCHAR NOT NULL,
+  movie_id VARCHAR NOT NULL,
+  event_type VARCHAR NOT NULL,
+  ts TIMESTAMP NOT NULL,
+  watch_seconds DOUBLE,
+  duration_seconds DOUBLE,
+  rating DOUBLE,
+  source VARCHAR,
+  batch_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+  source_hash VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,          -- 'event' | 'title'
+  row_no BIGINT NOT NULL,         -- 1-based data row in the source file
+  reason VARCHAR NOT NULL,
+  raw JSON NOT NULL,
+  quarantined_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (source_hash, row_no)
+);
+CREATE TABLE IF NOT EXISTS ingest_batches (
+  source_hash VARCHAR PRIMARY KEY,
+  kind VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  rows_read BIGINT NOT NULL,
+  ingested BIGINT NOT NULL,
+  duplicates BIGINT NOT NULL,
+  quarantined BIGINT NOT NULL,
+  ingested_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS model_runs (
+  version VARCHAR PRIMARY KEY,
+  workflow_id VARCHAR,
+  model VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  data_as_of TIMESTAMP NOT NULL,
+  cutoff TIMESTAMP NOT NULL,
+  params JSON NOT NULL,
+  gate_passed BOOLEAN NOT NULL,
+  gate_reason VARCHAR NOT NULL,
+  live_version VARCHAR,
+  ndcg_10 DOUBLE,
+  popularity_ndcg_10 DOUBLE,
+  live_ndcg_10 DOUBLE,
+  published BOOLEAN NOT NULL DEFAULT false,
+  published_at TIMESTAMP,
+  n_users BIGINT,
+  n_items BIGINT,
+  n_train_interactions BIGINT
+);
+CREATE TABLE IF NOT EXISTS eval_metrics (
+  version VARCHAR NOT NULL,
+  model VARCHAR NOT NULL,         -- candidate | popularity | trending | live
+  holdout VARCHAR NOT NULL,       -- global_time | per_user
+  slice VARCHAR NOT NULL,         -- all | light | heavy
+  metric VARCHAR NOT NULL,
+  value DOUBLE,
+  PRIMARY KEY (version, model, holdout, slice, metric)
+);

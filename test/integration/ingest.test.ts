@@ -1,0 +1,74 @@
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Warehouse } from '../../storage/duckdb';
+import { ingestFile, initSchema } from '../../storage/ingest';
+import { FIXTURES, tempDir } from '../helpers/paths';
+
+const dir = join(FIXTURES, 'ingest');
+let wh: Warehouse;
+const now = new Date('2026-02-01T00:00:00Z');
+
+beforeAll(async () => {
+  wh = await Warehouse.open(join(tempDir('ingest'), 'wh.duckdb'));
+  await initSchema(wh);
+});
+afterAll(() => wh.close());
+
+describe('ingest of a file with bad rows', () => {
+  it('keeps the good titles, quarantines the bad ones with a reason, and counts reconcile', async () => {
+    const c = await ingestFile(wh, 'titles', join(dir, 'movies.csv'), now);
+    expect(c).toMatchObject({ rowsRead: 9, ingested: 3, duplicates: 1, quarantined: 5, alreadyIngested: false });
+    expect(c.rowsRead).toBe(c.ingested + c.duplicates + c.quarantined);
+    const titles = await wh.query<{ movie_id: string; title: string; year: number | null; genres: string[] }>('SELECT movie_id, title, year, genres FROM catalog ORDER BY movie_id');
+    expect(titles).toEqual([
+      { movie_id: 'm1', title: 'Alpha', year: 1999, genres: ['Action', 'Drama'] },
+      { movie_id: 'm2', title: 'Beta, the Sequel', year: 2001, genres: ['Comedy'] },
+      { movie_id: 'm3', title: 'Gamma', year: null, genres: ['Drama'] },
+    ]);
+    const reasons = (await wh.query<{ reason: string }>("SELECT reason FROM quarantine WHERE kind = 'title' ORDER BY row_no")).map((r) => r.reason);
+    expect(reasons).toEqual(['missing_movie_id', 'missing_title', 'bad_year', 'impossible_duration', 'unparseable_timestamp']);
+  });
+
+  it('every event rule appears in quarantine, good rows are exact, and counts reconcile', async () => {
+    const c = await ingestFile(wh, 'events', join(dir, 'events.csv'), now);
+    expect(c.rowsRead).toBe(19);
+    expect(c.ingested).toBe(5);
+    expect(c.duplicates).toBe(1);
+    expect(c.quarantined).toBe(13);
+    expect(c.rowsRead).toBe(c.ingested + c.duplicates + c.quarantined);
+
+    const good = await wh.query<Record<string, unknown>>(
+      "SELECT event_id, user_id, movie_id, event_type, strftime(ts, '%Y-%m-%dT%H:%M:%SZ') AS ts, watch_seconds, duration_seconds, rating, source FROM events ORDER BY event_id",
+    );
+    expect(good).toEqual([
+      { event_id: 'e1', user_id: 'u1', movie_id: 'm1', event_type: 'watch', ts: '2026-01-05T10:00:00Z', watch_seconds: 5800, duration_seconds: 6000, rating: null, source: 'home_feed' },
+      { event_id: 'e2', user_id: 'u1', movie_id: 'm2', event_type: 'watch', ts: '2026-01-05T12:00:00Z', watch_seconds: 600, duration_seconds: 5400, rating: null, source: null },
+      { event_id: 'e3', user_id: 'u2', movie_id: 'm1', event_type: 'rating', ts: '2026-01-06T10:00:00Z', watch_seconds: null, duration_seconds: null, rating: 4.5, source: null },
+      { event_id: 'e4', user_id: 'u2', movie_id: 'm3', event_type: 'search', ts: '2026-01-06T11:00:00Z', watch_seconds: null, duration_seconds: null, rating: null, source: 'search' },
+      { event_id: 'e5', user_id: 'u3', movie_id: 'm2', event_type: 'browse', ts: '2026-01-07T11:00:00Z', watch_seconds: null, duration_seconds: null, rating: null, source: 'browse' },
+    ]);
+
+    const q = await wh.query<{ reason: string; raw: string }>("SELECT reason, raw FROM quarantine WHERE kind = 'event' ORDER BY row_no");
+    expect(q.map((r) => r.reason)).toEqual([
+      'missing_event_id', 'missing_user_id', 'missing_movie_id', 'unknown_event_type', 'unparseable_timestamp',
+      'future_timestamp', 'unparseable_number', 'negative_duration', 'impossible_duration', 'missing_watch_seconds',
+      'rating_out_of_range', 'missing_rating', 'unknown_title',
+    ]);
+    // The raw row is kept so nothing is lost: the unknown title's id is still there.
+    expect(JSON.parse(q[12].raw)).toMatchObject({ event_id: 'e18', movie_id: 'm404' });
+  });
+
+  it('re-ingesting the same file changes nothing', async () => {
+    const before = await wh.query<{ e: bigint; q: bigint; c: bigint }>('SELECT (SELECT count(*) FROM events) e, (SELECT count(*) FROM quarantine) q, (SELECT count(*) FROM catalog) c');
+    const again = await ingestFile(wh, 'events', join(dir, 'events.csv'), now);
+    expect(again.alreadyIngested).toBe(true);
+    // A copy under another name is new content-wise identical: still nothing new is written.
+    const copy = join(tempDir('ingest-copy'), 'events-copy.csv');
+    copyFileSync(join(dir, 'events.csv'), copy);
+    const c2 = await ingestFile(wh, 'events', copy, now);
+    expect(c2.alreadyIngested).toBe(true);
+    const after = await wh.query('SELECT (SELECT count(*) FROM events) e, (SELECT count(*) FROM quarantine) q, (SELECT count(*) FROM catalog) c');
+    expect(after).toEqual(before);
+  });
+});
