@@ -38,6 +38,8 @@ export function keys(prefix: string) {
     events: `${prefix}:events`,
     /** PUB/SUB channel: a version was published/rolled back, or a title was added. */
     channel: `${prefix}:notify`,
+    /** HASH: exploration counts of fresh titles, fields `i:<movie_id>` (impressions) and `w:<movie_id>` (watches). */
+    exploration: `${prefix}:explore`,
   };
 }
 export type Keys = ReturnType<typeof keys>;
