@@ -1,0 +1,177 @@
+// TensorFlow.js runtime: one place that picks the backend and one place that reads/writes saved
+// models. Order of preference: @tensorflow/tfjs-node (native libtensorflow; an optional
+// dependency that is often absent) → @tensorflow/tfjs-backend-wasm (XNNPACK, fast dense ops,
+// missing a few gradient kernels such as embedding gathers) → 'cpu' (plain JS, always there).
+// The same model code and the same saved files work on any of them.
+//
+// Environment: TF_BACKEND=node|wasm|cpu forces the first choice (lower ones remain fallbacks).
+// Entry points should read it through their configuration and pass it to initTf(); the
+// process.env read below is only the documented default for callers that pass nothing.
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+
+export const TF_BACKENDS = ['node', 'wasm', 'cpu'] as const;
+/** A backend preference; each name falls back to the names after it. */
+export type TfBackendName = (typeof TF_BACKENDS)[number];
+
+export interface TfRuntime {
+  tf: typeof tf;
+  /** tfjs' own name of the live backend (tf.getBackend()): 'tensorflow', 'wasm' or 'cpu'. */
+  backend: string;
+}
+
+const TFJS_NODE = '@tensorflow/tfjs-node';
+const TFJS_WASM = '@tensorflow/tfjs-backend-wasm';
+/** tfjs registry name of each preference. */
+const REGISTRY_NAME: Record<TfBackendName, string> = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+/** Parse a backend preference (e.g. the TF_BACKEND variable); empty/undefined → undefined. */
+export function parseTfBackend(value: string | undefined, variable = 'TF_BACKEND'): TfBackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if ((TF_BACKENDS as readonly string[]).includes(v)) return v as TfBackendName;
+  throw new RangeError(`${variable}=${JSON.stringify(value)}: expected one of ${TF_BACKENDS.join('|')}`);
+}
+
+let current: { prefer: TfBackendName; promise: Promise<TfRuntime> } | undefined;
+let wasmPrepared: Promise<void> | undefined;
+
+/**
+ * Select and initialise the TF.js backend; resolves to the tfjs module and the live backend.
+ *
+ * prefer defaults to the TF_BACKEND environment variable, and to 'node' (best available) when
+ * that is unset. Idempotent: repeated calls share one module-level promise; a later call with
+ * no preference returns whatever is live. A later call with a different explicit preference
+ * switches the global backend (benchmarks comparing backends use this).
+ * Absent or broken backends fall through to the next one with a one-line note; the choice is
+ * logged once per selection. Also enables tfjs production mode, which silences tfjs' own
+ * console banners (the "install tfjs-node" hint is replaced by the log line here).
+ */
+export function initTf(prefer: TfBackendName | undefined = parseTfBackend(process.env.TF_BACKEND)): Promise<TfRuntime> {
+  if (current && (prefer === undefined || prefer === current.prefer)) return current.promise;
+  const previous = current?.promise;
+  const want = prefer ?? 'node';
+  const promise = (async () => {
+    if (previous) await previous.catch(() => undefined);
+    return selectBackend(want);
+  })();
+  current = { prefer: want, promise };
+  promise.catch(() => {
+    if (current?.promise === promise) current = undefined; // let a later call retry
+  });
+  return promise;
+}
+
+async function selectBackend(prefer: TfBackendName): Promise<TfRuntime> {
+  tf.enableProdMode();
+  const skipped: string[] = [];
+  for (const name of TF_BACKENDS.slice(TF_BACKENDS.indexOf(prefer))) {
+    const problem = await tryBackend(name);
+    if (problem === null) {
+      const backend = tf.getBackend();
+      const why = skipped.length ? ` (${skipped.join('; ')})` : '';
+      console.info(`[tf] backend ${backend}${why}`);
+      return { tf, backend };
+    }
+    skipped.push(`${name}: ${problem}`);
+  }
+  throw new Error(`no TF.js backend could be initialised (${skipped.join('; ')})`);
+}
+
+/** null when the backend is live, else a short reason it is not. */
+async function tryBackend(name: TfBackendName): Promise<string | null> {
+  try {
+    if (name === 'node') {
+      if (!tf.findBackend(REGISTRY_NAME.node)) {
+        if (!isResolvable(TFJS_NODE)) return 'not installed';
+        await import(/* @vite-ignore */ TFJS_NODE);
+      }
+      // A second copy of tfjs-core (version skew) would register the backend elsewhere.
+      if (!tf.findBackend(REGISTRY_NAME.node)) return 'loaded, but registered on another copy of @tensorflow/tfjs-core';
+    } else if (name === 'wasm') {
+      wasmPrepared ??= prepareWasm();
+      await wasmPrepared;
+    }
+    return (await tf.setBackend(REGISTRY_NAME[name])) ? null : 'failed to initialise';
+  } catch (e) {
+    if (name === 'wasm') wasmPrepared = undefined;
+    return `failed to load (${firstLine(e)})`;
+  }
+}
+
+/** Register the WASM backend and point it at the .wasm binaries shipped in its dist folder (no network). */
+async function prepareWasm(): Promise<void> {
+  const wasm = await import(TFJS_WASM);
+  const main = createRequire(import.meta.url).resolve(TFJS_WASM); // …/tfjs-backend-wasm/dist/tf-backend-wasm.node.js
+  wasm.setWasmPaths(dirname(main) + sep);
+}
+
+function isResolvable(specifier: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved models: <dir>/model.json (topology, weight manifest, userDefinedMetadata) and
+// <dir>/weights.bin, the standard tfjs layers-model layout, written with node:fs so it works
+// without tfjs-node (whose file:// handler is the usual way). Each file is written to a
+// temporary name and renamed, so a reader never sees a half-written file.
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+/** tf.io handler that saves a LayersModel to / loads it from a directory. */
+export function modelDirIO(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) throw new TypeError('modelDirIO saves JSON topologies only');
+      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      };
+      await mkdir(dir, { recursive: true });
+      await writeAtomic(join(dir, WEIGHTS_BIN), new Uint8Array(weights));
+      await writeAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+      if (json.modelTopology == null || !Array.isArray(json.weightsManifest)) {
+        throw new TypeError(`${join(dir, MODEL_JSON)} is not a tfjs layers model (no modelTopology/weightsManifest)`);
+      }
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const parts: ArrayBuffer[] = [];
+        for (const group of manifest) {
+          specs.push(...group.weights);
+          for (const p of group.paths) {
+            const buf = await readFile(join(dir, p));
+            parts.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+          }
+        }
+        return [specs, tf.io.CompositeArrayBuffer.join(parts)];
+      });
+    },
+  };
+}
+
+async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
