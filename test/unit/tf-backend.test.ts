@@ -1,0 +1,104 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Each test loads a fresh copy of the module, so its once-only state starts empty.
+async function freshBackendModule() {
+  vi.resetModules();
+  return import('../../model/tf-backend');
+}
+
+describe('TF.js backend selection', () => {
+  let info: ReturnType<typeof vi.spyOn>;
+  const savedEnv = process.env.TF_BACKEND;
+  beforeEach(() => {
+    delete process.env.TF_BACKEND;
+    info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    info.mockRestore();
+    if (savedEnv === undefined) delete process.env.TF_BACKEND;
+    else process.env.TF_BACKEND = savedEnv;
+  });
+
+  it('without tfjs-node installed, the default choice lands on wasm or cpu and is the live backend', async () => {
+    const { initTf } = await freshBackendModule();
+    const { tf, backend } = await initTf();
+    expect(['wasm', 'cpu']).toContain(backend);
+    expect(tf.getBackend()).toBe(backend);
+    expect(tf.tensor1d([1, 2, 3]).sum().dataSync()[0]).toBeCloseTo(6, 6);
+  });
+
+  it('asking for node falls back to wasm without throwing, and says why in one log line', async () => {
+    const { initTf } = await freshBackendModule();
+    const { backend } = await initTf('node');
+    expect(backend).toBe('wasm');
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(String(info.mock.calls[0][0])).toMatch(/\[tf\] backend wasm \(node: not installed\)/);
+  });
+
+  it('repeated calls share one initialisation and log the choice once', async () => {
+    const { initTf } = await freshBackendModule();
+    const first = initTf('wasm');
+    expect(initTf('wasm')).toBe(first);
+    expect(initTf()).toBe(first);
+    await first;
+    expect(info).toHaveBeenCalledTimes(1);
+  });
+
+  it('an explicit cpu preference switches the live backend, and wasm and cpu compute the same matmul', async () => {
+    const { initTf } = await freshBackendModule();
+    const a = [1, 2, 3, 4, 5, 6];
+    const b = [0.5, -1, 2, 0, 1, 3];
+    const onWasm = (await initTf('wasm')).tf;
+    const w = onWasm.matMul(onWasm.tensor2d(a, [2, 3]), onWasm.tensor2d(b, [3, 2])).dataSync();
+    const { tf, backend } = await initTf('cpu');
+    expect(backend).toBe('cpu');
+    const c = tf.matMul(tf.tensor2d(a, [2, 3]), tf.tensor2d(b, [3, 2])).dataSync();
+    // [1 2 3; 4 5 6] · [0.5 -1; 2 0; 1 3] = [7.5 8; 18 14]
+    [7.5, 8, 18, 14].forEach((v, i) => expect(c[i]).toBeCloseTo(v, 5));
+    Array.from(w).forEach((v, i) => expect(v).toBeCloseTo(c[i], 5));
+  });
+
+  it('TF_BACKEND is the default preference when the caller passes none', async () => {
+    process.env.TF_BACKEND = 'cpu';
+    const { initTf } = await freshBackendModule();
+    expect((await initTf()).backend).toBe('cpu');
+  });
+
+  it('a misspelt TF_BACKEND is rejected with the variable named', async () => {
+    const { parseTfBackend } = await freshBackendModule();
+    expect(() => parseTfBackend('gpu')).toThrow(/TF_BACKEND="gpu": expected one of node\|wasm\|cpu/);
+    expect(parseTfBackend(' WASM ')).toBe('wasm');
+    expect(parseTfBackend('')).toBeUndefined();
+  });
+});
+
+describe('the model directory IO handler', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tf-io-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes model.json and weights.bin and reads back the same weights and metadata', async () => {
+    const { initTf, modelDirIO } = await freshBackendModule();
+    const { tf } = await initTf('wasm');
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 3, inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+    model.setUserDefinedMetadata({ note: 'hello' });
+    await model.save(modelDirIO(dir));
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+
+    const loaded = await tf.loadLayersModel(modelDirIO(dir));
+    expect(loaded.getUserDefinedMetadata()).toEqual({ note: 'hello' });
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const after = loaded.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(after).toEqual(before);
+    model.dispose();
+    loaded.dispose();
+  });
+});
