@@ -105,6 +105,18 @@ export class Warehouse {
     return { n, cols: cols.map((c) => c.subarray(0, n)) as any };
   }
 
+  private lock: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Run `fn` with the connection to itself: steps that build TEMP tables (ingest, run export)
+   * must not interleave when two activities share the worker's one connection.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();

@@ -1,0 +1,87 @@
+// evaluateCandidate: full-ranking offline evaluation of the gate model on the global time
+// holdout, beside popularity, trending and the live version's recipe retrained on the same
+// window; the gate decides; every number goes to DuckDB (model_runs, eval_metrics).
+import { decideGate } from '../model/gate';
+import { evaluateRecommender } from '../model/evaluate';
+import { globalRecommender } from '../model/recommend';
+import { runDir } from '../storage/artifacts';
+import { runFiles } from '../storage/run-data';
+import type { ActivityDeps } from './deps';
+import { progress } from './heartbeat';
+import { loadRecommender } from './score';
+import { fitRetrieval } from './train';
+import type { EvaluateOut, MetricsRecord, RetrievalParams } from './types';
+
+const GATE_METRIC = 'ndcg_10' as const;
+
+export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'versions'>) {
+  return {
+    async evaluateCandidate(input: { version: string; params: RetrievalParams; workflowId?: string }): Promise<EvaluateOut> {
+      const dir = runDir(cfg.DATA_DIR, input.version);
+      const run = runFiles.manifest(dir);
+      const seen = runFiles.csr(dir, 'train_seen');
+      const holdout = runFiles.csr(dir, 'holdout');
+      const train = runFiles.csr(dir, 'train');
+      const pop = runFiles.f32(dir, 'pop_train');
+      const ctx = { seen, holdout, train, popularity: pop, maxUsers: cfg.EVAL_MAX_USERS, seed: input.params.seed };
+
+      const metrics: Record<string, Record<string, MetricsRecord>> = {};
+      progress({ step: 'evaluate', model: 'candidate' });
+      metrics.candidate = await evaluateRecommender(loadRecommender(dir, 'gate', 'pop_train'), ctx);
+      progress({ step: 'evaluate', model: 'popularity' });
+      metrics.popularity = await evaluateRecommender(globalRecommender('popularity', pop), ctx);
+      progress({ step: 'evaluate', model: 'trending' });
+      metrics.trending = await evaluateRecommender(globalRecommender('trending', runFiles.f32(dir, 'trend_train')), ctx);
+
+      // The live model's recipe, retrained on this run's training window: same data, same holdout.
+      const liveVersion = await versions.live();
+      let live: number | null = null;
+      if (liveVersion) {
+        const meta = await versions.meta(liveVersion);
+        const liveParams = meta.params ? (JSON.parse(meta.params) as RetrievalParams) : null;
+        if (liveParams) {
+          progress({ step: 'evaluate', model: 'live recipe', liveVersion });
+          const same = JSON.stringify(liveParams) === JSON.stringify(input.params);
+          if (!same) await fitRetrieval(dir, 'live', 'train', liveParams, cfg.ALS_THREADS);
+          metrics.live = same ? metrics.candidate : await evaluateRecommender(loadRecommender(dir, 'live', 'pop_train'), ctx);
+          live = metrics.live.all[GATE_METRIC];
+        }
+      }
+
+      const d = decideGate(
+        { metric: GATE_METRIC, candidate: metrics.candidate.all[GATE_METRIC], popularity: metrics.popularity.all[GATE_METRIC], live },
+        { minLiftOverPopularity: cfg.GATE_MIN_LIFT_OVER_POPULARITY, maxRegressionVsLive: cfg.GATE_MAX_REGRESSION_VS_LIVE },
+      );
+      const gate = { passed: d.passed, reason: d.reason, metric: d.metric, candidate: d.candidate, popularity: d.popularity, live: d.live, liveVersion };
+
+      await wh.exclusive(async () => {
+        await wh.exec('ins_model_run', {
+          version: input.version,
+          workflow_id: input.workflowId ?? null,
+          model: input.params.model,
+          now: new Date().toISOString(),
+          as_of: run.asOf,
+          cutoff: run.cutoff,
+          params: JSON.stringify(input.params),
+          gate_passed: gate.passed,
+          gate_reason: gate.reason,
+          live_version: liveVersion,
+          ndcg_10: gate.candidate,
+          popularity_ndcg_10: gate.popularity,
+          live_ndcg_10: gate.live,
+          n_users: run.nUsers,
+          n_items: run.nItems,
+          n_train: run.trainInteractions,
+        });
+        for (const [model, slices] of Object.entries(metrics)) {
+          for (const [slice, m] of Object.entries(slices)) {
+            for (const [metric, value] of Object.entries(m)) {
+              await wh.exec('ins_eval_metric', { version: input.version, model, holdout: 'global_time', slice, metric, value });
+            }
+          }
+        }
+      });
+      return { gate, metrics };
+    },
+  };
+}

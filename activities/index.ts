@@ -1,0 +1,24 @@
+// All activities, built from their dependencies (worker.ts is the only caller with real clients).
+import type { ActivityDeps } from './deps';
+import { createEvaluateActivities } from './evaluate';
+import { createIngestActivities } from './ingest';
+import { createPlanActivities } from './plan';
+import { createPrepareActivities } from './prepare';
+import { createPublishActivities } from './publish';
+import { createScoreActivities } from './score';
+import { createTrainActivities } from './train';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createIngestActivities(deps),
+    ...createPlanActivities(deps),
+    ...createPrepareActivities(deps),
+    ...createTrainActivities(deps),
+    ...createEvaluateActivities(deps),
+    ...createScoreActivities(deps),
+    ...createPublishActivities(deps),
+  };
+}
+
+/** The activity interface workflows proxy (`import type { Activities }`). */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,39 @@
+// resolvePlan: the run's recipe = configuration defaults + the caller's overrides, validated.
+// Bad overrides are bad input: non-retryable, with the offending field named.
+import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { RetrievalParams } from './types';
+
+const overrides = z
+  .object({
+    model: z.enum(['ials', 'popularity']),
+    factors: z.number().int().min(1).max(1024),
+    epochs: z.number().int().min(0).max(1000),
+    alpha0: z.number().min(0),
+    lambda: z.number().min(0),
+    nu: z.number().min(0).max(2),
+    cgSteps: z.number().int().min(1).max(64),
+    seed: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
+
+export function defaultParams(cfg: Config): RetrievalParams {
+  return { model: 'ials', factors: cfg.ALS_FACTORS, epochs: cfg.ALS_EPOCHS, alpha0: cfg.ALS_ALPHA0, lambda: cfg.ALS_LAMBDA, nu: cfg.ALS_NU, cgSteps: cfg.ALS_CG_STEPS, seed: cfg.ALS_SEED };
+}
+
+export function createPlanActivities({ cfg }: { cfg: Config }) {
+  return {
+    async resolvePlan(input: { params?: Partial<RetrievalParams>; shards?: number }): Promise<{ params: RetrievalParams; shards: number; concurrency: number }> {
+      const r = overrides.safeParse(input.params ?? {});
+      if (!r.success) {
+        const msg = r.error.issues.map((i) => `params.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`bad retrain params: ${msg}`, 'BadInput');
+      }
+      const shards = input.shards ?? cfg.SCORE_SHARDS;
+      if (!Number.isInteger(shards) || shards < 1 || shards > 4096) throw ApplicationFailure.nonRetryable(`shards must be an integer in 1..4096, got ${shards}`, 'BadInput');
+      return { params: { ...defaultParams(cfg), ...r.data }, shards, concurrency: cfg.SCORE_CONCURRENCY };
+    },
+  };
+}

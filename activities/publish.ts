@@ -1,0 +1,40 @@
+// publishVersion / expireOldVersions / rollbackVersion: the pointer flips. A version is only
+// published when every expected user's list is in Redis; Redis being down is transient
+// (plain throw → Temporal retries), a rollback target that is gone is bad input.
+import { ApplicationFailure } from '@temporalio/activity';
+import { PublishError } from '../storage/redis-versions';
+import type { ActivityDeps } from './deps';
+
+export function createPublishActivities({ cfg, wh, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'versions'>) {
+  return {
+    async publishVersion(input: { version: string; expectedUsers: number }): Promise<{ previous: string | null }> {
+      const r = await versions.publish(input.version, input.expectedUsers);
+      await wh.exclusive(() => wh.exec('upd_model_run_published', { version: input.version, now: new Date().toISOString() }));
+      return r;
+    },
+
+    async expireOldVersions(): Promise<string[]> {
+      return versions.expireOldVersions(cfg.KEEP_VERSIONS, cfg.OLD_VERSION_TTL_SECONDS);
+    },
+
+    async rollbackVersion(input: { toVersion?: string }): Promise<{ from: string | null; to: string }> {
+      const live = await versions.live();
+      const all = await versions.versions(); // newest first
+      let target = input.toVersion;
+      if (!target) {
+        const i = live ? all.indexOf(live) : -1;
+        target = all[i + 1];
+        if (!target) throw ApplicationFailure.nonRetryable(`no version older than ${live ?? '(none)'} is kept; kept: ${all.join(', ') || 'none'}`, 'BadInput');
+      }
+      if (!all.includes(target)) throw ApplicationFailure.nonRetryable(`version ${target} is not kept in Redis; kept: ${all.join(', ') || 'none'}`, 'BadInput');
+      const meta = await versions.meta(target);
+      try {
+        await versions.publish(target, Number(meta.n_users), 'rollback');
+      } catch (e) {
+        if (e instanceof PublishError) throw ApplicationFailure.nonRetryable(e.message, 'BadInput');
+        throw e;
+      }
+      return { from: live, to: target };
+    },
+  };
+}

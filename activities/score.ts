@@ -1,0 +1,91 @@
+// writeVersionData + scoreShard: put a version's catalog, item factors and baseline lists in
+// Redis, then each shard's users' top-N lists. Shards are idempotent (same keys, same values),
+// so a retried or duplicated shard is harmless.
+import { existsSync } from 'node:fs';
+import { globalRecommender, factorRecommender, type Recommender } from '../model/recommend';
+import { readF32, readJson, runDir } from '../storage/artifacts';
+import { runFiles } from '../storage/run-data';
+import type { ActivityDeps } from './deps';
+import { progress } from './heartbeat';
+import { factorFiles, type TrainedModelInfo } from './train';
+import type { EvaluateOut, RetrievalParams } from './types';
+
+/** The recommender a phase trained (popularity reads the phase's popularity signal). */
+/** Users [start, end) of shard `shard` of `shards` over n users. */
+export function shardRange(n: number, shard: number, shards: number): { start: number; end: number } {
+  return { start: Math.floor((shard * n) / shards), end: Math.floor(((shard + 1) * n) / shards) };
+}
+
+export function loadRecommender(dir: string, phase: string, popName: 'pop_train' | 'pop_full', threads = 0): Recommender & { info: TrainedModelInfo } {
+  const f = factorFiles(dir, phase);
+  const info = readJson<TrainedModelInfo>(f.info);
+  if (info.model === 'popularity') return Object.assign(globalRecommender('popularity', runFiles.f32(dir, popName)), { info });
+  return Object.assign(factorRecommender(info.model, info.k, readF32(f.user), readF32(f.item), threads), { info });
+}
+
+function topIndices(scores: Float32Array, n: number): number[] {
+  return Array.from(scores.keys())
+    .filter((i) => scores[i] > 0)
+    .sort((a, b) => scores[b] - scores[a] || a - b)
+    .slice(0, n);
+}
+
+export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg' | 'versions'>) {
+  return {
+    async writeVersionData(input: { version: string; params: RetrievalParams; metrics: EvaluateOut['metrics'] }): Promise<void> {
+      const dir = runDir(cfg.DATA_DIR, input.version);
+      const run = runFiles.manifest(dir);
+      const items = runFiles.items(dir);
+      const f = factorFiles(dir, 'ship');
+      const info = readJson<TrainedModelInfo>(f.info);
+      const itemFactors = info.k > 0 && existsSync(f.item) ? readF32(f.item) : new Float32Array(0);
+      await versions.writeVersionData(
+        input.version,
+        {
+          created_at: new Date().toISOString(),
+          data_as_of: run.asOf,
+          trained_at: new Date().toISOString(),
+          model: info.model,
+          k: info.k,
+          n_items: run.nItems,
+          n_users: run.nUsers,
+          alpha0: input.params.alpha0,
+          lambda: input.params.lambda,
+          nu: input.params.nu,
+          params: input.params,
+          metrics: input.metrics.candidate?.all ?? {},
+        },
+        items.map((t) => ({ movie_id: t.movie_id, title: t.title, genres: t.genres, year: t.year, added_at: t.added_at })),
+        itemFactors,
+        { popular: topIndices(runFiles.f32(dir, 'pop_full'), 500), trending: topIndices(runFiles.f32(dir, 'trend_full'), 500) },
+      );
+    },
+
+    async scoreShard(input: { version: string; shard: number; shards: number }): Promise<number> {
+      const dir = runDir(cfg.DATA_DIR, input.version);
+      const users = runFiles.users(dir);
+      const seen = runFiles.csr(dir, 'full_seen');
+      const rec = loadRecommender(dir, 'ship', 'pop_full', cfg.ALS_THREADS);
+      // Users are indexed in hash order (sql/int_run_index.sql): a shard is a contiguous range.
+      const { start, end } = shardRange(users.length, input.shard, input.shards);
+      const n = Math.min(cfg.TOP_N, runFiles.manifest(dir).nItems);
+      const batch = 4096;
+      let scored = 0;
+      progress({ step: 'score', shard: input.shard, users: end - start, scored });
+      const rows: { userId: string; userVec: Float32Array; idx: Int32Array; score: Float32Array; n: number }[] = [];
+      for (let b = start; b < end; b += batch) {
+        const us = Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
+        const top = await rec.topN(us, seen, n);
+        for (let j = 0; j < us.length; j++) {
+          const idx = top.idx.subarray(j * n, (j + 1) * n);
+          let m = 0;
+          while (m < n && idx[m] >= 0) m++;
+          rows.push({ userId: users[us[j]], userVec: rec.userVector(us[j]), idx, score: top.score.subarray(j * n, (j + 1) * n), n: m });
+        }
+        scored += us.length;
+        progress({ step: 'score', shard: input.shard, users: end - start, scored });
+      }
+      return versions.writeUserLists(input.version, input.shard, rows);
+    },
+  };
+}

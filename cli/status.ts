@@ -1,0 +1,45 @@
+// recs status [--json]: the live version, the versions kept for rollback, and the last retrains
+// with their gate decisions (from Temporal's search attributes).
+import { parseArgs } from 'node:util';
+import { loadConfigOrExit } from '../config';
+import { redisClient, temporalClient } from '../storage/clients';
+import { VersionStore } from '../storage/redis-versions';
+
+export default async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, last: { type: 'string', default: '10' } }, strict: true });
+  const cfg = loadConfigOrExit();
+  const redis = redisClient(cfg);
+  const store = new VersionStore(redis, cfg.REDIS_PREFIX);
+  const { client, connection } = await temporalClient(cfg);
+  try {
+    const live = await store.live();
+    const kept = await store.versions();
+    const liveMeta = live ? await store.meta(live) : {};
+    const runs: Record<string, unknown>[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowType = 'retrain'` })) {
+      const sa = w.searchAttributes as Record<string, unknown[]>;
+      runs.push({
+        workflowId: w.workflowId,
+        status: w.status.name,
+        start: w.startTime.toISOString(),
+        version: sa.ModelVersion?.[0] ?? null,
+        gatePassed: sa.GatePassed?.[0] ?? null,
+        ndcg10: sa.NdcgAt10?.[0] ?? null,
+        dataAsOf: sa.DataAsOf?.[0] ?? null,
+      });
+      if (runs.length >= Number(values.last)) break;
+    }
+    const out = { live, liveDataAsOf: liveMeta.data_as_of ?? null, liveModel: liveMeta.model ?? null, kept, runs };
+    if (values.json) console.log(JSON.stringify(out, null, 2));
+    else {
+      console.log(`live version: ${live ?? '(none)'}${liveMeta.data_as_of ? `  (data as of ${liveMeta.data_as_of}, model ${liveMeta.model})` : ''}`);
+      console.log(`kept for rollback: ${kept.join(', ') || '(none)'}`);
+      console.log('last retrains:');
+      console.table(runs);
+    }
+    return 0;
+  } finally {
+    redis.disconnect();
+    await connection.close();
+  }
+}

@@ -1,0 +1,3 @@
+-- One metric value of one model on one holdout slice.
+-- Params: $version, $model, $holdout, $slice, $metric VARCHAR, $value DOUBLE. Grain: (version, model, holdout, slice, metric).
+INSERT OR REPLACE INTO eval_metrics VALUES ($version, $model, $holdout, $slice, $metric, $value);

@@ -1,0 +1,2 @@
+-- Mark a version published. Params: $version VARCHAR, $now TIMESTAMP. Output: model_runs (1 row updated).
+UPDATE model_runs SET published = true, published_at = $now::TIMESTAMP WHERE version = $version;

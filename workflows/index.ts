@@ -1,0 +1,3 @@
+// Every workflow the worker registers.
+export { retrain } from './retrain';
+export { rollback } from './rollback';

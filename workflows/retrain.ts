@@ -1,0 +1,92 @@
+// retrain: ingest → prepare → train (gate model) → evaluate + gate → refit on all data →
+// write version → score shards → publish (pointer flip) → expire old versions.
+// Deterministic orchestration only: activities do the work; payloads carry ids, not data.
+import { log, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { RetrainInput, RetrainResult } from '../activities/types';
+import { DATA_AS_OF, GATE_PASSED, MODEL_VERSION, NDCG_AT_10 } from './search-attributes';
+
+const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['BadInput', 'NoData'] };
+
+const quick = proxyActivities<Activities>({ startToCloseTimeout: '5m', heartbeatTimeout: '1m', retry });
+const heavy = proxyActivities<Activities>({ startToCloseTimeout: '4h', heartbeatTimeout: '2m', retry });
+
+/** Version ids sort by time: v<start time>-<run id prefix>. */
+function newVersion(): string {
+  const info = workflowInfo();
+  const t = info.runStartTime.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `v${t}-${info.runId.slice(0, 6)}`;
+}
+
+function metricsTable(metrics: RetrainResult['metrics']): string {
+  const rows = Object.entries(metrics).map(([model, slices]) => {
+    const m = slices.all;
+    return m ? `| ${model} | ${m.users} | ${m.ndcg_10.toFixed(4)} | ${m.recall_20.toFixed(4)} | ${m.map_10.toFixed(4)} | ${m.coverage_10.toFixed(3)} |` : `| ${model} | - | - | - | - | - |`;
+  });
+  return ['| model | users | NDCG@10 | Recall@20 | MAP@10 | coverage@10 |', '|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> {
+  const version = newVersion();
+  upsertSearchAttributes([{ key: MODEL_VERSION, value: version }]);
+  let step = '';
+  const stepTo = (s: string) => {
+    step = s;
+    setCurrentDetails(`**${version}** — ${s}`);
+    log.info('retrain step', { version, step: s });
+  };
+
+  let ingest: RetrainResult['ingest'];
+  if (input.worldDir) {
+    stepTo('ingesting events and titles');
+    ingest = await heavy.ingestWorld({ worldDir: input.worldDir });
+  }
+  stepTo('resolving the recipe');
+  const plan = await quick.resolvePlan({ params: input.params, shards: input.shards });
+
+  stepTo('exporting training data (labels, confidence, holdout)');
+  const run = await heavy.prepareRun({ version, asOf: input.asOf, evalWindowDays: input.evalWindowDays });
+  upsertSearchAttributes([{ key: DATA_AS_OF, value: new Date(run.asOf) }]);
+
+  stepTo(`training ${plan.params.model} on events before ${run.cutoff}`);
+  await heavy.trainRetrieval({ version, phase: 'gate', params: plan.params });
+
+  stepTo('evaluating against popularity, trending and the live recipe');
+  const ev = await heavy.evaluateCandidate({ version, params: plan.params });
+  upsertSearchAttributes([
+    { key: NDCG_AT_10, value: ev.gate.candidate },
+    { key: GATE_PASSED, value: ev.gate.passed },
+  ]);
+  upsertMemo({ metrics: metricsTable(ev.metrics), gate: ev.gate.reason });
+
+  const base = { version, dataAsOf: run.asOf, cutoff: run.cutoff, params: plan.params, gate: ev.gate, metrics: ev.metrics, ingest, users: run.nUsers, items: run.nItems };
+  if (!ev.gate.passed) {
+    stepTo(`not published: ${ev.gate.reason}`);
+    return { ...base, published: false, status: 'not_published', reason: ev.gate.reason, previousVersion: null };
+  }
+
+  stepTo(`refitting ${plan.params.model} on all events up to ${run.asOf}`);
+  await heavy.trainRetrieval({ version, phase: 'ship', params: plan.params });
+
+  stepTo('writing the version (catalog, factors, lists)');
+  await quick.writeVersionData({ version, params: plan.params, metrics: ev.metrics });
+
+  // Fan out: one activity per shard, at most `concurrency` at a time; any worker may take one.
+  let done = 0;
+  let written = 0;
+  const shards = Array.from({ length: plan.shards }, (_, i) => i);
+  for (let i = 0; i < shards.length; i += plan.concurrency) {
+    stepTo(`scoring users: shard ${done + 1}–${Math.min(done + plan.concurrency, plan.shards)} of ${plan.shards} (${written} users written)`);
+    const counts = await Promise.all(shards.slice(i, i + plan.concurrency).map((shard) => heavy.scoreShard({ version, shard, shards: plan.shards })));
+    done += counts.length;
+    written += counts.reduce((a, b) => a + b, 0);
+  }
+
+  stepTo(`publishing (${written} user lists)`);
+  const pub = await quick.publishVersion({ version, expectedUsers: run.nUsers });
+  stepTo('expiring versions beyond the rollback window');
+  await quick.expireOldVersions();
+  stepTo(`published; previous ${pub.previous ?? 'none'}`);
+  void step;
+  return { ...base, published: true, status: 'published', reason: ev.gate.reason, previousVersion: pub.previous };
+}
