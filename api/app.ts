@@ -1,0 +1,476 @@
+// createApp(deps) → the Express app. Services (what a request means) sit above thin route
+// handlers (parse → service → respond); one error middleware renders every failure.
+// The feed degrades instead of failing: no Redis → the in-memory popular list, source "fallback".
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../config';
+import { decodeUserList } from '../storage/redis-keys';
+import type { EventRow, Title } from '../model/types';
+import { parseVariants, VariantAssigner } from './ab';
+import { ExplorationStats, type Rng } from './exploration';
+import {
+  backfill,
+  blendExploration,
+  coldStart,
+  foldInUserLocal as foldInUser,
+  fromUserList,
+  genreMatches,
+  rankExplorers,
+  roundScore,
+  type Candidate,
+  type FeedItem,
+  type FreshView,
+  type Source,
+} from './feed';
+import { ApiMetrics } from './metrics';
+import { openApiDocument } from './openapi';
+import {
+  apiOptions,
+  emptyQuerySchema,
+  eventsBodySchema,
+  homeFeedQuerySchema,
+  HttpError,
+  movieIdSchema,
+  parseOr400,
+  similarQuerySchema,
+  titleBodySchema,
+  type ApiOptions,
+  type ErrorDetail,
+  type HomeFeedQuery,
+} from './schemas';
+import { ServingState, type Snapshot, type VersionState } from './state';
+import { BufferedEventWriter, type FeedRead, type FeedStore } from './store';
+
+export interface TitleAdder {
+  addTitle(t: Title): Promise<{ workflowId: string }>;
+}
+
+export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface AppDeps {
+  cfg: Config;
+  store: FeedStore;
+  titleAdder?: TitleAdder;
+  /** Epoch ms; default Date.now. */
+  clock?: () => number;
+  /** Uniform [0,1); default Math.random. Seed it in tests that need exact draws. */
+  rng?: Rng;
+  /** Serving knobs not (yet) in config.ts; see api/schemas.ts for names and defaults. */
+  options?: Partial<ApiOptions>;
+  log?: Logger;
+}
+
+export interface FeedResponse {
+  user_id: string;
+  model_version: string | null;
+  source: Source;
+  variant: string;
+  items: FeedItem[];
+}
+
+/** The Express app plus its lifecycle: start() loads state and starts timers; close() flushes. */
+export type ApiApp = Express & {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  readonly state: ServingState;
+  readonly metrics: ApiMetrics;
+  /** Flush buffered impressions/events and exploration counts now (tests, shutdown). */
+  flush(): Promise<void>;
+};
+
+const defaultLog: Logger = (level, msg, fields) => {
+  if (level === 'info') return;
+  console.error(JSON.stringify({ level, msg, ...fields, at: new Date().toISOString() }));
+};
+
+/** Log at most once per `everyMs` per key (a Redis outage must not print a line per request). */
+function rateLimited(log: Logger, everyMs: number): Logger {
+  const last = new Map<string, number>();
+  return (level, msg, fields) => {
+    const now = Date.now();
+    if (now - (last.get(msg) ?? 0) < everyMs) return;
+    last.set(msg, now);
+    log(level, msg, fields);
+  };
+}
+
+export function createApp(deps: AppDeps): ApiApp {
+  const { cfg, store } = deps;
+  const opts = apiOptions(cfg, deps.options);
+  const clock = deps.clock ?? Date.now;
+  const rng = deps.rng ?? Math.random;
+  const log = deps.log ?? defaultLog;
+  const logSome = rateLimited(log, 5000);
+  const metrics = new ApiMetrics();
+  const assigner = new VariantAssigner(parseVariants(opts.AB_VARIANTS, opts.AB_BUCKETS), opts.AB_SALT, opts.AB_BUCKETS);
+  const feedQuery = homeFeedQuerySchema(opts.FEED_MAX_OFFSET);
+  const eventsBody = eventsBodySchema(opts.EVENTS_MAX_BATCH);
+  const appendOpts = { maxLen: opts.EVENTS_MAXLEN, recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
+
+  const state = new ServingState(
+    store,
+    {
+      hnswM: opts.HNSW_M,
+      hnswEfConstruction: opts.HNSW_EF_CONSTRUCTION,
+      hnswEfSearch: opts.HNSW_EF_SEARCH,
+      fallbackSize: opts.FALLBACK_SIZE,
+      pollMs: opts.STATE_POLL_MS,
+      defaults: { alpha0: cfg.ALS_ALPHA0, lambda: cfg.ALS_LAMBDA, nu: cfg.ALS_NU },
+    },
+    {
+      onLoaded: (v, ms) => {
+        metrics.versionLoads.inc();
+        log('info', 'version loaded', { version: v.version, n_items: v.nItems, k: v.k, ms: Math.round(ms) });
+      },
+      onError: (what, e) => {
+        metrics.errors.inc({ where: `state_${what}` });
+        logSome('warn', `state ${what} failed`, { error: (e as Error).message });
+      },
+    },
+  );
+  const stats = new ExplorationStats(store, opts.EXPLORATION_FLUSH_MS, (e) => {
+    metrics.errors.inc({ where: 'exploration_flush' });
+    logSome('warn', 'exploration flush failed', { error: (e as Error).message });
+  });
+  const writer = new BufferedEventWriter(store, { ...appendOpts, flushMs: opts.IMPRESSION_FLUSH_MS, batch: opts.EVENT_WRITE_BATCH, maxBuffered: opts.EVENT_BUFFER_MAX }, (e) => {
+    metrics.errors.inc({ where: 'event_write' });
+    logSome('warn', 'event write failed; kept in buffer', { error: (e as Error).message, buffered: writer.buffered });
+  });
+
+  metrics.addGauge({ name: 'recs_model_info', help: 'The loaded model version (value 1).', read: () => (state.snapshot() ? [{ labels: { version: state.snapshot()!.v.version }, value: 1 }] : []) });
+  metrics.addGauge({ name: 'recs_fresh_pool_size', help: 'Fresh titles eligible for exploration.', read: () => [{ labels: {}, value: state.snapshot()?.fresh.length ?? 0 }] });
+  metrics.addGauge({ name: 'recs_redis_circuit_open', help: '1 while requests skip Redis after a failure.', read: () => [{ labels: {}, value: store.isDegraded() ? 1 : 0 }] });
+  metrics.addGauge({ name: 'recs_events_buffered', help: 'Events waiting to be written to the stream.', read: () => [{ labels: {}, value: writer.buffered }] });
+  metrics.addGauge({ name: 'recs_events_dropped', help: 'Events dropped because the buffer was full (since start).', read: () => [{ labels: {}, value: writer.dropped }] });
+
+  // ---- services -----------------------------------------------------------------------
+
+  function titleOf(snap: Snapshot, c: Candidate): FeedItem {
+    const t = c.itemIndex >= 0 ? snap.v.items[c.itemIndex] : snap.freshById.get(c.movieId);
+    return { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
+  }
+
+  /** Retrieve from the HNSW index by inner product with `vec`, accepted items only. */
+  function annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[] {
+    const count = v.ann.getCurrentCount();
+    const kq = Math.min(n, count);
+    if (kq <= 0) return [];
+    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kq));
+    const res = v.ann.searchKnn(Array.from(vec), kq, accept);
+    // hnswlib returns worst first for 'ip' distances (1 − x·y) in ascending order; sort by score.
+    const out: Candidate[] = res.neighbors.map((idx, i) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: 1 - res.distances[i], reason: 'because_you_watched' as const }));
+    return out.sort((a, b) => b.score - a.score);
+  }
+
+  function fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedResponse {
+    metrics.fallbacks.inc();
+    if (!snap) return { user_id: q.user_id, model_version: null, source: 'fallback', variant, items: [] };
+    const skip = new Set(q.exclude ?? []);
+    const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
+    const items: FeedItem[] = [];
+    let rank = 0;
+    for (const idx of snap.v.fallback) {
+      const it = snap.v.items[idx];
+      if (skip.has(it.movie_id) || !genreMatches(it, wanted)) continue;
+      if (rank++ < offset) continue;
+      items.push(titleOf(snap, { movieId: it.movie_id, itemIndex: idx, score: 1 - rank / (snap.v.fallback.length + 1), reason: 'popular' }));
+      if (items.length >= limit) break;
+    }
+    return { user_id: q.user_id, model_version: snap.v.version, source: 'fallback', variant, items };
+  }
+
+  async function homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
+    const snap = state.snapshot();
+    const variant = assigner.assign(q.user_id);
+    const limit = q.limit ?? cfg.FEED_DEFAULT_LIMIT;
+    const offset = q.offset ?? 0;
+    const need = offset + limit;
+    const slots = variant.blend?.explorationSlots ?? cfg.FEED_EXPLORATION_SLOTS;
+
+    let read: FeedRead | null = null;
+    if (snap && !store.isDegraded()) {
+      try {
+        read = await store.readFeed(snap.v.version, q.user_id, snap.v.dataAsOfMs);
+      } catch (e) {
+        metrics.errors.inc({ where: 'read_feed' });
+        logSome('warn', 'feed read failed; serving fallback', { error: (e as Error).message });
+      }
+    }
+    if (!snap || !read) return fallbackFeed(snap, q, variant.name, limit, offset);
+    if (read.live && read.live !== snap.v.version) state.kick();
+
+    const v = snap.v;
+    // Removed: titles watched after the model's clock, and the caller's exclusions.
+    const skip = new Set<string>(q.exclude ?? []);
+    for (const id of read.recent.keys()) skip.add(id);
+    const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
+    const accept = (idx: number) => {
+      const it = v.items[idx];
+      return !skip.has(it.movie_id) && genreMatches(it, wanted);
+    };
+
+    let source: Source;
+    let base: Candidate[] = [];
+    let userVec: Float32Array | null = null;
+    let list = null;
+    if (read.list) {
+      try {
+        list = decodeUserList(read.list);
+      } catch (e) {
+        metrics.errors.inc({ where: 'decode_list' });
+        logSome('warn', 'undecodable user list; treating the user as cold', { error: (e as Error).message });
+      }
+    }
+    if (list) {
+      source = 'personalized';
+      userVec = list.userVec.length === v.k ? list.userVec : null;
+      base = fromUserList(list.itemIndex, list.score, v.items, accept, need);
+    } else {
+      const watched: number[] = [];
+      for (const id of read.recent.keys()) {
+        const idx = v.indexById.get(id);
+        if (idx !== undefined) watched.push(idx);
+      }
+      if (watched.length > 0) {
+        source = 'fold_in';
+        // Every recent watch counts as a full watch: c = CONF_WATCH_WEIGHT (completion is not kept in `recent`).
+        const conf = new Float32Array(watched.length).fill(cfg.CONF_WATCH_WEIGHT);
+        userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(watched), conf, v.lambda, v.nu, v.alpha0, v.nItems);
+        base = annSearch(v, userVec, need, accept);
+      } else {
+        source = 'cold_start';
+        base = coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null);
+      }
+    }
+    if (base.length < need && source !== 'cold_start') base = backfill(base, coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null), need);
+
+    let blended = base;
+    if (slots.length > 0 && snap.fresh.length > 0) {
+      const acceptFresh = (t: FreshView) => !skip.has(t.movie_id) && genreMatches(t, wanted);
+      const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, rng);
+      blended = blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, need);
+    }
+    const page = blended.slice(offset, need);
+    return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => titleOf(snap, c)) };
+  }
+
+  /** One impression event per served item, written asynchronously in batches. */
+  function logImpressions(feed: FeedResponse, offset: number): void {
+    if (feed.items.length === 0) return;
+    const snap = state.snapshot();
+    const ts = new Date(clock()).toISOString();
+    const rid = randomUUID();
+    const rows: EventRow[] = feed.items.map((it, i) => {
+      const pos = offset + i + 1;
+      if (snap?.freshById.has(it.movie_id)) stats.recordImpression(it.movie_id);
+      return {
+        event_id: `imp-${rid}-${pos}`,
+        user_id: feed.user_id,
+        movie_id: it.movie_id,
+        event_type: 'impression',
+        ts,
+        watch_seconds: null,
+        duration_seconds: null,
+        rating: null,
+        source: `home_feed:${pos}:${feed.source}:${feed.variant}`,
+      };
+    });
+    writer.push(rows);
+  }
+
+  async function acceptEvents(body: unknown): Promise<number> {
+    const parsed = parseOr400(eventsBody, body, 'body');
+    const snap = state.snapshot();
+    if (!snap) throw new HttpError(503, 'not_ready', 'no catalog loaded yet; retry shortly');
+    const now = clock();
+    const issues: ErrorDetail[] = [];
+    parsed.events.forEach((e, i) => {
+      if (!snap.v.indexById.has(e.movie_id) && !snap.freshById.has(e.movie_id))
+        issues.push({ path: `events.${i}.movie_id`, code: 'unknown_movie', message: `movie ${e.movie_id} is not in the catalog` });
+      if (Date.parse(e.ts) > now + opts.EVENTS_MAX_FUTURE_SKEW_MS) issues.push({ path: `events.${i}.ts`, code: 'ts_in_future', message: `ts ${e.ts} is in the future` });
+    });
+    if (issues.length > 0) throw new HttpError(400, 'invalid_body', issues.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; '), issues.slice(0, 50));
+    const rows: EventRow[] = parsed.events.map((e) => ({
+      event_id: e.event_id ?? randomUUID(),
+      user_id: e.user_id,
+      movie_id: e.movie_id,
+      event_type: e.event_type,
+      ts: e.ts,
+      watch_seconds: e.watch_seconds ?? null,
+      duration_seconds: e.duration_seconds ?? null,
+      rating: e.rating ?? null,
+      source: e.source ?? null,
+    }));
+    let how = 'direct';
+    try {
+      if (store.isDegraded()) throw new Error('redis circuit open');
+      await store.appendEvents(rows, appendOpts);
+    } catch (e) {
+      if (!writer.hasRoom(rows.length)) throw new HttpError(503, 'unavailable', 'events cannot be stored right now; retry later');
+      logSome('warn', 'events buffered: redis unavailable', { error: (e as Error).message });
+      writer.push(rows);
+      how = 'buffered';
+    }
+    metrics.events.inc({ how }, rows.length);
+    for (const r of rows) if (r.event_type === 'watch' && snap.freshById.has(r.movie_id)) stats.recordWatch(r.movie_id);
+    return rows.length;
+  }
+
+  function checkAdmin(req: Request): void {
+    const h = req.get('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    if (!m) throw new HttpError(401, 'unauthorized', 'an admin bearer token is required');
+    const got = Buffer.from(m[1]);
+    const want = Buffer.from(cfg.ADMIN_TOKEN);
+    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new HttpError(403, 'forbidden', 'wrong admin token');
+  }
+
+  async function addTitle(body: unknown): Promise<string> {
+    const t = parseOr400(titleBodySchema, body, 'body');
+    const snap = state.snapshot();
+    if (snap && (snap.v.indexById.has(t.movie_id) || snap.freshById.has(t.movie_id))) throw new HttpError(409, 'already_exists', `movie ${t.movie_id} is already in the catalog`);
+    if (!deps.titleAdder) throw new HttpError(503, 'not_configured', 'adding titles is not configured on this instance');
+    const title: Title = { ...t, added_at: t.added_at ?? new Date(clock()).toISOString() };
+    try {
+      return (await deps.titleAdder.addTitle(title)).workflowId;
+    } catch (e) {
+      metrics.errors.inc({ where: 'add_title' });
+      logSome('error', 'addTitle failed', { error: (e as Error).message });
+      throw new HttpError(503, 'unavailable', 'the title workflow could not be started; retry later');
+    }
+  }
+
+  function similar(id: string, limit: number): { movie_id: string; model_version: string; items: FeedItem[] } {
+    const snap = state.snapshot();
+    if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
+    const v = snap.v;
+    const idx = v.indexById.get(id);
+    const fresh = snap.freshById.get(id);
+    if (idx === undefined && !fresh) throw new HttpError(404, 'unknown_movie', `movie ${id} is not in the catalog`);
+    const vec = idx !== undefined ? v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k) : fresh!.vector;
+    let cands: Candidate[];
+    if (vec) cands = annSearch(v, vec, limit, (j) => j !== idx && v.items[j].movie_id !== id);
+    else {
+      // A fresh title without a vector: trending titles of its genres stand in.
+      const wanted = fresh!.genresLower;
+      cands = coldStart(v.trending, v.popular, v.items, (j) => genreMatches(v.items[j], wanted), limit, true);
+    }
+    return { movie_id: id, model_version: v.version, items: cands.slice(0, limit).map((c) => titleOf(snap, c)) };
+  }
+
+  // ---- routes ---------------------------------------------------------------------------
+
+  const app = express() as ApiApp;
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const t0 = performance.now();
+    res.on('finish', () => {
+      const route = (res.locals.route as string | undefined) ?? 'unmatched';
+      metrics.requestSeconds.observe({ route, method: req.method, status: String(res.statusCode), source: (res.locals.source as string | undefined) ?? '' }, (performance.now() - t0) / 1000);
+    });
+    next();
+  });
+  const route = (name: string) => (_req: Request, res: Response, next: NextFunction) => {
+    res.locals.route = name;
+    next();
+  };
+  const jsonBody = express.json({ limit: opts.EVENTS_BODY_LIMIT_BYTES, strict: true });
+
+  app.get('/home-feed', route('/home-feed'), async (req, res) => {
+    const q = parseOr400(feedQuery, req.query, 'query');
+    const feed = await homeFeed(q);
+    res.locals.source = feed.source;
+    metrics.feedItems.inc({ source: feed.source }, feed.items.length);
+    res.json(feed);
+    logImpressions(feed, q.offset ?? 0);
+  });
+
+  app.get('/movies/:id/similar', route('/movies/:id/similar'), (req, res) => {
+    const id = parseOr400(movieIdSchema, req.params.id, 'path');
+    const q = parseOr400(similarQuerySchema, req.query, 'query');
+    res.json(similar(id, q.limit ?? cfg.FEED_DEFAULT_LIMIT));
+  });
+
+  app.post('/events', route('/events'), jsonBody, async (req, res) => {
+    parseOr400(emptyQuerySchema, req.query, 'query');
+    res.status(202).json({ accepted: await acceptEvents(req.body) });
+  });
+
+  app.post('/titles', route('/titles'), (req, _res, next) => {
+    checkAdmin(req); // before the body is parsed: no work for callers without the token
+    next();
+  }, jsonBody, async (req, res) => {
+    parseOr400(emptyQuerySchema, req.query, 'query');
+    res.status(202).json({ workflow_id: await addTitle(req.body) });
+  });
+
+  app.get('/healthz', route('/healthz'), async (_req, res) => {
+    res.json({ status: 'ok', redis: (await store.ping()) ? 'up' : 'down', model_version: state.snapshot()?.v.version ?? null });
+  });
+
+  app.get('/readyz', route('/readyz'), (_req, res) => {
+    const snap = state.snapshot();
+    if (!snap) {
+      res.status(503).json({ ready: false });
+      return;
+    }
+    res.json({ ready: true, model_version: snap.v.version, n_items: snap.v.nItems, fresh: snap.fresh.length });
+  });
+
+  app.get('/metrics', route('/metrics'), (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render());
+  });
+
+  const doc = openApiDocument();
+  app.get('/openapi.json', route('/openapi.json'), (_req, res) => {
+    res.json(doc);
+  });
+
+  app.use((req: Request) => {
+    throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
+  });
+
+  // The one error middleware.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: HttpError;
+    if (err instanceof HttpError) e = err;
+    else if (isBodyParserError(err)) {
+      if (err.type === 'entity.too.large') e = new HttpError(413, 'payload_too_large', `body larger than ${opts.EVENTS_BODY_LIMIT_BYTES} bytes`);
+      else if (err.type === 'entity.parse.failed') e = new HttpError(400, 'invalid_json', 'body is not valid JSON');
+      else e = new HttpError(err.status >= 400 && err.status < 500 ? err.status : 400, 'bad_request', err.message);
+    } else {
+      metrics.errors.inc({ where: 'unhandled' });
+      log('error', 'unhandled error', { path: req.path, error: (err as Error)?.stack ?? String(err) });
+      e = new HttpError(500, 'internal', 'internal error');
+    }
+    if (res.headersSent) return;
+    if (e.status === 401) res.set('WWW-Authenticate', 'Bearer');
+    if (e.status === 503) res.set('Retry-After', '1');
+    res.status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
+  });
+
+  Object.defineProperty(app, 'state', { value: state });
+  Object.defineProperty(app, 'metrics', { value: metrics });
+  app.start = async () => {
+    stats.start();
+    await state.start();
+    void stats.flush();
+  };
+  app.flush = async () => {
+    await writer.flush();
+    await stats.flush();
+  };
+  app.close = async () => {
+    await state.stop();
+    await stats.stop();
+    await writer.close();
+  };
+  return app;
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && typeof (err as { status?: unknown }).status === 'number';
+}

@@ -1,0 +1,253 @@
+// Feed blending as plain functions: no I/O, no clock, randomness only through an injected rng.
+//
+// Positions are 1-based ranks in the whole feed before `offset` is applied: exploration slot 3
+// is the third item of the feed, so a request with offset=10 sees slot 15 as its fifth item.
+import { solveSpd } from '../model/linalg';
+import { sampleWatchRate, type Counts, type Rng } from './exploration';
+
+export type Reason = 'because_you_watched' | 'trending' | 'new_for_you' | 'popular';
+export type Source = 'personalized' | 'fold_in' | 'cold_start' | 'fallback';
+
+export interface Candidate {
+  movieId: string;
+  /** Index in the version's items, or −1 for a fresh title the version does not list. */
+  itemIndex: number;
+  score: number;
+  reason: Reason;
+}
+
+/** Minimal view of a title for filtering and diversification. */
+export interface TitleView {
+  movie_id: string;
+  genres: string[];
+  genresLower: string[];
+}
+
+/** x·y over k entries of two Float32Arrays starting at offsets. */
+export function dot(x: Float32Array, y: Float32Array, yOff: number, k: number): number {
+  let s = 0;
+  for (let j = 0; j < k; j++) s += x[j] * y[yOff + j];
+  return s;
+}
+
+/** True when the title has any of the wanted genres (lower-case); no wanted genres accepts all. */
+export function genreMatches(t: TitleView, wantedLower: readonly string[] | null): boolean {
+  if (!wantedLower || wantedLower.length === 0) return true;
+  for (const g of t.genresLower) if (wantedLower.includes(g)) return true;
+  return false;
+}
+
+/** The user's precomputed list, best first, keeping only accepted items, until `need` are taken. */
+export function fromUserList(itemIndex: Uint32Array, score: Float32Array, items: readonly TitleView[], accept: (idx: number) => boolean, need: number): Candidate[] {
+  const out: Candidate[] = [];
+  for (let r = 0; r < itemIndex.length && out.length < need; r++) {
+    const idx = itemIndex[r];
+    if (idx >= items.length || !accept(idx)) continue;
+    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: score[r], reason: 'because_you_watched' });
+  }
+  return out;
+}
+
+/**
+ * Round-robin over primary genres (a title's first genre) in the order each genre first appears
+ * in `ranked`; within a genre the ranked order is kept. Returns at most `need` entries.
+ */
+export function roundRobinByGenre(ranked: readonly number[], primaryGenre: (idx: number) => string, need: number): number[] {
+  const queues = new Map<string, number[]>();
+  for (const idx of ranked) {
+    const g = primaryGenre(idx);
+    let q = queues.get(g);
+    if (!q) queues.set(g, (q = []));
+    q.push(idx);
+  }
+  const lanes = [...queues.values()];
+  const heads = new Array<number>(lanes.length).fill(0);
+  const out: number[] = [];
+  let progressed = true;
+  while (out.length < need && progressed) {
+    progressed = false;
+    for (let l = 0; l < lanes.length && out.length < need; l++) {
+      if (heads[l] < lanes[l].length) {
+        out.push(lanes[l][heads[l]++]);
+        progressed = true;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The list for a user without a taste vector: trending (diversified by genre round-robin, or,
+ * when genres are requested, trending titles of those genres in order), then popular to fill.
+ * Scores fall linearly with rank in their list, in (0, 1].
+ */
+export function coldStart(
+  trending: readonly number[],
+  popular: readonly number[],
+  items: readonly TitleView[],
+  accept: (idx: number) => boolean,
+  need: number,
+  genresRequested: boolean,
+): Candidate[] {
+  const out: Candidate[] = [];
+  const seen = new Set<number>();
+  const trendingOk = trending.filter((i) => i < items.length && accept(i));
+  const rank = new Map<number, number>();
+  trending.forEach((i, r) => rank.set(i, r));
+  const ordered = genresRequested ? trendingOk.slice(0, need) : roundRobinByGenre(trendingOk, (i) => items[i].genres[0] ?? '', need);
+  for (const idx of ordered) {
+    seen.add(idx);
+    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: 1 - rank.get(idx)! / Math.max(1, trending.length), reason: 'trending' });
+  }
+  for (let r = 0; r < popular.length && out.length < need; r++) {
+    const idx = popular[r];
+    if (idx >= items.length || seen.has(idx) || !accept(idx)) continue;
+    seen.add(idx);
+    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: 1 - r / popular.length, reason: 'popular' });
+  }
+  return out;
+}
+
+/** Append `more` (in order) to `base` until `need`, skipping movies already present. */
+export function backfill(base: Candidate[], more: readonly Candidate[], need: number): Candidate[] {
+  if (base.length >= need) return base;
+  const have = new Set(base.map((c) => c.movieId));
+  const out = base.slice();
+  for (const c of more) {
+    if (out.length >= need) break;
+    if (have.has(c.movieId)) continue;
+    have.add(c.movieId);
+    out.push(c);
+  }
+  return out;
+}
+
+/** A fresh title that may take an exploration slot, with its sampled value θ·affinity. */
+export interface Explorer {
+  cand: Candidate;
+  value: number;
+}
+
+export interface FreshView extends TitleView {
+  vector: Float32Array | null; // k, in the version's factor space
+  itemIndex: number;
+}
+
+/**
+ * Thompson sampling: for each accepted fresh title t draw θ_t ~ Beta(w_t + 1, i_t − w_t + 1),
+ * and rank by θ_t · a_ut with affinity a_ut = max(0, x_u·y_t) (a_ut = 1 without a user vector;
+ * a title without a vector in this space is skipped for users with one). Best first.
+ */
+export function rankExplorers(
+  fresh: readonly FreshView[],
+  userVec: Float32Array | null,
+  counts: (movieId: string) => Counts,
+  accept: (t: FreshView) => boolean,
+  rng: Rng,
+): Explorer[] {
+  const out: Explorer[] = [];
+  for (const t of fresh) {
+    if (!accept(t)) continue;
+    let affinity = 1;
+    if (userVec) {
+      if (!t.vector || t.vector.length !== userVec.length) continue;
+      affinity = Math.max(0, dot(userVec, t.vector, 0, userVec.length));
+      if (affinity === 0) continue;
+    }
+    const theta = sampleWatchRate(counts(t.movie_id), rng);
+    out.push({ cand: { movieId: t.movie_id, itemIndex: t.itemIndex, score: affinity, reason: 'new_for_you' }, value: theta * affinity });
+  }
+  return out.sort((a, b) => b.value - a.value);
+}
+
+/**
+ * Put explorers into the 1-based `slots` (ascending, ≤ need). The best remaining explorer takes
+ * slot p when its value ≥ bar × the score of the item it displaces (× 1 when `relativeToScore`
+ * is false, i.e. for lists whose scores are not affinities), so exploration deeper in the
+ * feed is cheaper and a title that fits the user poorly rarely wins. A movie is never listed twice.
+ */
+export function blendExploration(base: readonly Candidate[], explorers: readonly Explorer[], slots: readonly number[], bar: number, relativeToScore: boolean, need: number): Candidate[] {
+  if (explorers.length === 0 || slots.length === 0) return base.slice(0, need);
+  const inserted = new Set<string>();
+  const out: Candidate[] = [];
+  const sortedSlots = [...new Set(slots)].filter((p) => p >= 1 && p <= need).sort((a, b) => a - b);
+  let e = 0;
+  let b = 0;
+  const nextBase = (): Candidate | undefined => {
+    while (b < base.length && inserted.has(base[b].movieId)) b++;
+    return base[b];
+  };
+  for (const p of sortedSlots) {
+    // Fill positions before the slot from the base list.
+    while (out.length < p - 1) {
+      const c = nextBase();
+      if (!c) break;
+      out.push(c);
+      b++;
+    }
+    if (out.length < p - 1) break; // base ran out before the slot
+    while (e < explorers.length && out.some((c) => c.movieId === explorers[e].cand.movieId)) e++;
+    if (e >= explorers.length) break;
+    const displaced = nextBase();
+    const ref = relativeToScore ? (displaced?.score ?? 0) : 1;
+    if (explorers[e].value >= bar * ref) {
+      out.push(explorers[e].cand);
+      inserted.add(explorers[e].cand.movieId);
+      e++;
+    }
+  }
+  while (out.length < need) {
+    const c = nextBase();
+    if (!c) break;
+    out.push(c);
+    b++;
+  }
+  return out;
+}
+
+export interface FeedItem {
+  movie_id: string;
+  title: string;
+  genres: string[];
+  score: number;
+  reason: Reason;
+}
+
+/** Round to 6 significant decimals so responses stay short and stable. */
+export function roundScore(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : 0;
+}
+
+/**
+ * Fold-in of a user from observed items (TEMPORARY local solve until model/foldin.ts lands;
+ * same signature as its foldInUser). Minimises the iALS row loss for x_u:
+ *   x_u = (Σ_{i∈I} c_i y_i y_iᵀ + α0 YᵀY + λ (|I| + α0·n)^ν I)⁻¹ Σ_{i∈I} c_i y_i
+ * with α0 YᵀY precomputed once per version (gramAlpha0).
+ */
+export function foldInUserLocal(
+  itemFactors: Float32Array, // nItems × k, row-major
+  k: number,
+  gramAlpha0: Float64Array, // k × k
+  items: ArrayLike<number>, // observed item indices
+  conf: ArrayLike<number>, // confidence per observed item
+  lambda: number,
+  nu: number,
+  alpha0: number,
+  nItems: number,
+): Float32Array {
+  const a = Float64Array.from(gramAlpha0.subarray(0, k * k));
+  const b = new Float64Array(k);
+  for (let t = 0; t < items.length; t++) {
+    const off = items[t] * k;
+    const c = conf[t];
+    // A += c y yᵀ, b += c y
+    for (let i = 0; i < k; i++) {
+      const ci = c * itemFactors[off + i];
+      b[i] += ci;
+      for (let j = 0; j < k; j++) a[i * k + j] += ci * itemFactors[off + j];
+    }
+  }
+  const reg = lambda * Math.pow(items.length + alpha0 * nItems, nu);
+  for (let i = 0; i < k; i++) a[i * k + i] += reg;
+  return Float32Array.from(solveSpd(a, k, b));
+}

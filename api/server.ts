@@ -1,0 +1,105 @@
+// Entry point of the API: validated configuration → real clients (ioredis, Temporal) → app →
+// listen. The only place in api/ that builds clients. SIGTERM/SIGINT: stop accepting, finish
+// in-flight requests, flush buffered events and counts, close clients.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Redis, type RedisOptions } from 'ioredis';
+import { loadConfigOrExit, type Config } from '../config';
+import type { Title } from '../model/types';
+import { createApp, type TitleAdder } from './app';
+import { apiOptions, type ApiOptions } from './schemas';
+import { RedisFeedStore } from './store';
+
+/** ioredis tuned for serving: fail fast while disconnected, short timeouts, reconnect forever. */
+export function servingRedisOptions(o: ApiOptions): RedisOptions {
+  return {
+    connectTimeout: o.REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeout: o.REDIS_COMMAND_TIMEOUT_MS,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    lazyConnect: false,
+  };
+}
+
+/** Starts the addTitle workflow on the pipeline's task queue; connects on first use. */
+function temporalTitleAdder(cfg: Config): TitleAdder & { close(): Promise<void> } {
+  let client: Promise<{ start: (t: Title) => Promise<string>; close: () => Promise<void> }> | null = null;
+  const connect = async () => {
+    const { Connection, Client } = await import('@temporalio/client');
+    const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS, connectTimeout: 2000 });
+    const c = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+    return {
+      start: async (t: Title) => {
+        const handle = await c.workflow.start('addTitle', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `add-title-${t.movie_id}`, args: [t] });
+        return handle.workflowId;
+      },
+      close: () => connection.close(),
+    };
+  };
+  return {
+    async addTitle(t) {
+      if (!client) client = connect().catch((e) => ((client = null), Promise.reject(e)));
+      return { workflowId: await (await client).start(t) };
+    },
+    async close() {
+      if (client) await (await client.catch(() => null))?.close();
+    },
+  };
+}
+
+export async function main(): Promise<void> {
+  const cfg = loadConfigOrExit();
+  let opts: ApiOptions;
+  try {
+    opts = apiOptions(cfg);
+  } catch (e) {
+    console.error(`invalid API options: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  const redis = new Redis(cfg.REDIS_URL, servingRedisOptions(opts));
+  redis.on('error', () => {}); // the circuit and the fallback handle outages; don't crash on 'error'
+  const store = new RedisFeedStore(redis, {
+    prefix: cfg.REDIS_PREFIX,
+    circuitOpenMs: opts.REDIS_CIRCUIT_OPEN_MS,
+    subscriber: () => {
+      const sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+      sub.on('error', () => {});
+      return sub;
+    },
+  });
+  const titleAdder = temporalTitleAdder(cfg);
+  const app = createApp({ cfg, store, titleAdder });
+
+  // Give Redis one connect timeout before the first load; the poll keeps trying after that.
+  await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, opts.REDIS_CONNECT_TIMEOUT_MS * 2))]);
+  await app.start();
+
+  const server = app.listen(cfg.PORT);
+  await once(server, 'listening');
+  server.keepAliveTimeout = 65_000; // longer than typical load-balancer idle timeouts
+  server.headersTimeout = 66_000;
+  const { port } = server.address() as AddressInfo;
+  console.log(JSON.stringify({ level: 'info', msg: 'api listening', port, prefix: cfg.REDIS_PREFIX, model_version: app.state.snapshot()?.v.version ?? null }));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(JSON.stringify({ level: 'info', msg: 'shutting down', signal }));
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeIdleConnections();
+    });
+    await app.close();
+    await titleAdder.close().catch(() => {});
+    await redis.quit().catch(() => redis.disconnect());
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('api/server.ts')) void main();

@@ -1,0 +1,311 @@
+// The API's only view of Redis: a small reader/writer interface (FeedStore) and its ioredis
+// implementation. Every call goes through a circuit so that, while Redis is down or hung, a
+// request fails in microseconds (and the feed falls back) instead of waiting for a timeout.
+import type { Redis } from 'ioredis';
+import type { EventRow } from '../model/types';
+import { keys as keySchema, type Keys } from '../storage/redis-keys';
+import type { ExplorationStore } from './exploration';
+
+/** What one home-feed request needs from Redis, read in one pipelined round trip. */
+export interface FeedRead {
+  /** The live pointer now (may differ from the version the request was served with). */
+  live: string | null;
+  /** The user's encoded list in the requested version (storage/redis-keys.ts codec), or null. */
+  list: Buffer | null;
+  /** Watches newer than `sinceMs`: movie_id → ts ms. */
+  recent: Map<string, number>;
+}
+
+/** Everything the pipeline wrote for one version, raw. */
+export interface VersionBlob {
+  meta: Record<string, string>;
+  items: string | null; // JSON
+  itemFactors: Buffer | null; // Float32 LE, nItems × k
+  lists: string | null; // JSON
+}
+
+export interface AppendOptions {
+  maxLen: number; // approximate stream MAXLEN
+  recentMax: number; // keep the newest this many watches per user
+  recentTtlSeconds: number;
+}
+
+export interface FeedStore extends ExplorationStore {
+  /** GET live, GET userList(version, user), ZRANGEBYSCORE recent (sinceMs, +inf]: one pipeline. */
+  readFeed(version: string, userId: string, sinceMs: number): Promise<FeedRead>;
+  readLive(): Promise<string | null>;
+  readVersion(version: string): Promise<VersionBlob>;
+  /** The fresh-title hash: movie_id → JSON. */
+  readFresh(): Promise<Record<string, string>>;
+  /** XADD each event to the stream; ZADD watches to the users' recent sets (trimmed, TTL). One pipeline. */
+  appendEvents(events: EventRow[], opts: AppendOptions): Promise<void>;
+  /** True when Redis answered PING within the command timeout. */
+  ping(): Promise<boolean>;
+  /** Subscribe to the notify channel; resolves to an unsubscribe function. */
+  subscribe(onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  /** True when the circuit is open (Redis recently failed); callers may skip straight to a fallback. */
+  isDegraded(): boolean;
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * Closed → (a failure) → open for `openMs` → half-open: one probe goes through; its success
+ * closes the circuit, its failure reopens it. `ready()` lets the caller add its own liveness
+ * check (ioredis' connection status), so a known-down connection never costs a timeout.
+ */
+export class Circuit {
+  private openUntil = 0;
+  private probing = false;
+  failures = 0;
+
+  constructor(
+    private readonly openMs: number,
+    private readonly ready: () => boolean = () => true,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  isOpen(): boolean {
+    return this.openUntil > this.now() || !this.ready();
+  }
+
+  async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const t = this.now();
+    if (!this.ready()) throw new StoreUnavailableError(`redis not connected (${what})`);
+    const halfOpen = this.openUntil > 0 && t >= this.openUntil;
+    if (this.openUntil > t || (halfOpen && this.probing)) throw new StoreUnavailableError(`redis circuit open (${what})`);
+    if (halfOpen) this.probing = true;
+    try {
+      const out = await fn();
+      this.openUntil = 0;
+      return out;
+    } catch (e) {
+      this.failures++;
+      this.openUntil = this.now() + this.openMs;
+      throw e instanceof StoreUnavailableError ? e : new StoreUnavailableError(`redis ${what} failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      if (halfOpen) this.probing = false;
+    }
+  }
+}
+
+type PipelineResult = [Error | null, unknown][] | null;
+
+function check(results: PipelineResult): unknown[] {
+  if (!results) throw new Error('pipeline returned nothing');
+  return results.map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  });
+}
+
+export interface RedisFeedStoreOptions {
+  prefix: string;
+  circuitOpenMs: number;
+  /** Builds the subscriber connection (a duplicate of the main client). */
+  subscriber?: () => Redis;
+}
+
+export class RedisFeedStore implements FeedStore {
+  readonly keys: Keys;
+  readonly circuit: Circuit;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RedisFeedStoreOptions,
+  ) {
+    this.keys = keySchema(opts.prefix);
+    this.circuit = new Circuit(opts.circuitOpenMs, () => redis.status === 'ready');
+  }
+
+  isDegraded(): boolean {
+    return this.circuit.isOpen();
+  }
+
+  readFeed(version: string, userId: string, sinceMs: number): Promise<FeedRead> {
+    return this.circuit.run('readFeed', async () => {
+      const [live, list, flat] = check(
+        await this.redis
+          .pipeline()
+          .get(this.keys.live)
+          .getBuffer(this.keys.userList(version, userId))
+          .zrangebyscore(this.keys.recent(userId), `(${sinceMs}`, '+inf', 'WITHSCORES')
+          .exec(),
+      ) as [string | null, Buffer | null, string[]];
+      const recent = new Map<string, number>();
+      for (let i = 0; i + 1 < flat.length; i += 2) recent.set(flat[i], Number(flat[i + 1]));
+      return { live, list, recent };
+    });
+  }
+
+  readLive(): Promise<string | null> {
+    return this.circuit.run('readLive', () => this.redis.get(this.keys.live));
+  }
+
+  readVersion(version: string): Promise<VersionBlob> {
+    return this.circuit.run('readVersion', async () => {
+      const [meta, items, itemFactors, lists] = check(
+        await this.redis
+          .pipeline()
+          .hgetall(this.keys.versionMeta(version))
+          .get(this.keys.items(version))
+          .getBuffer(this.keys.itemFactors(version))
+          .get(this.keys.lists(version))
+          .exec(),
+      ) as [Record<string, string>, string | null, Buffer | null, string | null];
+      return { meta, items, itemFactors, lists };
+    });
+  }
+
+  readFresh(): Promise<Record<string, string>> {
+    return this.circuit.run('readFresh', () => this.redis.hgetall(this.keys.fresh));
+  }
+
+  appendEvents(events: EventRow[], opts: AppendOptions): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return this.circuit.run('appendEvents', async () => {
+      const p = this.redis.pipeline();
+      const touched = new Set<string>();
+      for (const e of events) {
+        p.xadd(this.keys.events, 'MAXLEN', '~', opts.maxLen, '*', 'e', JSON.stringify(e));
+        if (e.event_type === 'watch') {
+          const key = this.keys.recent(e.user_id);
+          // GT: a late-arriving older watch never moves a newer one back in time.
+          p.zadd(key, 'GT', Date.parse(e.ts), e.movie_id);
+          touched.add(key);
+        }
+      }
+      for (const key of touched) {
+        p.zremrangebyrank(key, 0, -(opts.recentMax + 1));
+        p.expire(key, opts.recentTtlSeconds);
+      }
+      check(await p.exec());
+    });
+  }
+
+  syncExploration(deltas: Map<string, number>): Promise<Record<string, string>> {
+    return this.circuit.run('syncExploration', async () => {
+      const p = this.redis.pipeline();
+      for (const [field, d] of deltas) p.hincrby(this.keys.exploration, field, d);
+      p.hgetall(this.keys.exploration);
+      const out = check(await p.exec());
+      return out[out.length - 1] as Record<string, string>;
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.circuit.run('ping', () => this.redis.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async subscribe(onMessage: (message: string) => void): Promise<() => Promise<void>> {
+    if (!this.opts.subscriber) return async () => {};
+    const sub = this.opts.subscriber();
+    sub.on('error', () => {}); // reconnects by itself; the poll fallback covers the gap
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.channel) onMessage(message);
+    });
+    try {
+      await sub.subscribe(this.keys.channel);
+    } catch {
+      // Not connected yet: ioredis subscribes on connect (autoResubscribe covers later reconnects).
+    }
+    return async () => {
+      sub.disconnect();
+    };
+  }
+}
+
+/**
+ * Batched, buffered writer of events to the stream. `push` never waits: events are written in
+ * pipelines of `batch` every `flushMs`. While Redis is unavailable they stay buffered (up to
+ * `maxBuffered`; beyond that the oldest are dropped and counted).
+ */
+export class BufferedEventWriter {
+  private queue: EventRow[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> | null = null;
+  dropped = 0;
+  written = 0;
+
+  constructor(
+    private readonly store: Pick<FeedStore, 'appendEvents'>,
+    private readonly opts: AppendOptions & { flushMs: number; batch: number; maxBuffered: number },
+    private readonly onError: (e: unknown) => void = () => {},
+  ) {}
+
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  /** Room for n more events without dropping any? */
+  hasRoom(n: number): boolean {
+    return this.queue.length + n <= this.opts.maxBuffered;
+  }
+
+  push(events: EventRow[]): void {
+    for (const e of events) this.queue.push(e);
+    const over = this.queue.length - this.opts.maxBuffered;
+    if (over > 0) {
+      this.queue.splice(0, over);
+      this.dropped += over;
+    }
+    this.schedule(this.opts.flushMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.queue.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Write everything buffered now (stops at the first failure and retries later). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      try {
+        while (this.queue.length > 0) {
+          const batch = this.queue.splice(0, this.opts.batch);
+          try {
+            await this.store.appendEvents(batch, this.opts);
+          } catch (e) {
+            this.onError(e);
+            // Put the batch back in front (it is older than anything pushed meanwhile), trim,
+            // and retry after a full interval so the circuit's open window can pass.
+            this.queue = batch.concat(this.queue);
+            const over = this.queue.length - this.opts.maxBuffered;
+            if (over > 0) {
+              this.queue.splice(0, over);
+              this.dropped += over;
+            }
+            if (this.timer) clearTimeout(this.timer);
+            this.timer = null;
+            this.schedule(Math.max(this.opts.flushMs, 500));
+            return;
+          }
+          this.written += batch.length;
+        }
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { bucketOf, parseVariants, VariantAssigner } from '../../api/ab';
+import { sampleBeta, sampleWatchRate } from '../../api/exploration';
+import {
+  backfill,
+  blendExploration,
+  coldStart,
+  foldInUserLocal,
+  fromUserList,
+  rankExplorers,
+  roundRobinByGenre,
+  type Candidate,
+  type FreshView,
+  type TitleView,
+} from '../../api/feed';
+import { gram, solveSpd } from '../../model/linalg';
+
+/** Deterministic uniform generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const title = (movie_id: string, ...genres: string[]): TitleView => ({ movie_id, genres, genresLower: genres.map((g) => g.toLowerCase()) });
+const cand = (movieId: string, score: number): Candidate => ({ movieId, itemIndex: 0, score, reason: 'because_you_watched' });
+
+describe('precomputed list', () => {
+  it('keeps the list order and skips removed titles until enough are taken', () => {
+    const items = ['a', 'b', 'c', 'd', 'e'].map((m) => title(m, 'X'));
+    const out = fromUserList(Uint32Array.from([4, 3, 2, 1, 0]), Float32Array.from([0.9, 0.8, 0.7, 0.6, 0.5]), items, (i) => i !== 3, 3);
+    expect(out.map((c) => c.movieId)).toEqual(['e', 'c', 'b']);
+    expect(out[1].score).toBeCloseTo(0.7, 6);
+    expect(out.every((c) => c.reason === 'because_you_watched')).toBe(true);
+  });
+
+  it('ignores item indices beyond the catalog (a list from a bigger version)', () => {
+    const out = fromUserList(Uint32Array.from([9, 0]), Float32Array.from([1, 0.5]), [title('a', 'X')], () => true, 5);
+    expect(out.map((c) => c.movieId)).toEqual(['a']);
+  });
+});
+
+describe('cold start', () => {
+  const items = [title('h1', 'Horror'), title('h2', 'Horror'), title('c1', 'Comedy'), title('h3', 'Horror'), title('d1', 'Drama'), title('c2', 'Comedy')];
+
+  it('round-robins genres in the order they first trend', () => {
+    expect(roundRobinByGenre([0, 1, 2, 3, 4, 5], (i) => items[i].genres[0], 6)).toEqual([0, 2, 4, 1, 5, 3]);
+  });
+
+  it('diversifies trending by genre, then fills with popular titles marked popular', () => {
+    const out = coldStart([0, 1, 2], [5, 0, 4], items, () => true, 5, false);
+    expect(out.map((c) => c.movieId)).toEqual(['h1', 'c1', 'h2', 'c2', 'd1']);
+    expect(out.map((c) => c.reason)).toEqual(['trending', 'trending', 'trending', 'popular', 'popular']);
+  });
+
+  it('with requested genres keeps trending order within them', () => {
+    const comedyOnly = (i: number) => items[i].genres[0] === 'Comedy';
+    const out = coldStart([0, 2, 5, 1], [], items, comedyOnly, 10, true);
+    expect(out.map((c) => c.movieId)).toEqual(['c1', 'c2']);
+  });
+
+  it('backfill appends without duplicates and stops at need', () => {
+    const out = backfill([cand('a', 1)], [cand('a', 1), cand('b', 1), cand('c', 1)], 2);
+    expect(out.map((c) => c.movieId)).toEqual(['a', 'b']);
+  });
+});
+
+describe('exploration slots', () => {
+  const base = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((m, i) => cand(m, 1 - i * 0.1));
+  const explorer = (movieId: string, value: number) => ({ cand: { movieId, itemIndex: -1, score: value, reason: 'new_for_you' as const }, value });
+
+  it('puts explorers at the 1-based slot positions when they beat the bar', () => {
+    const out = blendExploration(base, [explorer('x', 0.9), explorer('y', 0.8)], [3, 6], 0.25, true, 8);
+    expect(out.map((c) => c.movieId)).toEqual(['a', 'b', 'x', 'c', 'd', 'y', 'e', 'f']);
+  });
+
+  it('leaves a slot to the list when the explorer is below bar × the displaced score', () => {
+    // slot 2 displaces b (0.9): bar 0.5 → needs 0.45; slot 7 displaces g (0.4) → needs 0.2
+    const out = blendExploration(base, [explorer('x', 0.3)], [2, 7], 0.5, true, 8);
+    expect(out.map((c) => c.movieId)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'x', 'g']);
+  });
+
+  it('never lists a movie twice when an explorer is also in the list', () => {
+    const out = blendExploration(base, [explorer('e', 10)], [2], 0.25, true, 6);
+    expect(out.map((c) => c.movieId)).toEqual(['a', 'e', 'b', 'c', 'd', 'f']);
+  });
+
+  it('ignores slots beyond the requested depth', () => {
+    expect(blendExploration(base, [explorer('x', 10)], [15], 0.25, true, 5).map((c) => c.movieId)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('ranks fresh titles by sampled watch rate × affinity and skips those pointing away from the user', () => {
+    const fresh: FreshView[] = [
+      { ...title('match', 'X'), vector: Float32Array.from([1, 0]), itemIndex: -1 },
+      { ...title('away', 'X'), vector: Float32Array.from([-1, 0]), itemIndex: -1 },
+      { ...title('novector', 'X'), vector: null, itemIndex: -1 },
+    ];
+    const counts = () => ({ impressions: 0, watches: 0 });
+    const out = rankExplorers(fresh, Float32Array.from([0.8, 0.1]), counts, () => true, rng(1));
+    expect(out.map((e) => e.cand.movieId)).toEqual(['match']);
+    expect(out[0].cand.score).toBeCloseTo(0.8, 6);
+    // Without a user vector every fresh title competes on its watch rate alone.
+    expect(rankExplorers(fresh, null, counts, () => true, rng(1))).toHaveLength(3);
+  });
+
+  it('a title shown often and never watched loses to an untried one almost always', () => {
+    const fresh: FreshView[] = [
+      { ...title('flop', 'X'), vector: Float32Array.from([1]), itemIndex: -1 },
+      { ...title('new', 'X'), vector: Float32Array.from([1]), itemIndex: -1 },
+    ];
+    const counts = (id: string) => (id === 'flop' ? { impressions: 500, watches: 0 } : { impressions: 0, watches: 0 });
+    const r = rng(7);
+    let flopFirst = 0;
+    for (let t = 0; t < 1000; t++) if (rankExplorers(fresh, Float32Array.from([1]), counts, () => true, r)[0].cand.movieId === 'flop') flopFirst++;
+    expect(flopFirst).toBeLessThan(10);
+  });
+});
+
+describe('Thompson sampling draws', () => {
+  it('Beta(a, b) draws have mean a/(a+b) and the right variance', () => {
+    const r = rng(3);
+    for (const [a, b] of [[1, 1], [3, 7], [0.5, 0.5], [41, 61]]) {
+      const n = 20_000;
+      let s = 0;
+      let s2 = 0;
+      let outside = 0;
+      for (let i = 0; i < n; i++) {
+        const x = sampleBeta(a, b, r);
+        if (!(x >= 0 && x <= 1)) outside++;
+        s += x;
+        s2 += x * x;
+      }
+      expect(outside).toBe(0);
+      const mean = s / n;
+      const variance = s2 / n - mean * mean;
+      expect(mean).toBeCloseTo(a / (a + b), 2);
+      expect(variance).toBeCloseTo((a * b) / ((a + b) ** 2 * (a + b + 1)), 2);
+    }
+  });
+
+  it('caps watches at impressions (watches that came from search do not break the posterior)', () => {
+    const x = sampleWatchRate({ impressions: 2, watches: 10 }, rng(5));
+    expect(x).toBeGreaterThan(0);
+    expect(x).toBeLessThan(1);
+  });
+});
+
+describe('fold-in', () => {
+  it('solves the iALS normal equations of one row (compared with a direct solve)', () => {
+    const k = 3;
+    const n = 6;
+    const r = rng(11);
+    const y = Float32Array.from({ length: n * k }, () => r() - 0.5);
+    const alpha0 = 0.1;
+    const lambda = 0.05;
+    const nu = 1;
+    const g = gram(y, n, k).map((v) => v * alpha0);
+    const items = [1, 4];
+    const conf = [1, 2];
+    const x = foldInUserLocal(y, k, g, items, conf, lambda, nu, alpha0, n);
+    // Direct: A = Σ c y yᵀ + α0 YᵀY + λ(|I| + α0 n)^ν I, b = Σ c y
+    const a = new Float64Array(k * k);
+    const b = new Float64Array(k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let row = 0; row < n; row++) a[i * k + j] += alpha0 * y[row * k + i] * y[row * k + j];
+    items.forEach((it, t) => {
+      for (let i = 0; i < k; i++) {
+        b[i] += conf[t] * y[it * k + i];
+        for (let j = 0; j < k; j++) a[i * k + j] += conf[t] * y[it * k + i] * y[it * k + j];
+      }
+    });
+    for (let i = 0; i < k; i++) a[i * k + i] += lambda * (items.length + alpha0 * n) ** nu;
+    const want = solveSpd(a, k, b);
+    for (let i = 0; i < k; i++) expect(x[i]).toBeCloseTo(want[i], 5);
+  });
+});
+
+describe('A/B assignment', () => {
+  it('maps buckets to variants, stable per user, uncovered buckets to "default"', () => {
+    const variants = parseVariants('[{"name":"control","buckets":[0,50]},{"name":"explore_more","buckets":[50,90],"blend":{"explorationSlots":[2,4]}}]', 100);
+    const a = new VariantAssigner(variants, 'salt', 100);
+    const seen = new Map<string, number>();
+    let wrong = 0;
+    for (let u = 0; u < 5000; u++) {
+      const v = a.assign(`user-${u}`);
+      const b = bucketOf(`user-${u}`, 'salt', 100);
+      if (a.assign(`user-${u}`) !== v || v.name !== (b < 50 ? 'control' : b < 90 ? 'explore_more' : 'default')) wrong++;
+      seen.set(v.name, (seen.get(v.name) ?? 0) + 1);
+    }
+    expect(wrong).toBe(0);
+    // Roughly the configured shares.
+    expect(seen.get('control')! / 5000).toBeCloseTo(0.5, 1);
+    expect(seen.get('default')! / 5000).toBeCloseTo(0.1, 1);
+  });
+
+  it('rejects overlapping or out-of-range bucket ranges', () => {
+    expect(() => parseVariants('[{"name":"a","buckets":[0,60]},{"name":"b","buckets":[50,100]}]', 100)).toThrow(/overlap/);
+    expect(() => parseVariants('[{"name":"a","buckets":[0,101]}]', 100)).toThrow(/≤ 100/);
+    expect(() => parseVariants('not json', 100)).toThrow(/not JSON/);
+  });
+});
