@@ -4,6 +4,7 @@
 import { decideGate } from '../model/gate';
 import { evaluateRecommender } from '../model/evaluate';
 import { globalRecommender } from '../model/recommend';
+import { analyticsPaths, copyToParquet } from '../storage/analytics';
 import { runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
@@ -80,6 +81,9 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
             }
           }
         }
+        const paths = analyticsPaths(cfg.DATA_DIR);
+        await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, paths.run(input.version, 'model_runs'));
+        await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, paths.run(input.version, 'eval_metrics'));
       });
       return { gate, metrics };
     },

@@ -3,12 +3,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
 import { ingestFile } from '../storage/ingest';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
 import type { IngestCountsOut } from './types';
 
-export function createIngestActivities({ wh }: Pick<ActivityDeps, 'wh'>) {
+export function createIngestActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 'wh'>) {
+  const paths = analyticsPaths(cfg.DATA_DIR);
   return {
     async ingestWorld(input: { worldDir: string }): Promise<IngestCountsOut[]> {
       const dir = resolve(input.worldDir);
@@ -18,10 +20,22 @@ export function createIngestActivities({ wh }: Pick<ActivityDeps, 'wh'>) {
       const out: IngestCountsOut[] = [];
       for (const [kind, file] of [['titles', 'movies.csv'], ['events', 'events.csv']] as const) {
         progress({ step: `ingest ${kind}`, file });
-        const c = await withHeartbeat(() => ({ step: `ingest ${kind}`, file }), () => wh.exclusive(() => ingestFile(wh, kind, join(dir, file))));
+        const c = await withHeartbeat(
+          () => ({ step: `ingest ${kind}`, file }),
+          () =>
+            wh.exclusive(async () => {
+              const r = await ingestFile(wh, kind, join(dir, file));
+              // The analysts' Parquet copies (rewritten if a retried attempt gets here again).
+              if (kind === 'events') await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.sourceHash }, paths.eventsBatch(r.sourceHash));
+              else await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);
+              if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.sourceHash }, paths.quarantineBatch(r.sourceHash));
+              return r;
+            }),
+        );
         out.push({ kind, rowsRead: c.rowsRead, ingested: c.ingested, duplicates: c.duplicates, quarantined: c.quarantined, alreadyIngested: c.alreadyIngested });
         progress({ step: `ingested ${kind}`, ...out[out.length - 1] });
       }
+      await writeAnalystsDb(cfg.DATA_DIR).catch(() => undefined); // best effort: a reader may hold it
       return out;
     },
   };

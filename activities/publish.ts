@@ -2,6 +2,7 @@
 // published when every expected user's list is in Redis; Redis being down is transient
 // (plain throw → Temporal retries), a rollback target that is gone is bad input.
 import { ApplicationFailure } from '@temporalio/activity';
+import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
 import { PublishError } from '../storage/redis-versions';
 import type { ActivityDeps } from './deps';
 
@@ -9,7 +10,11 @@ export function createPublishActivities({ cfg, wh, versions }: Pick<ActivityDeps
   return {
     async publishVersion(input: { version: string; expectedUsers: number }): Promise<{ previous: string | null }> {
       const r = await versions.publish(input.version, input.expectedUsers);
-      await wh.exclusive(() => wh.exec('upd_model_run_published', { version: input.version, now: new Date().toISOString() }));
+      await wh.exclusive(async () => {
+        await wh.exec('upd_model_run_published', { version: input.version, now: new Date().toISOString() });
+        await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, analyticsPaths(cfg.DATA_DIR).run(input.version, 'model_runs'));
+      });
+      await writeAnalystsDb(cfg.DATA_DIR).catch(() => undefined); // best effort: a reader may hold it
       return r;
     },
 

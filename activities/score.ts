@@ -3,6 +3,7 @@
 // so a retried or duplicated shard is harmless.
 import { existsSync } from 'node:fs';
 import { globalRecommender, factorRecommender, type Recommender } from '../model/recommend';
+import { analyticsPaths, writeRecommendationsSnapshot } from '../storage/analytics';
 import { readF32, readJson, runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
@@ -85,6 +86,8 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
         scored += us.length;
         progress({ step: 'score', shard: input.shard, users: end - start, scored });
       }
+      const movieIds = runFiles.items(dir).map((t) => t.movie_id);
+      await writeRecommendationsSnapshot(analyticsPaths(cfg.DATA_DIR).recommendations(input.version, input.shard), input.version, rows, movieIds);
       return versions.writeUserLists(input.version, input.shard, rows);
     },
   };

@@ -4,6 +4,7 @@ const COMMANDS: Record<string, { file: string; help: string }> = {
   import: { file: './import', help: 'import DIR [--out OUT]                                  MovieLens files → world directory' },
   retrain: { file: './retrain', help: 'retrain [--world DIR] [--params JSON] [--wait]          start the retrain workflow' },
   status: { file: './status', help: 'status [--json]                                         live version, kept versions, last runs' },
+  sql: { file: './sql', help: 'sql "SELECT …" [--json] | --tables                      read-only SQL over the analysts\' views' },
   rollback: { file: './rollback', help: 'rollback [--to VERSION]                                 flip live back' },
 };
 

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { RetrainInput, RetrainResult } from '../activities/types';
 import { loadConfigOrExit } from '../config';
 import { temporalClient } from '../storage/clients';
+import { rootMessage } from '../storage/failure';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -41,8 +42,7 @@ export default async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(result, null, 2));
       return result.published ? 0 : 3;
     } catch (e) {
-      const cause = (e as { cause?: { message?: string } }).cause?.message;
-      console.error(`retrain ${workflowId} failed: ${cause ?? (e as Error).message}`);
+      console.error(`retrain ${workflowId} failed: ${rootMessage(e)}`);
       return 1;
     }
   } finally {

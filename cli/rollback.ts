@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { temporalClient } from '../storage/clients';
+import { rootMessage } from '../storage/failure';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { to: { type: 'string' } }, strict: true });
@@ -16,8 +17,7 @@ export default async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(r));
     return 0;
   } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    console.error(`rollback failed: ${cause ?? (e as Error).message}`);
+    console.error(`rollback failed: ${rootMessage(e)}`);
     return 1;
   } finally {
     await connection.close();

@@ -39,7 +39,7 @@ export async function evaluateRecommender(rec: Recommender, ctx: EvalContext): P
   const relevant = gatherRows(ctx.holdout, users);
   const light = new Uint8Array(users.length);
   for (let j = 0; j < users.length; j++) light[j] = ctx.train.indptr[users[j] + 1] - ctx.train.indptr[users[j]] < LIGHT_MAX ? 1 : 0;
-  const run = (keep?: (row: number) => boolean) => evaluateRankings({ rankings: top.idx, depth, relevant, popularity: ctx.popularity, nItems: ctx.seen.nCols, keep });
+  const run = (keep?: (row: number) => boolean) => evaluateRankings({ ranked: top.idx, n: depth, relevant, popularity: ctx.popularity, users: keep });
   return {
     all: run(),
     light: run((j) => light[j] === 1),

@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config';
 import type { Csr } from '../model/types';
+import { analyticsPaths, copyToParquet } from './analytics';
 import type { Warehouse } from './duckdb';
 import { csrFromSortedTriples, readCsr, readF32, readJson, writeCsr, writeF32, writeJson } from './artifacts';
 
@@ -99,6 +100,7 @@ export async function prepareRunData(
   const trainSeen = await exportCsr(wh, 'exp_seen', undefined, nUsers, nItems);
   const holdout = await exportCsr(wh, 'exp_holdout_global', { cutoff, as_of: asOf, label_completion: cfg.LABEL_COMPLETION }, nUsers, nItems);
   const popTrain = await exportPopularity(wh, cutoff, cfg.TRENDING_DAYS, nItems);
+  await copyToParquet(wh, 'exp_analytics_labels', { version: opts.version }, analyticsPaths(cfg.DATA_DIR).run(opts.version, 'labels'));
 
   // Shipping side: everything up to as-of.
   progress('confidence up to as-of');

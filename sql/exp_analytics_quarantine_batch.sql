@@ -1,0 +1,2 @@
+-- Analysts' copy of one file's quarantined rows. Params: $source_hash, $path. Grain: (source_hash, row_no).
+COPY (SELECT * FROM quarantine WHERE source_hash = $source_hash ORDER BY row_no) TO $path (FORMAT parquet);
