@@ -1,0 +1,135 @@
+// Full-ranking offline metrics. Every user is ranked against the whole catalog minus their
+// training items (model/score.ts, model/popularity.ts rankForUsers), so no sampled negatives.
+//
+// Definitions (rel = the user's held-out relevant items, list = their ranked item indices):
+//   Recall@K   = |list[0..K) ∩ rel| / min(K, |rel|)   — min so a perfect list scores 1 even when a
+//                user has more relevant items than K slots (the "normalised recall" of Liang et al.
+//                2018); the plain |rel| denominator would cap heavy users far below 1.
+//   NDCG@K     = DCG@K / IDCG@K, binary gains, DCG = Σ_{p<K, list[p]∈rel} 1/log2(p+2),
+//                IDCG = Σ_{p<min(K,|rel|)} 1/log2(p+2).
+//   MAP@10     = (1/min(10,|rel|)) Σ_{p<10, list[p]∈rel} precision@(p+1).
+//   HitRate@10 = 1 if any of list[0..10) is relevant.
+//   coverage_10 = distinct items over all evaluated users' top-10 / catalog size.
+//   mean_pop_10 = mean popularity[item] over every (user, position < 10) recommended item.
+// Per-user metrics are averaged over the evaluated users; users with no relevant item are skipped
+// (they carry no signal) and not counted in `users`. Padding (−1) in a list is never relevant.
+import type { Csr } from './types';
+
+export interface Metrics {
+  users: number;
+  recall_10: number;
+  recall_20: number;
+  recall_50: number;
+  ndcg_10: number;
+  ndcg_100: number;
+  map_10: number;
+  hitrate_10: number;
+  coverage_10: number;
+  mean_pop_10: number;
+}
+
+export interface RankingsInput {
+  ranked: Int32Array; // nRows × n, item indices best first, −1 padding
+  n: number; // list length per row
+  relevant: Csr; // nRows × nItems: held-out relevant items, row r ↔ ranked row r
+  popularity: ArrayLike<number>; // nItems, e.g. training interaction counts
+  /** Slice: the rows to evaluate (indices or a predicate); default all rows. */
+  users?: ArrayLike<number> | ((row: number) => boolean);
+}
+
+/** log2-discount 1/log2(p+2) for positions 0..n-1. */
+function discounts(n: number): Float64Array {
+  const d = new Float64Array(n);
+  for (let p = 0; p < n; p++) d[p] = 1 / Math.log2(p + 2);
+  return d;
+}
+
+export function evaluateRankings(input: RankingsInput): Metrics {
+  const { ranked, n, relevant, popularity } = input;
+  const nRows = relevant.nRows, nItems = relevant.nCols;
+  if (ranked.length < nRows * n) throw new RangeError(`ranked needs ${nRows}×${n} entries, got ${ranked.length}`);
+  if (popularity.length < nItems) throw new RangeError(`popularity needs ${nItems} entries, got ${popularity.length}`);
+  const rows: number[] = [];
+  if (input.users === undefined) for (let r = 0; r < nRows; r++) rows.push(r);
+  else if (typeof input.users === 'function') {
+    for (let r = 0; r < nRows; r++) if (input.users(r)) rows.push(r);
+  } else {
+    for (let j = 0; j < input.users.length; j++) {
+      const r = input.users[j];
+      if (!(Number.isInteger(r) && r >= 0 && r < nRows)) throw new RangeError(`user row ${r} is outside [0, ${nRows})`);
+      rows.push(r);
+    }
+  }
+
+  const disc = discounts(Math.max(n, 100));
+  const stamp = new Int32Array(nItems).fill(-1); // stamp[item] = row while that row's rel is marked
+  const shown = new Uint8Array(nItems);
+  let users = 0, r10 = 0, r20 = 0, r50 = 0, n10 = 0, n100 = 0, map10 = 0, hit10 = 0;
+  let popSum = 0, popCount = 0;
+  for (const r of rows) {
+    const a = relevant.indptr[r], b = relevant.indptr[r + 1];
+    const nRel = b - a;
+    if (nRel === 0) continue;
+    users++;
+    for (let j = a; j < b; j++) stamp[relevant.indices[j]] = r;
+    const o = r * n;
+    let hits = 0, dcg = 0, ap = 0;
+    let hitsAt10 = 0, hitsAt20 = 0, hitsAt50 = 0, dcgAt10 = 0, dcgAt100 = 0;
+    const limit = Math.min(n, 100);
+    for (let p = 0; p < limit; p++) {
+      const item = ranked[o + p];
+      const isRel = item >= 0 && item < nItems && stamp[item] === r;
+      if (p < 10 && item >= 0 && item < nItems) {
+        shown[item] = 1;
+        popSum += popularity[item];
+        popCount++;
+      }
+      if (isRel) {
+        hits++;
+        dcg += disc[p];
+        if (p < 10) ap += hits / (p + 1);
+      }
+      if (p === 9) {
+        hitsAt10 = hits;
+        dcgAt10 = dcg;
+      }
+      if (p === 19) hitsAt20 = hits;
+      if (p === 49) hitsAt50 = hits;
+    }
+    // Lists shorter than a cut-off: the hits so far are all there are.
+    if (limit < 10) {
+      hitsAt10 = hits;
+      dcgAt10 = dcg;
+    }
+    if (limit < 20) hitsAt20 = hits;
+    if (limit < 50) hitsAt50 = hits;
+    dcgAt100 = dcg;
+    const idcg = (K: number) => {
+      let s = 0;
+      for (let p = 0; p < Math.min(K, nRel); p++) s += disc[p];
+      return s;
+    };
+    r10 += hitsAt10 / Math.min(10, nRel);
+    r20 += hitsAt20 / Math.min(20, nRel);
+    r50 += hitsAt50 / Math.min(50, nRel);
+    n10 += dcgAt10 / idcg(10);
+    n100 += dcgAt100 / idcg(100);
+    map10 += ap / Math.min(10, nRel);
+    hit10 += hitsAt10 > 0 ? 1 : 0;
+  }
+  let distinct = 0;
+  for (let i = 0; i < nItems; i++) distinct += shown[i];
+  const mean = (s: number) => (users ? s / users : 0);
+  return {
+    users,
+    recall_10: mean(r10),
+    recall_20: mean(r20),
+    recall_50: mean(r50),
+    ndcg_10: mean(n10),
+    ndcg_100: mean(n100),
+    map_10: mean(map10),
+    hitrate_10: mean(hit10),
+    coverage_10: nItems ? distinct / nItems : 0,
+    mean_pop_10: popCount ? popSum / popCount : 0,
+  };
+}
