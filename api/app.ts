@@ -5,6 +5,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config';
 import { decodeUserList } from '../storage/redis-keys';
+import { foldInUser } from '../model/foldin';
 import type { EventRow, Title } from '../model/types';
 import { parseVariants, VariantAssigner } from './ab';
 import { ExplorationStats, type Rng } from './exploration';
@@ -12,7 +13,6 @@ import {
   backfill,
   blendExploration,
   coldStart,
-  foldInUserLocal as foldInUser,
   fromUserList,
   genreMatches,
   rankExplorers,

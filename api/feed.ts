@@ -2,7 +2,6 @@
 //
 // Positions are 1-based ranks in the whole feed before `offset` is applied: exploration slot 3
 // is the third item of the feed, so a request with offset=10 sees slot 15 as its fifth item.
-import { solveSpd } from '../model/linalg';
 import { sampleWatchRate, type Counts, type Rng } from './exploration';
 
 export type Reason = 'because_you_watched' | 'trending' | 'new_for_you' | 'popular';
@@ -216,38 +215,4 @@ export interface FeedItem {
 /** Round to 6 significant decimals so responses stay short and stable. */
 export function roundScore(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : 0;
-}
-
-/**
- * Fold-in of a user from observed items (TEMPORARY local solve until model/foldin.ts lands;
- * same signature as its foldInUser). Minimises the iALS row loss for x_u:
- *   x_u = (Σ_{i∈I} c_i y_i y_iᵀ + α0 YᵀY + λ (|I| + α0·n)^ν I)⁻¹ Σ_{i∈I} c_i y_i
- * with α0 YᵀY precomputed once per version (gramAlpha0).
- */
-export function foldInUserLocal(
-  itemFactors: Float32Array, // nItems × k, row-major
-  k: number,
-  gramAlpha0: Float64Array, // k × k
-  items: ArrayLike<number>, // observed item indices
-  conf: ArrayLike<number>, // confidence per observed item
-  lambda: number,
-  nu: number,
-  alpha0: number,
-  nItems: number,
-): Float32Array {
-  const a = Float64Array.from(gramAlpha0.subarray(0, k * k));
-  const b = new Float64Array(k);
-  for (let t = 0; t < items.length; t++) {
-    const off = items[t] * k;
-    const c = conf[t];
-    // A += c y yᵀ, b += c y
-    for (let i = 0; i < k; i++) {
-      const ci = c * itemFactors[off + i];
-      b[i] += ci;
-      for (let j = 0; j < k; j++) a[i * k + j] += ci * itemFactors[off + j];
-    }
-  }
-  const reg = lambda * Math.pow(items.length + alpha0 * nItems, nu);
-  for (let i = 0; i < k; i++) a[i * k + i] += reg;
-  return Float32Array.from(solveSpd(a, k, b));
 }

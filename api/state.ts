@@ -136,7 +136,8 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
   }
   ann.setEf(o.hnswEfSearch);
 
-  // α0·YᵀY accumulated over row blocks so no single block holds the event loop for long.
+  // α0·YᵀY (what model/foldin.ts prepareFoldIn computes) accumulated over row blocks, so no
+  // single block holds the event loop for long at 10^5 items.
   const alpha0 = metaNumber(blob.meta, 'alpha0', o.defaults.alpha0);
   const gramAlpha0 = new Float64Array(k * k);
   const part = new Float64Array(k * k);

@@ -272,35 +272,33 @@ export class BufferedEventWriter {
 
   /** Write everything buffered now (stops at the first failure and retries later). */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    this.flushing = (async () => {
-      try {
-        while (this.queue.length > 0) {
-          const batch = this.queue.splice(0, this.opts.batch);
-          try {
-            await this.store.appendEvents(batch, this.opts);
-          } catch (e) {
-            this.onError(e);
-            // Put the batch back in front (it is older than anything pushed meanwhile), trim,
-            // and retry after a full interval so the circuit's open window can pass.
-            this.queue = batch.concat(this.queue);
-            const over = this.queue.length - this.opts.maxBuffered;
-            if (over > 0) {
-              this.queue.splice(0, over);
-              this.dropped += over;
-            }
-            if (this.timer) clearTimeout(this.timer);
-            this.timer = null;
-            this.schedule(Math.max(this.opts.flushMs, 500));
-            return;
-          }
-          this.written += batch.length;
-        }
-      } finally {
-        this.flushing = null;
-      }
-    })();
+    // `.finally` runs asynchronously, so `flushing` is cleared after it was set even when there is nothing to write.
+    if (!this.flushing) this.flushing = this.drain().finally(() => (this.flushing = null));
     return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.batch);
+      try {
+        await this.store.appendEvents(batch, this.opts);
+      } catch (e) {
+        this.onError(e);
+        // Put the batch back in front (it is older than anything pushed meanwhile), trim,
+        // and retry after a full interval so the circuit's open window can pass.
+        this.queue = batch.concat(this.queue);
+        const over = this.queue.length - this.opts.maxBuffered;
+        if (over > 0) {
+          this.queue.splice(0, over);
+          this.dropped += over;
+        }
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        this.schedule(Math.max(this.opts.flushMs, 500));
+        return;
+      }
+      this.written += batch.length;
+        }
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import {
   backfill,
   blendExploration,
   coldStart,
-  foldInUserLocal,
+  dot,
   fromUserList,
   rankExplorers,
   roundRobinByGenre,
@@ -13,7 +13,8 @@ import {
   type FreshView,
   type TitleView,
 } from '../../api/feed';
-import { gram, solveSpd } from '../../model/linalg';
+import { prepareFoldIn } from '../../model/foldin';
+import { buildVersionState } from '../../api/state';
 
 /** Deterministic uniform generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -150,32 +151,33 @@ describe('Thompson sampling draws', () => {
   });
 });
 
-describe('fold-in', () => {
-  it('solves the iALS normal equations of one row (compared with a direct solve)', () => {
+describe('version state', () => {
+  it('builds α0·YᵀY in slices equal to prepareFoldIn, and an index whose nearest item by inner product is right', async () => {
     const k = 3;
-    const n = 6;
+    const n = 50;
     const r = rng(11);
     const y = Float32Array.from({ length: n * k }, () => r() - 0.5);
-    const alpha0 = 0.1;
-    const lambda = 0.05;
-    const nu = 1;
-    const g = gram(y, n, k).map((v) => v * alpha0);
-    const items = [1, 4];
-    const conf = [1, 2];
-    const x = foldInUserLocal(y, k, g, items, conf, lambda, nu, alpha0, n);
-    // Direct: A = Σ c y yᵀ + α0 YᵀY + λ(|I| + α0 n)^ν I, b = Σ c y
-    const a = new Float64Array(k * k);
-    const b = new Float64Array(k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let row = 0; row < n; row++) a[i * k + j] += alpha0 * y[row * k + i] * y[row * k + j];
-    items.forEach((it, t) => {
-      for (let i = 0; i < k; i++) {
-        b[i] += conf[t] * y[it * k + i];
-        for (let j = 0; j < k; j++) a[i * k + j] += conf[t] * y[it * k + i] * y[it * k + j];
-      }
-    });
-    for (let i = 0; i < k; i++) a[i * k + i] += lambda * (items.length + alpha0 * n) ** nu;
-    const want = solveSpd(a, k, b);
-    for (let i = 0; i < k; i++) expect(x[i]).toBeCloseTo(want[i], 5);
+    const items = Array.from({ length: n }, (_, i) => ({ movie_id: `m${i}`, title: `T${i}`, genres: ['X'], year: 2000, added_at: '2020-01-01T00:00:00Z' }));
+    const blob = {
+      meta: { k: '3', n_items: String(n), alpha0: '0.1', lambda: '0.02', nu: '1', data_as_of: JSON.stringify('2024-01-01T00:00:00Z') },
+      items: JSON.stringify(items),
+      itemFactors: Buffer.from(y.buffer),
+      lists: JSON.stringify({ popular: [3, 1, 2], trending: [2, 99] }),
+    };
+    const v = await buildVersionState('v20240101T000000Z', blob, { hnswM: 8, hnswEfConstruction: 50, hnswEfSearch: 50, fallbackSize: 2, sliceMs: 0, defaults: { alpha0: 1, lambda: 1, nu: 1 } });
+    const want = prepareFoldIn(y, n, k, 0.1);
+    for (let i = 0; i < k * k; i++) expect(v.gramAlpha0[i]).toBeCloseTo(want[i], 9);
+    expect(v.trending).toEqual([2]); // out-of-range indices dropped
+    expect(v.fallback).toEqual([3, 1]);
+    const q = Float32Array.from([1, 0.2, -0.3]);
+    let best = 0;
+    for (let i = 1; i < n; i++) if (dot(q, y, i * k, k) > dot(q, y, best * k, k)) best = i;
+    expect(v.ann.searchKnn(Array.from(q), 1).neighbors[0]).toBe(best);
+  });
+
+  it('refuses a version whose factors do not match its items', async () => {
+    const blob = { meta: { k: '3', data_as_of: '2024-01-01T00:00:00Z' }, items: JSON.stringify([{ movie_id: 'a' }]), itemFactors: Buffer.alloc(8), lists: null };
+    await expect(buildVersionState('v20240101T000000Z', blob, { hnswM: 8, hnswEfConstruction: 50, hnswEfSearch: 50, fallbackSize: 2, defaults: { alpha0: 1, lambda: 1, nu: 1 } })).rejects.toThrow(/item factors have 8 bytes/);
   });
 });
 
