@@ -1,16 +1,22 @@
 // Batch scoring for retrieval: for a range of users, scores = X_range · Yᵀ in user blocks, each
 // user's training items excluded, top-N item indices and scores per user.
 //
-// Measured on the 2-core build machine (bench/score-kernel.ts, 20 k items, k=64, N=500; figures in
-// bench/results/score-kernel.json):
-//   kernel                                   users/s (1 thread)   users/s (2 worker threads)
-//   scalar-JS blocked product + heap top-N   ~600                 ~1.1 k
-//   TF.js WASM matMul (XNNPACK) + heap top-N ~4.5 k               ~8 k
-//   hnswlib-node inner product, ef=1000      ~0.5 k               (recall@500 0.98 vs exact)
-// The dense WASM product wins at exact recall (an ANN index pays off for "similar titles" and for
-// online retrieval of one user, not for a full batch over a 20 k catalog), so 'wasm' is the
-// default; 'js' is the dependency-free fallback. Items are transposed once (k × nItems) because
-// XNNPACK's matMul with transposeB is ~9× slower here.
+// Measured with bench/score-kernel.ts (20 k items, k=64, N=500, exclusion of ~70 training items
+// and top-N selection included; results in bench/results/score-kernel.json). The 2 cores were
+// shared with other jobs (load average 2 in the first run, 12–15 in the second), so wall figures
+// are pessimistic; users per CPU-second is the steadier figure.
+//   kernel                                     users/s wall (load ≈2)   users/CPU-s (load ≈13)
+//   scalar-JS blocked product, 1 thread        690                      713
+//   TF.js WASM matMul (XNNPACK), 1 thread      2.9 k                    3.25 k
+//   TF.js WASM in 2 worker threads             4.7 k                    2.7 k (≈ 5.3 k/s on 2 idle cores)
+//   scalar JS in 2 worker threads              1.4 k                    763
+//   hnswlib-node ip, ef=600 / 1000 / 4000      1.5 k / 1.0 k / 0.35 k   recall@500 vs exact 0.87 / 0.91 / 0.97
+// (the first run predates the sampled-threshold top-N, which halved selection time.)
+// The WASM dense product wins and is exact: HNSW never reached recall 0.99 at N=500 and is slower
+// at any ef that comes close, because top-500 of 20 k is 2.5% of the catalog — an ANN index pays
+// off for "similar titles" and one-user online retrieval, not a full batch. So 'wasm' is the
+// default; 'js' is the dependency-free fallback. Selection (model/topk.ts) costs ~60–150 µs/user.
+// Items are transposed once (k × nItems): XNNPACK's matMul with transposeB ran ~9× slower here.
 import { availableParallelism } from 'node:os';
 import type { Csr, Factors } from './types';
 import { TopN } from './topk';
