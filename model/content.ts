@@ -25,7 +25,7 @@
 // an option (raw regression of f) for comparison.
 import * as tf from '@tensorflow/tfjs';
 import { fmix32, mulberry32, shuffleInPlace } from './ranker';
-import { initTf, modelDirIO } from './tf-backend';
+import { initTf, modelDirIO, tidyRead } from './tf-backend';
 import type { Csr, Title } from './types';
 
 export interface ContentFeatureConfig {
@@ -390,7 +390,7 @@ class TfContentModel implements ContentModel {
   /** Network output for m feature rows, scaled to outputNorm in cosine mode. */
   predictFeatures(x: Float32Array, m: number): Float32Array {
     const k = this.k;
-    const y = tf.tidy(() => (this.network.predict(tf.tensor2d(x, [m, this.layout.dim])) as tf.Tensor).dataSync()) as Float32Array;
+    const y = tidyRead(() => this.network.predictOnBatch(tf.tensor2d(x, [m, this.layout.dim])) as tf.Tensor);
     if (this.config.loss === 'cosine') {
       for (let r = 0; r < m; r++) {
         let s = 0;
@@ -523,7 +523,7 @@ export async function trainContentModel(
           const m = Math.min(vb, validIdx.length - start);
           densify(validIdx, start, m, xb, yb);
           const [l, cs] = tfr.tidy(() => {
-            const pred = network.predict(tfr.tensor2d(xb.subarray(0, m * dim), [m, dim])) as tf.Tensor2D;
+            const pred = network.predictOnBatch(tfr.tensor2d(xb.subarray(0, m * dim), [m, dim])) as tf.Tensor2D;
             const yt = tfr.tensor2d(yb.subarray(0, m * k), [m, k]);
             return [rowLoss(pred, yt, c.loss).sum().dataSync()[0], cosineRows(pred, yt).sum().dataSync()[0]];
           });
@@ -761,7 +761,7 @@ function audienceHits(vectors: Float32Array, userFactors: Float32Array, k: numbe
     for (let t0 = 0; t0 < nTitles; t0 += chunk) {
       const m = Math.min(chunk, nTitles - t0);
       // S = V_chunk · Uᵀ: row r holds every user's score for title t0 + r.
-      const scores = tf.tidy(() => tf.matMul(tf.tensor2d(vectors.subarray(t0 * k, (t0 + m) * k), [m, k]), users, false, true).dataSync()) as Float32Array;
+      const scores = tidyRead(() => tf.matMul(tf.tensor2d(vectors.subarray(t0 * k, (t0 + m) * k), [m, k]), users, false, true));
       for (let r = 0; r < m; r++) {
         const t = t0 + r;
         const w0 = watchers.indptr[t], w1 = watchers.indptr[t + 1];

@@ -10,7 +10,7 @@
 // the split, so the score is not inflated by memorising that user). The best epoch's weights
 // are restored. Inputs are plain typed arrays; the pipeline builds them in SQL.
 import * as tf from '@tensorflow/tfjs';
-import { initTf, modelDirIO } from './tf-backend';
+import { initTf, modelDirIO, tidyRead } from './tf-backend';
 
 export interface RankerConfig {
   /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). Default 1. */
@@ -311,7 +311,7 @@ class TfRanker implements RankerModel {
     for (let start = 0; start < n; start += bs) {
       const m = Math.min(bs, n - start);
       standardizeRows(x, start, m, d, this.mean, this.std, this.config.clipZ, buf);
-      const p = tf.tidy(() => (this.network.predict(tf.tensor2d(buf.subarray(0, m * d), [m, d])) as tf.Tensor).dataSync());
+      const p = tidyRead(() => this.network.predictOnBatch(tf.tensor2d(buf.subarray(0, m * d), [m, d])) as tf.Tensor);
       out.set(p.subarray(0, m), start);
     }
     return out;

@@ -61,6 +61,15 @@ describe('TF.js backend selection', () => {
     Array.from(w).forEach((v, i) => expect(v).toBeCloseTo(c[i], 5));
   });
 
+  it('tidyRead returns the values of the built tensor and leaves no tensor behind', async () => {
+    const { initTf, tidyRead } = await freshBackendModule();
+    const { tf } = await initTf('wasm');
+    const before = tf.memory().numTensors;
+    const v = tidyRead(() => tf.tensor1d([1, 2, 3]).mul(2).add(1));
+    expect(Array.from(v)).toEqual([3, 5, 7]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('TF_BACKEND is the default preference when the caller passes none', async () => {
     process.env.TF_BACKEND = 'cpu';
     const { initTf } = await freshBackendModule();
