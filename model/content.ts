@@ -25,7 +25,7 @@
 // an option (raw regression of f) for comparison.
 import * as tf from '@tensorflow/tfjs';
 import { fmix32, mulberry32, shuffleInPlace } from './ranker';
-import { initTf, modelDirIO, tidyRead } from './tf-backend';
+import { currentTf, modelDirIO, tidyRead } from './tf-backend';
 import type { Csr, Title } from './types';
 
 export interface ContentFeatureConfig {
@@ -453,7 +453,7 @@ export async function trainContentModel(
   const trainIdx = Int32Array.from(usable.filter((_, r) => !isValid[r]));
   const validIdx = Int32Array.from(usable.filter((_, r) => isValid[r]));
 
-  const { tf: tfr, backend } = await initTf();
+  const { tf: tfr, backend } = await currentTf();
   const vocabulary = buildContentVocabulary(Array.from(trainIdx, (i) => titles[i]), c);
   const sparse = featurizeSparse(titles, vocabulary);
   const dim = sparse.dim;
@@ -609,7 +609,7 @@ export async function saveContentModel(model: ContentModel, dir: string): Promis
 }
 
 export async function loadContentModel(dir: string): Promise<ContentModel> {
-  const { tf: tfr } = await initTf();
+  const { tf: tfr } = await currentTf();
   const network = await tfr.loadLayersModel(modelDirIO(dir));
   const meta = network.getUserDefinedMetadata() as ContentMetadata | undefined;
   if (!meta || meta.kind !== CONTENT_KIND || meta.version !== CONTENT_FORMAT_VERSION) {

@@ -10,7 +10,7 @@
 // the split, so the score is not inflated by memorising that user). The best epoch's weights
 // are restored. Inputs are plain typed arrays; the pipeline builds them in SQL.
 import * as tf from '@tensorflow/tfjs';
-import { initTf, modelDirIO, tidyRead } from './tf-backend';
+import { currentTf, modelDirIO, tidyRead } from './tf-backend';
 
 export interface RankerConfig {
   /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). Default 1. */
@@ -381,7 +381,7 @@ export async function trainRanker(
     if (!Number.isFinite(x[i])) throw new RangeError(`x[${Math.floor(i / d)}, ${featureNames[i % d]}] = ${x[i]} is not finite (coalesce nulls in SQL)`);
   }
 
-  const { tf: tfr, backend } = await initTf();
+  const { tf: tfr, backend } = await currentTf();
   const { trainRows, validRows } = c.validationFraction > 0 ? splitByGroup(groups, c.validationFraction, c.seed) : { trainRows: allRows(n), validRows: new Int32Array(0) };
   const nTrain = trainRows.length;
   if (nTrain === 0) throw new RangeError('no training rows left after the validation split');
@@ -556,7 +556,7 @@ export async function saveRanker(model: RankerModel, dir: string): Promise<void>
 
 /** Read a ranker written by saveRanker (on whatever backend is live now). */
 export async function loadRanker(dir: string): Promise<RankerModel> {
-  const { tf: tfr } = await initTf();
+  const { tf: tfr } = await currentTf();
   const network = await tfr.loadLayersModel(modelDirIO(dir));
   const meta = network.getUserDefinedMetadata() as RankerMetadata | undefined;
   if (!meta || meta.kind !== RANKER_KIND) {

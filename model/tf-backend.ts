@@ -64,6 +64,14 @@ export function initTf(prefer: TfBackendName | undefined = parseTfBackend(proces
   return promise;
 }
 
+/**
+ * The live runtime, initialising with the default preference only if nothing was chosen yet.
+ * Model code calls this, so training or loading never switches a backend the caller picked.
+ */
+export function currentTf(): Promise<TfRuntime> {
+  return current?.promise ?? initTf();
+}
+
 async function selectBackend(prefer: TfBackendName): Promise<TfRuntime> {
   tf.enableProdMode();
   const skipped: string[] = [];

@@ -76,6 +76,13 @@ describe('TF.js backend selection', () => {
     expect((await initTf()).backend).toBe('cpu');
   });
 
+  it('model code asking for the current runtime keeps the backend the caller chose, whatever TF_BACKEND says', async () => {
+    const { initTf, currentTf } = await freshBackendModule();
+    await initTf('wasm');
+    process.env.TF_BACKEND = 'cpu';
+    expect((await currentTf()).backend).toBe('wasm');
+  });
+
   it('a misspelt TF_BACKEND is rejected with the variable named', async () => {
     const { parseTfBackend } = await freshBackendModule();
     expect(() => parseTfBackend('gpu')).toThrow(/TF_BACKEND="gpu": expected one of node\|wasm\|cpu/);
