@@ -55,6 +55,8 @@ export const configSchema = z.object({
   SCORE_CONCURRENCY: int(2, 1, 256),
   KEEP_VERSIONS: int(3, 1, 100),
   OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  USER_LIST_TTL_SECONDS: int(30 * 24 * 3600, 60), // every list expires unless a newer retrain replaces it
+  ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: int(120, 2, 3600), // a dead worker's activity is retried after this
   RECENT_MAX: int(200, 1),
 
   // Serving.

@@ -16,7 +16,7 @@ export async function createWorker(cfg: Config, opts: { taskQueue?: string } = {
   const wh = await Warehouse.open(warehousePath(cfg));
   await initSchema(wh);
   const redis = redisClient(cfg);
-  const versions = new VersionStore(redis, cfg.REDIS_PREFIX);
+  const versions = new VersionStore(redis, cfg.REDIS_PREFIX, cfg.USER_LIST_TTL_SECONDS);
   const connection = await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,

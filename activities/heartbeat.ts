@@ -16,7 +16,7 @@ export function progress(details: Record<string, unknown>): void {
   if (!inActivity()) return;
   const ctx = Context.current();
   ctx.heartbeat(details);
-  ctx.log.info('progress', details);
+  ctx.log.info(`progress ${JSON.stringify(details)}`);
 }
 
 /** Run `fn` while beating every `everyMs` with the latest details. */

@@ -25,7 +25,7 @@ export function defaultParams(cfg: Config): RetrievalParams {
 
 export function createPlanActivities({ cfg }: { cfg: Config }) {
   return {
-    async resolvePlan(input: { params?: Partial<RetrievalParams>; shards?: number }): Promise<{ params: RetrievalParams; shards: number; concurrency: number }> {
+    async resolvePlan(input: { params?: Partial<RetrievalParams>; shards?: number }): Promise<{ params: RetrievalParams; shards: number; concurrency: number; heartbeatTimeoutSeconds: number }> {
       const r = overrides.safeParse(input.params ?? {});
       if (!r.success) {
         const msg = r.error.issues.map((i) => `params.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -33,7 +33,7 @@ export function createPlanActivities({ cfg }: { cfg: Config }) {
       }
       const shards = input.shards ?? cfg.SCORE_SHARDS;
       if (!Number.isInteger(shards) || shards < 1 || shards > 4096) throw ApplicationFailure.nonRetryable(`shards must be an integer in 1..4096, got ${shards}`, 'BadInput');
-      return { params: { ...defaultParams(cfg), ...r.data }, shards, concurrency: cfg.SCORE_CONCURRENCY };
+      return { params: { ...defaultParams(cfg), ...r.data }, shards, concurrency: cfg.SCORE_CONCURRENCY, heartbeatTimeoutSeconds: cfg.ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS };
     },
   };
 }

@@ -59,12 +59,11 @@ export async function fitRetrieval(dir: string, phase: string, dataName: 'train'
       computeLoss: true,
       onEpoch: (e) => {
         if (e.loss !== undefined) losses.push(e.loss);
-        const cur = (e as { factors?: { userFactors: Float32Array; itemFactors: Float32Array } }).factors;
-        if (cur) {
-          writeF32(f.ckptUser, cur.userFactors);
-          writeF32(f.ckptItem, cur.itemFactors);
-          writeJson(f.checkpoint, { epoch: e.epoch, params });
-        }
+        // Checkpoint: factors first, then the marker that names their epoch (a crash between the
+        // two leaves the older marker, whose factors files are at least that far along).
+        writeF32(f.ckptUser, e.factors.userFactors);
+        writeF32(f.ckptItem, e.factors.itemFactors);
+        writeJson(f.checkpoint, { epoch: e.epoch, params });
         progress({ step: `train ${phase}`, epoch: e.epoch, of: params.epochs, loss: e.loss, seconds: Number(e.seconds.toFixed(3)) });
       },
     },

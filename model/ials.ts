@@ -41,6 +41,8 @@ export interface IalsEpoch {
   epoch: number; // 1-based count of completed epochs
   loss?: number; // full loss L after this epoch (when hooks.computeLoss)
   seconds: number; // wall time of this epoch (both halves, without the loss)
+  /** The current factors (shared views, valid only during the callback: copy or write them out to checkpoint). */
+  factors: { userFactors: Float32Array; itemFactors: Float32Array };
 }
 
 export interface IalsHooks {
@@ -283,7 +285,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
         }
         loss = parts + cfg.alpha0 * frobeniusDot(user.gram, item.gram);
       }
-      await hooks.onEpoch?.({ epoch, loss, seconds });
+      await hooks.onEpoch?.({ epoch, loss, seconds, factors: { userFactors, itemFactors } });
     }
   } finally {
     await pool.close();

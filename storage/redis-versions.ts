@@ -34,7 +34,7 @@ export class VersionStore {
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    private readonly listTtlSeconds = 30 * 86400,
+    private readonly listTtlSeconds = 30 * 86400, // USER_LIST_TTL_SECONDS
   ) {
     this.k = keys(prefix);
   }
@@ -65,7 +65,7 @@ export class VersionStore {
     const fields: Record<string, string> = {};
     for (const [f, v] of Object.entries(meta)) fields[f] = typeof v === 'string' ? v : JSON.stringify(v);
     const ttl = this.listTtlSeconds;
-    await this.redis
+    await execOrThrow(this.redis
       .multi()
       .del(this.k.versionMeta(version))
       .hset(this.k.versionMeta(version), fields)
@@ -73,8 +73,7 @@ export class VersionStore {
       .set(this.k.itemFactors(version), encodeF32(itemFactors), 'EX', ttl)
       .set(this.k.lists(version), JSON.stringify(lists), 'EX', ttl)
       .expire(this.k.versionMeta(version), ttl)
-      .zadd(this.k.versions, Date.now(), version)
-      .exec();
+      .zadd(this.k.versions, Date.now(), version));
   }
 
   /**
@@ -128,12 +127,11 @@ export class VersionStore {
     if (sample !== 3) throw new PublishError(`version ${version} is missing catalog, factors or lists (expired?)`);
     const previous = await this.live();
     const now = new Date().toISOString();
-    await this.redis
+    await execOrThrow(this.redis
       .multi()
       .set(this.k.live, version)
       .hset(this.k.versionMeta(version), kind === 'publish' ? 'published_at' : 'rolled_back_to_at', now)
-      .publish(this.k.channel, JSON.stringify({ type: kind, version, previous }))
-      .exec();
+      .publish(this.k.channel, JSON.stringify({ type: kind, version, previous })));
     return { previous };
   }
 
@@ -165,7 +163,7 @@ export class VersionStore {
   }
 }
 
-async function execOrThrow(p: ReturnType<Redis['pipeline']>): Promise<void> {
+async function execOrThrow(p: ReturnType<Redis['pipeline']> | ReturnType<Redis['multi']>): Promise<void> {
   const res = await p.exec();
   for (const [err] of res ?? []) if (err) throw err;
 }

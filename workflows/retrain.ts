@@ -8,8 +8,9 @@ import { DATA_AS_OF, GATE_PASSED, MODEL_VERSION, NDCG_AT_10 } from './search-att
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['BadInput', 'NoData'] };
 
-const quick = proxyActivities<Activities>({ startToCloseTimeout: '5m', heartbeatTimeout: '1m', retry });
-const heavy = proxyActivities<Activities>({ startToCloseTimeout: '4h', heartbeatTimeout: '2m', retry });
+const quick = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry });
+/** Long steps heartbeat; a worker that dies is noticed after the configured heartbeat timeout. */
+const heavyWith = (heartbeatTimeoutSeconds: number) => proxyActivities<Activities>({ startToCloseTimeout: '4h', heartbeatTimeout: `${heartbeatTimeoutSeconds}s`, retry });
 
 /** Version ids sort by time: v<start time>-<run id prefix>. */
 function newVersion(): string {
@@ -36,13 +37,14 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
     log.info('retrain step', { version, step: s });
   };
 
+  stepTo('resolving the recipe');
+  const plan = await quick.resolvePlan({ params: input.params, shards: input.shards });
+  const heavy = heavyWith(plan.heartbeatTimeoutSeconds);
   let ingest: RetrainResult['ingest'];
   if (input.worldDir) {
     stepTo('ingesting events and titles');
     ingest = await heavy.ingestWorld({ worldDir: input.worldDir });
   }
-  stepTo('resolving the recipe');
-  const plan = await quick.resolvePlan({ params: input.params, shards: input.shards });
 
   stepTo('exporting training data (labels, confidence, holdout)');
   const run = await heavy.prepareRun({ version, asOf: input.asOf, evalWindowDays: input.evalWindowDays });
