@@ -384,7 +384,7 @@ export function createApp(deps: AppDeps): ApiApp {
     const feed = await homeFeed(q);
     res.locals.source = feed.source;
     metrics.feedItems.inc({ source: feed.source }, feed.items.length);
-    res.json(feed);
+    sendJson(res, 200, feed);
     logImpressions(feed, q.offset ?? 0);
   });
 
@@ -469,6 +469,13 @@ export function createApp(deps: AppDeps): ApiApp {
     await writer.close();
   };
   return app;
+}
+
+/** res.json without Express's send() machinery (freshness, ETag, charset juggling): the hot path. */
+function sendJson(res: Response, status: number, body: unknown): void {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
 }
 
 function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {

@@ -26,9 +26,9 @@ export const apiOptionsSchema = z.object({
   /** How often exploration counts are flushed to (and re-read from) Redis. */
   EXPLORATION_FLUSH_MS: int(1000, 10, 600_000),
   /** How often buffered impression events are written to the stream. */
-  IMPRESSION_FLUSH_MS: int(100, 5, 60_000),
-  /** Largest number of events written in one pipeline. */
-  EVENT_WRITE_BATCH: int(2000, 1, 100_000),
+  IMPRESSION_FLUSH_MS: int(50, 5, 60_000),
+  /** Largest number of events written in one script call (Redis is busy ~3 µs per event meanwhile). */
+  EVENT_WRITE_BATCH: int(250, 1, 100_000),
   /** Events held in memory while Redis is unavailable; beyond this the oldest impressions are dropped. */
   EVENT_BUFFER_MAX: int(200_000, 0, 10_000_000),
   /** Approximate MAXLEN of the events stream (XADD … MAXLEN ~ n). */

@@ -16,6 +16,7 @@ export function servingRedisOptions(o: ApiOptions): RedisOptions {
     connectTimeout: o.REDIS_CONNECT_TIMEOUT_MS,
     commandTimeout: o.REDIS_COMMAND_TIMEOUT_MS,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,

@@ -1,6 +1,7 @@
 // The API's only view of Redis: a small reader/writer interface (FeedStore) and its ioredis
 // implementation. Every call goes through a circuit so that, while Redis is down or hung, a
 // request fails in microseconds (and the feed falls back) instead of waiting for a timeout.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EventRow } from '../model/types';
 import { keys as keySchema, type Keys } from '../storage/redis-keys';
@@ -111,9 +112,14 @@ export interface RedisFeedStoreOptions {
   subscriber?: () => Redis;
 }
 
+/** XADD KEYS[1] MAXLEN ~ ARGV[1] * e ARGV[i] for each i ≥ 2; returns the number added. */
+export const XADD_EVENTS_LUA = `for i = 2, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i]) end
+return #ARGV - 1`;
+
 export class RedisFeedStore implements FeedStore {
   readonly keys: Keys;
   readonly circuit: Circuit;
+  private readonly xaddSha = createHash('sha1').update(XADD_EVENTS_LUA).digest('hex');
 
   constructor(
     private readonly redis: Redis,
@@ -129,13 +135,15 @@ export class RedisFeedStore implements FeedStore {
 
   readFeed(version: string, userId: string, sinceMs: number): Promise<FeedRead> {
     return this.circuit.run('readFeed', async () => {
-      const [live, list, flat] = check(
-        await this.redis
-          .pipeline()
-          .get(this.keys.live)
-          .getBuffer(this.keys.userList(version, userId))
-          .zrangebyscore(this.keys.recent(userId), `(${sinceMs}`, '+inf', 'WITHSCORES')
-          .exec(),
+      const listKey = this.keys.userList(version, userId);
+      const recentKey = this.keys.recent(userId);
+      // With auto-pipelining the three commands share one write with those of every other
+      // request that arrived in the same event-loop turn (fewer syscalls under load); either way
+      // they travel together: one round trip.
+      const [live, list, flat] = (
+        this.redis.options.enableAutoPipelining
+          ? await Promise.all([this.redis.get(this.keys.live), this.redis.getBuffer(listKey), this.redis.zrangebyscore(recentKey, `(${sinceMs}`, '+inf', 'WITHSCORES')])
+          : check(await this.redis.pipeline().get(this.keys.live).getBuffer(listKey).zrangebyscore(recentKey, `(${sinceMs}`, '+inf', 'WITHSCORES').exec())
       ) as [string | null, Buffer | null, string[]];
       const recent = new Map<string, number>();
       for (let i = 0; i + 1 < flat.length; i += 2) recent.set(flat[i], Number(flat[i + 1]));
@@ -170,9 +178,11 @@ export class RedisFeedStore implements FeedStore {
     if (events.length === 0) return Promise.resolve();
     return this.circuit.run('appendEvents', async () => {
       const p = this.redis.pipeline();
+      // One script call runs `XADD events MAXLEN ~ n * e <json>` per event (the stream contract),
+      // instead of one client command (object, promise, timeout timer) per event.
+      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map((e) => JSON.stringify(e)));
       const touched = new Set<string>();
       for (const e of events) {
-        p.xadd(this.keys.events, 'MAXLEN', '~', opts.maxLen, '*', 'e', JSON.stringify(e));
         if (e.event_type === 'watch') {
           const key = this.keys.recent(e.user_id);
           // GT: a late-arriving older watch never moves a newer one back in time.
@@ -184,7 +194,15 @@ export class RedisFeedStore implements FeedStore {
         p.zremrangebyrank(key, 0, -(opts.recentMax + 1));
         p.expire(key, opts.recentTtlSeconds);
       }
-      check(await p.exec());
+      const results = await p.exec();
+      if (results?.[0]?.[0] && /NOSCRIPT/.test(results[0][0].message)) {
+        // Script cache empty (Redis restarted): load it and write the events (the rest succeeded).
+        await this.redis.script('LOAD', XADD_EVENTS_LUA);
+        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map((e) => JSON.stringify(e)));
+        check(results.slice(1) as PipelineResult);
+        return;
+      }
+      check(results);
     });
   }
 

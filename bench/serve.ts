@@ -1,0 +1,399 @@
+// Serving benchmark: GET /home-feed under an open-loop load.
+//
+//   npx tsx bench/serve.ts [--users 1000000] [--items 100000] [--k 64] [--rates 1000,2000,4000]
+//                          [--seconds 30] [--redis-url redis://…] [--keep]
+//
+// 1. Starts a dedicated redis-server on a free port (or uses --redis-url with a private prefix),
+//    writes one synthetic version (items, factors, lists, fresh pool) and --users precomputed
+//    lists with the real codec, pipelined, with a progress line.
+// 2. Starts the API as a child process (node --import tsx api/server.ts) and waits for /readyz.
+// 3. For each rate: sends requests on a fixed schedule (open loop: latency is measured from the
+//    scheduled send time, so a slow server cannot slow the generator down and hide its own
+//    queueing), keep-alive agent, users mixed: 90% warm (10% of them with watches since the
+//    model), 5% cold with events (fold-in), 5% brand new (cold start). Alongside, a separate
+//    client measures Redis's own GET round trip of a user list: the floor.
+// 4. Prints p50/p95/p99/max and errors per rate, writes bench/results/serve.json, and removes
+//    everything it wrote (stops its redis-server, or deletes its prefix).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { encodeF32, encodeUserList, keys } from '../storage/redis-keys';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+const USERS = Number(arg('users', '1000000'));
+const ITEMS = Number(arg('items', '100000'));
+const K = Number(arg('k', '64'));
+const TOP_N = 500;
+const RATES = arg('rates', '1000,2000,4000').split(',').map(Number);
+const SECONDS = Number(arg('seconds', '30'));
+const EXTERNAL_REDIS = arg('redis-url', '');
+const KEEP = process.argv.includes('--keep');
+const PREFIX = `bench-serve-${randomBytes(3).toString('hex')}`;
+const VERSION = 'v20240601T000000Z';
+const FOLD_USERS = 20_000;
+const FRESH = 30;
+
+/** Deterministic uniform generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(42);
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function progress(label: string, done: number, total: number, t0: number): void {
+  const s = (performance.now() - t0) / 1000;
+  process.stdout.write(`\r${label}: ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${((100 * done) / total).toFixed(0)}%, ${(done / Math.max(s, 1e-3)).toFixed(0)}/s)   `);
+  if (done === total) process.stdout.write('\n');
+}
+
+const GENRES = ['Action', 'Adventure', 'Animation', 'Comedy', 'Crime', 'Documentary', 'Drama', 'Family', 'Fantasy', 'Horror', 'Romance', 'Sci-Fi', 'Thriller'];
+
+async function seed(redis: Redis, dataAsOf: number): Promise<void> {
+  const ks = keys(PREFIX);
+  const t0 = performance.now();
+  // Catalog and factors: popularity-ordered items, factor norms decaying with rank.
+  const items = Array.from({ length: ITEMS }, (_, i) => ({
+    movie_id: `m${i}`,
+    title: `Title ${i}`,
+    genres: [GENRES[i % GENRES.length], ...(i % 4 === 0 ? [GENRES[(i * 7) % GENRES.length]] : [])],
+    year: 1950 + (i % 75),
+    added_at: new Date(i < ITEMS - 20 ? dataAsOf - 86400_000 * (1 + (i % 3000)) : dataAsOf + 3600_000).toISOString(),
+  }));
+  const factors = new Float32Array(ITEMS * K);
+  for (let i = 0; i < ITEMS; i++) {
+    const scale = 0.3 / Math.sqrt(K) / Math.pow(1 + i / 1000, 0.3);
+    for (let j = 0; j < K; j++) factors[i * K + j] = gauss() * scale;
+  }
+  const popular = Array.from({ length: 2000 }, (_, i) => i);
+  const trending = Array.from({ length: 1000 }, (_, i) => (i * 37) % 3000);
+  await redis
+    .pipeline()
+    .hset(ks.versionMeta(VERSION), {
+      created_at: JSON.stringify(new Date().toISOString()),
+      data_as_of: JSON.stringify(new Date(dataAsOf).toISOString()),
+      trained_at: JSON.stringify(new Date().toISOString()),
+      k: String(K),
+      n_items: String(ITEMS),
+      n_users: String(USERS),
+      alpha0: '0.005',
+      lambda: '0.02',
+      nu: '1',
+      metrics: '{}',
+    })
+    .set(ks.items(VERSION), JSON.stringify(items))
+    .set(ks.itemFactors(VERSION), encodeF32(factors))
+    .set(ks.lists(VERSION), JSON.stringify({ popular, trending }))
+    .exec();
+  const fresh: Record<string, string> = {};
+  for (let f = 0; f < FRESH; f++) {
+    const vector = Array.from({ length: K }, () => gauss() * (0.3 / Math.sqrt(K)));
+    fresh[`fresh${f}`] = JSON.stringify({ movie_id: `fresh${f}`, title: `Fresh ${f}`, genres: [GENRES[f % GENRES.length]], year: 2024, added_at: new Date(dataAsOf + 7200_000).toISOString(), vector });
+  }
+  await redis.hset(ks.fresh, fresh);
+
+  // Lists: 1024 templates of 500 distinct, popularity-skewed items with falling scores; each
+  // user gets a template copy with their own user vector (the codec's bytes, so decoding costs
+  // what it would in production).
+  const templates: Buffer[] = [];
+  for (let t = 0; t < 1024; t++) {
+    const chosen = new Set<number>();
+    while (chosen.size < TOP_N) chosen.add(Math.min(ITEMS - 1, Math.floor(Math.pow(rand(), 2.5) * ITEMS)));
+    const idx = [...chosen];
+    const scores = idx.map((_, r) => 0.9 - (0.6 * r) / TOP_N);
+    templates.push(encodeUserList(new Float32Array(K), idx, scores));
+  }
+  const BATCH = 2000;
+  const t1 = performance.now();
+  for (let u0 = 0; u0 < USERS; u0 += BATCH) {
+    const p = redis.pipeline();
+    for (let u = u0; u < Math.min(USERS, u0 + BATCH); u++) {
+      const buf = Buffer.from(templates[u & 1023]);
+      for (let j = 0; j < K; j++) buf.writeFloatLE(gauss() * 0.3, 8 + 4 * j);
+      p.set(ks.userList(VERSION, `u${u}`), buf);
+      // 10% of warm users watched two titles since the model's clock: the feed must drop them.
+      if (u % 10 === 0) p.zadd(ks.recent(`u${u}`), dataAsOf + 60_000, `m${u % 500}`, dataAsOf + 120_000, `m${(u * 7) % 500}`);
+    }
+    await p.exec();
+    progress('user lists', Math.min(USERS, u0 + BATCH), USERS, t1);
+  }
+  const p = redis.pipeline();
+  for (let c = 0; c < FOLD_USERS; c++) {
+    const n = 3 + (c % 3);
+    const args: (string | number)[] = [];
+    for (let e = 0; e < n; e++) args.push(dataAsOf + 1000 * (e + 1), `m${Math.floor(Math.pow(rand(), 2) * 5000)}`);
+    p.zadd(ks.recent(`c${c}`), ...args);
+  }
+  await p.exec();
+  await redis.set(ks.live, VERSION);
+  console.log(`seeded ${USERS.toLocaleString('en')} lists, ${ITEMS.toLocaleString('en')} items (k=${K}), ${FOLD_USERS.toLocaleString('en')} cold users with events in ${((performance.now() - t0) / 1000).toFixed(1)} s; redis used_memory: ${(await redis.info('memory')).match(/used_memory_human:(\S+)/)?.[1]}`);
+}
+
+interface Phase {
+  rate: number;
+  seconds: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  achieved_rps: number;
+  latency_ms: { p50: number; p95: number; p99: number; p999: number; max: number; mean: number };
+  sources: Record<string, number>;
+  redis_get_floor_ms: { p50: number; p95: number; p99: number; max: number; n: number };
+  server_side_p99_ms_upper: number | null;
+  /** CPU time per request (user+sys) of the API process and of redis-server: contention-proof cost. */
+  api_cpu_ms_per_req: number | null;
+  redis_cpu_ms_per_req: number | null;
+  /** 1-minute load average of the machine at the end of the phase (other processes share it). */
+  loadavg_1m: number;
+}
+
+/** utime+stime of a process in ms, from /proc (Linux). */
+function procCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return (user + sys) * 1000;
+}
+
+function pct(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Server-side histogram (from /metrics) of /home-feed: bucket upper bound that holds the p99. */
+async function feedBuckets(base: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(/recs_api_request_duration_seconds_bucket\{[^}]*route="\/home-feed"[^}]*le="([^"]+)"\} (\d+)/g)) {
+    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+function p99Upper(before: Map<number, number>, after: Map<number, number>): number | null {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (total <= 0) return null;
+  for (const le of les) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= 0.99 * total) return le * 1000;
+  return null;
+}
+
+async function runPhase(base: string, agent: http.Agent, floorRedis: Redis, apiPid: number | undefined, rate: number, seconds: number, record: boolean): Promise<Phase> {
+  const url = new URL(base);
+  const total = Math.round(rate * seconds);
+  const lat = new Float64Array(total);
+  let done = 0;
+  let ok = 0;
+  let errors = 0;
+  const sources: Record<string, number> = {};
+  const interval = 1000 / rate;
+  const r = rng(rate);
+  const userFor = (): string => {
+    const x = r();
+    if (x < 0.9) return `u${Math.floor(r() * USERS)}`;
+    if (x < 0.95) return `c${Math.floor(r() * FOLD_USERS)}`;
+    return `new${Math.floor(r() * 1e9)}`;
+  };
+  const before = record ? await feedBuckets(base) : new Map<number, number>();
+  const apiCpu0 = procCpuMs(apiPid);
+  const redisCpu0 = await redisCpuMs(floorRedis);
+
+  // Floor: Redis's own GET of a user list, 200/s, same process, same period.
+  const floor: number[] = [];
+  const ks = keys(PREFIX);
+  const floorTimer = setInterval(() => {
+    const t = performance.now();
+    floorRedis.getBuffer(ks.userList(VERSION, `u${Math.floor(r() * USERS)}`)).then(() => floor.push(performance.now() - t), () => {});
+  }, 5);
+
+  await new Promise<void>((resolve) => {
+    const start = performance.now();
+    let sent = 0;
+    const finish = () => {
+      if (++done === total) resolve();
+    };
+    const send = (scheduled: number) => {
+      const i = sent++;
+      const req = http.request({ host: url.hostname, port: url.port, path: `/home-feed?user_id=${userFor()}&limit=20`, agent, method: 'GET' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          lat[i] = performance.now() - scheduled;
+          if (res.statusCode === 200) {
+            ok++;
+            const m = /"source":"(\w+)"/.exec(Buffer.concat(chunks).toString('latin1'));
+            if (m) sources[m[1]] = (sources[m[1]] ?? 0) + 1;
+          } else errors++;
+          finish();
+        });
+      });
+      req.on('error', () => {
+        lat[i] = performance.now() - scheduled;
+        errors++;
+        finish();
+      });
+      req.end();
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * interval <= now) send(start + sent * interval);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  clearInterval(floorTimer);
+  const apiCpu1 = procCpuMs(apiPid);
+  const redisCpu1 = await redisCpuMs(floorRedis);
+  const after = record ? await feedBuckets(base) : new Map<number, number>();
+  const sorted = lat.slice().sort();
+  const fl = Float64Array.from(floor).sort();
+  const elapsed = sorted.length ? seconds : 0;
+  return {
+    rate,
+    seconds,
+    sent: total,
+    ok,
+    errors,
+    achieved_rps: Math.round(total / Math.max(elapsed, 1e-9)),
+    latency_ms: { p50: r3(pct(sorted, 0.5)), p95: r3(pct(sorted, 0.95)), p99: r3(pct(sorted, 0.99)), p999: r3(pct(sorted, 0.999)), max: r3(sorted[sorted.length - 1]), mean: r3(sorted.reduce((a, b) => a + b, 0) / sorted.length) },
+    sources,
+    redis_get_floor_ms: { p50: r3(pct(fl, 0.5)), p95: r3(pct(fl, 0.95)), p99: r3(pct(fl, 0.99)), max: r3(fl[fl.length - 1] ?? NaN), n: fl.length },
+    server_side_p99_ms_upper: record ? p99Upper(before, after) : null,
+    api_cpu_ms_per_req: apiCpu0 !== null && apiCpu1 !== null ? r3((apiCpu1 - apiCpu0) / total) : null,
+    redis_cpu_ms_per_req: r3((redisCpu1 - redisCpu0) / total),
+    loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
+  };
+}
+
+async function waitReady(base: string, child: ChildProcess, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('api not ready in time');
+}
+
+async function main(): Promise<void> {
+  let redisProc: ChildProcess | null = null;
+  let api: ChildProcess | null = null;
+  let redisUrl = EXTERNAL_REDIS;
+  if (!redisUrl) {
+    const port = await freePort();
+    redisProc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redisUrl = `redis://127.0.0.1:${port}`;
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
+  redis.on('error', () => {});
+  const floorRedis = new Redis(redisUrl, { lazyConnect: true });
+  floorRedis.on('error', () => {});
+  try {
+    await redis.ping();
+    await floorRedis.connect();
+    const dataAsOf = Date.now() - 86400_000;
+    await seed(redis, dataAsOf);
+
+    const apiPort = await freePort();
+    const env = { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, PORT: String(apiPort), ALS_FACTORS: String(K) };
+    const t0 = performance.now();
+    const nodeArgs = arg('api-node-args', '').split(' ').filter(Boolean);
+    api = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'api/server.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const base = `http://127.0.0.1:${apiPort}`;
+    await waitReady(base, api, 300_000);
+    console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (catalog, factors, HNSW over ${ITEMS.toLocaleString('en')} items)`);
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+    console.log('warm-up: 5 s at 500 req/s');
+    await runPhase(base, agent, floorRedis, api.pid, 500, 5, false);
+    const phases: Phase[] = [];
+    console.log('rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | redis GET p50/p99 ms | api/redis CPU ms per req | load | sources');
+    for (const rate of RATES) {
+      const ph = await runPhase(base, agent, floorRedis, api.pid, rate, SECONDS, true);
+      phases.push(ph);
+      console.log(
+        `${String(rate).padStart(10)} | ${ph.latency_ms.p50.toFixed(2).padStart(6)} | ${ph.latency_ms.p95.toFixed(2).padStart(6)} | ${ph.latency_ms.p99.toFixed(2).padStart(6)} | ${ph.latency_ms.max.toFixed(1).padStart(6)} | ${String(ph.errors).padStart(6)} | ${ph.redis_get_floor_ms.p50.toFixed(3)}/${ph.redis_get_floor_ms.p99.toFixed(3)} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`,
+      );
+      await new Promise((r) => setTimeout(r, 2000)); // let queues drain between rates
+    }
+    agent.destroy();
+    const xlen = await redis.xlen(keys(PREFIX).events);
+    const out = {
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, total_mem_gb: Math.round(os.totalmem() / 2 ** 30) },
+      setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, fold_in_users: FOLD_USERS, fresh_titles: FRESH, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 20, open_loop: true, seconds_per_rate: SECONDS, api: 'child process, default knobs', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
+      target: { rate: 2000, p99_ms: 5 },
+      phases,
+      impressions_in_stream: xlen,
+    };
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/serve.json'), JSON.stringify(out, null, 2) + '\n');
+    console.log(`impression events written to the stream: ${xlen.toLocaleString('en')}`);
+    console.log('wrote bench/results/serve.json');
+  } finally {
+    if (api && api.exitCode === null) {
+      api.kill('SIGTERM');
+      await Promise.race([once(api, 'exit'), new Promise((r) => setTimeout(r, 15_000))]);
+    }
+    if (redisProc) {
+      redisProc.kill('SIGKILL');
+      console.log('stopped the dedicated redis-server');
+    } else if (!KEEP) {
+      let cursor = '0';
+      let n = 0;
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 5000);
+        cursor = next;
+        if (found.length) n += await redis.unlink(...found);
+      } while (cursor !== '0');
+      console.log(`deleted ${n.toLocaleString('en')} keys under ${PREFIX}`);
+    }
+    redis.disconnect();
+    floorRedis.disconnect();
+  }
+}
+
+await main();
