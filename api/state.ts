@@ -3,6 +3,11 @@
 // the pool of fresh titles. Loaded at start, on channel messages, and by a poll fallback; a
 // new snapshot is built completely before one assignment swaps it in, so a request sees
 // either the old state or the new one, never a mix.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
 import { z } from 'zod';
 import { gram } from '../model/linalg';
@@ -67,6 +72,26 @@ function toCatalogItem(r: z.infer<typeof itemSchema>): CatalogItem {
   return { movie_id: r.movie_id, title: r.title, genres: r.genres, genresLower: r.genres.map((g) => g.toLowerCase()), year: r.year, added_at: addedAt, addedAtMs: addedAt ? Date.parse(addedAt) : NaN };
 }
 
+/** The version's catalog, checked field by field (a schema library costs ~10× more at 10^5 items). */
+function parseItems(version: string, json: string): CatalogItem[] {
+  const raw: unknown = JSON.parse(json);
+  if (!Array.isArray(raw)) throw new RangeError(`version ${version}: items is not a JSON array`);
+  const out = new Array<CatalogItem>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i] as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || typeof r.movie_id !== 'string') throw new RangeError(`version ${version}: item ${i} has no movie_id`);
+    const genres = Array.isArray(r.genres) ? r.genres.filter((g): g is string => typeof g === 'string') : [];
+    out[i] = toCatalogItem({
+      movie_id: r.movie_id,
+      title: typeof r.title === 'string' ? r.title : '',
+      genres,
+      year: typeof r.year === 'number' ? r.year : null,
+      added_at: typeof r.added_at === 'string' ? r.added_at : null,
+    });
+  }
+  return out;
+}
+
 /** Meta values are JSON (numbers, strings); tolerate plain strings too. */
 function metaValue(meta: Record<string, string>, field: string): unknown {
   const raw = meta[field];
@@ -98,11 +123,68 @@ export interface BuildOptions {
   defaults: { alpha0: number; lambda: number; nu: number };
 }
 
-/** Validate a version's blobs and build its state (HNSW build and Gram are time-sliced). */
+// Building the HNSW graph of 10^5 items takes tens of CPU seconds: big catalogs are built in a
+// worker thread, written to a temporary file and read back with the asynchronous reader, so a
+// publish never stalls the requests being served. Small catalogs are built inline, time-sliced.
+const WORKER_BUILD_MIN_ITEMS = 2000;
+const BUILD_WORKER_JS = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const { HierarchicalNSW } = require(w.hnswPath);
+const f = new Float32Array(w.factors);
+const idx = new HierarchicalNSW('ip', w.k);
+idx.initIndex(Math.max(1, w.n), w.m, w.efc, 42);
+const row = new Array(w.k);
+for (let i = 0; i < w.n; i++) {
+  for (let j = 0; j < w.k; j++) row[j] = f[i * w.k + j];
+  idx.addPoint(row, i);
+}
+idx.writeIndexSync(w.file);
+parentPort.postMessage('built');
+`;
+
+async function buildAnn(itemFactors: Float32Array, nItems: number, k: number, o: BuildOptions): Promise<hnswlib.HierarchicalNSW> {
+  const ann = new hnswlib.HierarchicalNSW('ip', k);
+  if (nItems >= WORKER_BUILD_MIN_ITEMS && o.sliceMs !== 0) {
+    const dir = await mkdtemp(join(tmpdir(), 'recs-hnsw-'));
+    const file = join(dir, 'index.bin');
+    try {
+      const shared = new SharedArrayBuffer(itemFactors.byteLength);
+      new Float32Array(shared).set(itemFactors);
+      const worker = new Worker(BUILD_WORKER_JS, {
+        eval: true,
+        workerData: { factors: shared, n: nItems, k, m: o.hnswM, efc: o.hnswEfConstruction, file, hnswPath: createRequire(import.meta.url).resolve('hnswlib-node') },
+      });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+        worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`HNSW build worker exited with ${code}`))));
+      });
+      await ann.readIndex(file);
+      return ann;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  ann.initIndex(Math.max(1, nItems), o.hnswM, o.hnswEfConstruction, 42);
+  const row = new Array<number>(k);
+  let t0 = performance.now();
+  for (let i = 0; i < nItems; i++) {
+    const off = i * k;
+    for (let j = 0; j < k; j++) row[j] = itemFactors[off + j];
+    ann.addPoint(row, i);
+    if (performance.now() - t0 > (o.sliceMs ?? 2)) {
+      await yieldToLoop();
+      t0 = performance.now();
+    }
+  }
+  return ann;
+}
+
+/** Validate a version's blobs and build its state (HNSW off the event loop, Gram time-sliced). */
 export async function buildVersionState(version: string, blob: VersionBlob, o: BuildOptions): Promise<VersionState> {
   const sliceMs = o.sliceMs ?? 2;
   if (!blob.items || !blob.itemFactors) throw new RangeError(`version ${version}: items or item factors missing`);
-  const items = z.array(itemSchema).parse(JSON.parse(blob.items)).map(toCatalogItem);
+  const items = parseItems(version, blob.items);
   const nItems = items.length;
   const k = metaNumber(blob.meta, 'k', nItems > 0 ? blob.itemFactors.length / 4 / nItems : undefined);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`version ${version}: k=${k} is not a positive integer`);
@@ -121,19 +203,8 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
   const popular = inRange(lists.popular);
   const trending = inRange(lists.trending);
 
-  const ann = new hnswlib.HierarchicalNSW('ip', k);
-  ann.initIndex(Math.max(1, nItems), o.hnswM, o.hnswEfConstruction, 42);
-  const row = new Array<number>(k);
+  const ann = await buildAnn(itemFactors, nItems, k, o);
   let t0 = performance.now();
-  for (let i = 0; i < nItems; i++) {
-    const off = i * k;
-    for (let j = 0; j < k; j++) row[j] = itemFactors[off + j];
-    ann.addPoint(row, i);
-    if (performance.now() - t0 > sliceMs) {
-      await yieldToLoop();
-      t0 = performance.now();
-    }
-  }
   ann.setEf(o.hnswEfSearch);
 
   // α0·YᵀY (what model/foldin.ts prepareFoldIn computes) accumulated over row blocks, so no

@@ -175,6 +175,26 @@ describe('version state', () => {
     expect(v.ann.searchKnn(Array.from(q), 1).neighbors[0]).toBe(best);
   });
 
+  it('builds a big catalog\'s index off the event loop (worker thread) with the same answers', async () => {
+    const k = 4;
+    const n = 2500;
+    const r = rng(5);
+    const y = Float32Array.from({ length: n * k }, () => r() - 0.5);
+    const items = Array.from({ length: n }, (_, i) => ({ movie_id: `m${i}` }));
+    const blob = { meta: { k: '4', data_as_of: '2024-01-01T00:00:00Z' }, items: JSON.stringify(items), itemFactors: Buffer.from(y.buffer), lists: null };
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const v = await buildVersionState('v20240101T000000Z', blob, { hnswM: 16, hnswEfConstruction: 100, hnswEfSearch: 100, fallbackSize: 2, defaults: { alpha0: 0.1, lambda: 1, nu: 1 } });
+    clearInterval(timer);
+    expect(v.ann.getCurrentCount()).toBe(n);
+    expect(v.fallback).toEqual([0, 1]); // no lists: catalog order
+    const q = Float32Array.from([0.3, -1, 0.2, 0.5]);
+    let best = 0;
+    for (let i = 1; i < n; i++) if (dot(q, y, i * k, k) > dot(q, y, best * k, k)) best = i;
+    expect(v.ann.searchKnn(Array.from(q), 5).neighbors).toContain(best);
+    expect(ticks).toBeGreaterThan(0); // the loop kept turning during the build
+  });
+
   it('refuses a version whose factors do not match its items', async () => {
     const blob = { meta: { k: '3', data_as_of: '2024-01-01T00:00:00Z' }, items: JSON.stringify([{ movie_id: 'a' }]), itemFactors: Buffer.alloc(8), lists: null };
     await expect(buildVersionState('v20240101T000000Z', blob, { hnswM: 8, hnswEfConstruction: 50, hnswEfSearch: 50, fallbackSize: 2, defaults: { alpha0: 1, lambda: 1, nu: 1 } })).rejects.toThrow(/item factors have 8 bytes/);
