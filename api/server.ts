@@ -64,7 +64,7 @@ export async function main(): Promise<void> {
     prefix: cfg.REDIS_PREFIX,
     circuitOpenMs: opts.REDIS_CIRCUIT_OPEN_MS,
     subscriber: () => {
-      const sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+      const sub = redis.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, commandTimeout: undefined });
       sub.on('error', () => {});
       return sub;
     },

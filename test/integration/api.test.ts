@@ -120,7 +120,7 @@ function makeApp(redisUrl: string, prefix: string, extra: { titleAdder?: { addTi
   const options = { ...TEST_OPTIONS, ...extra.options };
   const redis = new Redis(redisUrl, servingRedisOptions(apiOptions(cfg, options)));
   redis.on('error', () => {});
-  const store = new RedisFeedStore(redis, { prefix, circuitOpenMs: options.REDIS_CIRCUIT_OPEN_MS!, subscriber: () => redis.duplicate({ enableOfflineQueue: true }) });
+  const store = new RedisFeedStore(redis, { prefix, circuitOpenMs: options.REDIS_CIRCUIT_OPEN_MS!, subscriber: () => redis.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false }) });
   const app = createApp({ cfg, store, titleAdder: extra.titleAdder, options, log: () => {} });
   return { app, redis, cfg };
 }
@@ -393,6 +393,26 @@ describe('home feed API on real Redis', () => {
     await seedRedis.publish(keys(PREFIX).channel, JSON.stringify({ type: 'rollback', version: V1 }));
     const v1 = await eventually(() => getJson<FeedResponse>(base, '/home-feed?user_id=u-horror&limit=5'), (r) => r.body.model_version === V1);
     expect(v1.body.model_version).toBe(V1);
+  });
+
+  it('the publish message alone (no poll) swaps the version', async () => {
+    const quiet = makeApp(REDIS_URL, PREFIX, { options: { STATE_POLL_MS: 600_000 } });
+    await once(quiet.redis, 'ready');
+    await quiet.app.start();
+    try {
+      expect(quiet.app.state.snapshot()?.v.version).toBe(V1);
+      await new Promise((r) => setTimeout(r, 200)); // the subscription is live
+      await seedRedis.set(keys(PREFIX).live, V2);
+      await seedRedis.publish(keys(PREFIX).channel, JSON.stringify({ type: 'publish', version: V2 }));
+      const v = await eventually(async () => quiet.app.state.snapshot()?.v.version, (x) => x === V2, 5000);
+      expect(v).toBe(V2);
+    } finally {
+      await seedRedis.set(keys(PREFIX).live, V1);
+      await seedRedis.publish(keys(PREFIX).channel, JSON.stringify({ type: 'rollback', version: V1 }));
+      await quiet.app.close();
+      quiet.redis.disconnect();
+    }
+    await eventually(() => getJson<FeedResponse>(base, '/home-feed?user_id=u-horror&limit=5'), (r) => r.body.model_version === V1);
   });
 
   it('a title added to the fresh pool is served without a restart', async () => {
