@@ -1,5 +1,6 @@
 // All activities, built from their dependencies (worker.ts is the only caller with real clients).
 import type { ActivityDeps } from './deps';
+import { createDrainActivities } from './drain';
 import { createEvaluateActivities } from './evaluate';
 import { createIngestActivities } from './ingest';
 import { createPlanActivities } from './plan';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluateActivities(deps),
     ...createScoreActivities(deps),
     ...createPublishActivities(deps),
+    ...createDrainActivities(deps),
   };
 }
 
