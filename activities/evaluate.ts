@@ -8,7 +8,7 @@ import { analyticsPaths, copyToParquet } from '../storage/analytics';
 import { runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
-import { progress } from './heartbeat';
+import { progress, withHeartbeat } from './heartbeat';
 import { loadRecommender } from './score';
 import { fitRetrieval } from './train';
 import type { EvaluateOut, MetricsRecord, RetrievalParams } from './types';
@@ -27,12 +27,13 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
       const ctx = { seen, holdout, train, popularity: pop, maxUsers: cfg.EVAL_MAX_USERS, seed: input.params.seed };
 
       const metrics: Record<string, Record<string, MetricsRecord>> = {};
+      const evaluate = (model: string, rec: Parameters<typeof evaluateRecommender>[0]) => withHeartbeat(() => ({ step: 'evaluate', model }), () => evaluateRecommender(rec, ctx), 1000);
       progress({ step: 'evaluate', model: 'candidate' });
-      metrics.candidate = await evaluateRecommender(loadRecommender(dir, 'gate', 'pop_train'), ctx);
+      metrics.candidate = await evaluate('candidate', loadRecommender(dir, 'gate', 'pop_train', cfg.ALS_THREADS));
       progress({ step: 'evaluate', model: 'popularity' });
-      metrics.popularity = await evaluateRecommender(globalRecommender('popularity', pop), ctx);
+      metrics.popularity = await evaluate('popularity', globalRecommender('popularity', pop));
       progress({ step: 'evaluate', model: 'trending' });
-      metrics.trending = await evaluateRecommender(globalRecommender('trending', runFiles.f32(dir, 'trend_train')), ctx);
+      metrics.trending = await evaluate('trending', globalRecommender('trending', runFiles.f32(dir, 'trend_train')));
 
       // The live model's recipe, retrained on this run's training window: same data, same holdout.
       const liveVersion = await versions.live();
@@ -44,7 +45,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
           progress({ step: 'evaluate', model: 'live recipe', liveVersion });
           const same = JSON.stringify(liveParams) === JSON.stringify(input.params);
           if (!same) await fitRetrieval(dir, 'live', 'train', liveParams, cfg.ALS_THREADS);
-          metrics.live = same ? metrics.candidate : await evaluateRecommender(loadRecommender(dir, 'live', 'pop_train'), ctx);
+          metrics.live = same ? metrics.candidate : await evaluate('live recipe', loadRecommender(dir, 'live', 'pop_train', cfg.ALS_THREADS));
           live = metrics.live.all[GATE_METRIC];
         }
       }

@@ -20,7 +20,7 @@ export function progress(details: Record<string, unknown>): void {
 }
 
 /** Run `fn` while beating every `everyMs` with the latest details. */
-export async function withHeartbeat<T>(details: () => Record<string, unknown>, fn: () => Promise<T>, everyMs = 2000): Promise<T> {
+export async function withHeartbeat<T>(details: () => Record<string, unknown>, fn: () => Promise<T>, everyMs = 1000): Promise<T> {
   if (!inActivity()) return fn();
   const ctx = Context.current();
   const t = setInterval(() => ctx.heartbeat(details()), everyMs);

@@ -7,7 +7,7 @@ import { analyticsPaths, writeRecommendationsSnapshot } from '../storage/analyti
 import { readF32, readJson, runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
-import { progress } from './heartbeat';
+import { progress, withHeartbeat } from './heartbeat';
 import { factorFiles, type TrainedModelInfo } from './train';
 import type { EvaluateOut, RetrievalParams } from './types';
 
@@ -70,13 +70,13 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       // Users are indexed in hash order (sql/int_run_index.sql): a shard is a contiguous range.
       const { start, end } = shardRange(users.length, input.shard, input.shards);
       const n = Math.min(cfg.TOP_N, runFiles.manifest(dir).nItems);
-      const batch = 4096;
+      const batch = 50_000; // users per scoring call (one thread pool each): ≈ 200 MB of lists at N=500
       let scored = 0;
       progress({ step: 'score', shard: input.shard, users: end - start, scored });
       const rows: { userId: string; userVec: Float32Array; idx: Int32Array; score: Float32Array; n: number }[] = [];
       for (let b = start; b < end; b += batch) {
         const us = Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
-        const top = await rec.topN(us, seen, n);
+        const top = await withHeartbeat(() => ({ step: 'score', shard: input.shard, users: end - start, scored }), () => rec.topN(us, seen, n), 1000);
         for (let j = 0; j < us.length; j++) {
           const idx = top.idx.subarray(j * n, (j + 1) * n);
           let m = 0;
