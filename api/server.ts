@@ -2,6 +2,7 @@
 // listen. The only place in api/ that builds clients. SIGTERM/SIGINT: stop accepting, finish
 // in-flight requests, flush buffered events and counts, close clients.
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { loadConfigOrExit, type Config } from '../config';
@@ -76,7 +77,7 @@ export async function main(): Promise<void> {
   await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, opts.REDIS_CONNECT_TIMEOUT_MS * 2))]);
   await app.start();
 
-  const server = app.listen(cfg.PORT);
+  const server = createServer(app.handler).listen(cfg.PORT);
   await once(server, 'listening');
   server.keepAliveTimeout = 65_000; // longer than typical load-balancer idle timeouts
   server.headersTimeout = 66_000;

@@ -4,7 +4,7 @@
 // excluded title and never exceeds its limit.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -135,7 +135,7 @@ describe('API fuzz (no 5xx, invariants hold)', () => {
     const store = new RedisFeedStore(appRedis, { prefix: PREFIX, circuitOpenMs: 500 });
     app = createApp({ cfg, store, titleAdder: { addTitle: async (t) => ({ workflowId: `wf-${t.movie_id}` }) }, log: () => {} });
     await app.start();
-    server = app.listen(0, '127.0.0.1');
+    server = createServer(app.handler).listen(0, '127.0.0.1'); // as api/server.ts serves it
     await once(server, 'listening');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -125,8 +126,9 @@ function makeApp(redisUrl: string, prefix: string, extra: { titleAdder?: { addTi
   return { app, redis, cfg };
 }
 
-async function listen(app: ApiApp): Promise<{ server: import('node:http').Server; base: string }> {
-  const server = app.listen(0, '127.0.0.1');
+/** Serve as production does (api/server.ts): the fast feed path in front of the Express app. */
+async function listen(app: ApiApp, viaExpressOnly = false): Promise<{ server: import('node:http').Server; base: string }> {
+  const server = (viaExpressOnly ? createHttpServer(app) : createHttpServer(app.handler)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -198,6 +200,25 @@ describe('home feed API on real Redis', () => {
     expect(after.body.source).toBe('personalized');
     expect(ids(after.body)).not.toContain('m-h1');
     expect(ids(after.body)).toContain('m-h0');
+  });
+
+  it('the Express route serves the same feed as the fast path in front of it', async () => {
+    const viaExpress = await listen(app, true);
+    try {
+      // Fresh titles excluded: exploration draws are random, everything else is deterministic.
+      const noFresh = 'exclude=m-c-fresh,m-c-flop,m-h-new';
+      for (const q of ['user_id=u-horror&limit=12&offset=3', 'user_id=u-newbie-2&genres=Drama', 'user_id=u-comedy&limit=7']) {
+        const path = `/home-feed?${q}&${noFresh}`;
+        const a = await getJson<FeedResponse>(base, path);
+        const b = await getJson<FeedResponse>(viaExpress.base, path);
+        expect(a.status).toBe(200);
+        expect(b).toEqual(a);
+      }
+      const bad = '/home-feed?user_id=u1&limit=0';
+      expect(await getJson(viaExpress.base, bad)).toEqual(await getJson(base, bad));
+    } finally {
+      viaExpress.server.close();
+    }
   });
 
   it('exclude= removes titles and genres= keeps only the asked genres', async () => {
