@@ -112,6 +112,14 @@ export interface RedisFeedStoreOptions {
   subscriber?: () => Redis;
 }
 
+const str = (s: string | null) => (s === null ? 'null' : JSON.stringify(s));
+const numOrNull = (n: number | null) => (n === null || !Number.isFinite(n) ? 'null' : String(n));
+
+/** JSON.stringify(e) for an EventRow, field for field, without the generic walk (~40k calls/s at 2k feeds/s). */
+export function encodeEvent(e: EventRow): string {
+  return `{"event_id":${str(e.event_id)},"user_id":${str(e.user_id)},"movie_id":${str(e.movie_id)},"event_type":${str(e.event_type)},"ts":${str(e.ts)},"watch_seconds":${numOrNull(e.watch_seconds)},"duration_seconds":${numOrNull(e.duration_seconds)},"rating":${numOrNull(e.rating)},"source":${str(e.source)}}`;
+}
+
 /** XADD KEYS[1] MAXLEN ~ ARGV[1] * e ARGV[i] for each i ≥ 2; returns the number added. */
 export const XADD_EVENTS_LUA = `for i = 2, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i]) end
 return #ARGV - 1`;
@@ -180,7 +188,7 @@ export class RedisFeedStore implements FeedStore {
       const p = this.redis.pipeline();
       // One script call runs `XADD events MAXLEN ~ n * e <json>` per event (the stream contract),
       // instead of one client command (object, promise, timeout timer) per event.
-      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map((e) => JSON.stringify(e)));
+      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map(encodeEvent));
       const touched = new Set<string>();
       for (const e of events) {
         if (e.event_type === 'watch') {
@@ -198,7 +206,7 @@ export class RedisFeedStore implements FeedStore {
       if (results?.[0]?.[0] && /NOSCRIPT/.test(results[0][0].message)) {
         // Script cache empty (Redis restarted): load it and write the events (the rest succeeded).
         await this.redis.script('LOAD', XADD_EVENTS_LUA);
-        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map((e) => JSON.stringify(e)));
+        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map(encodeEvent));
         check(results.slice(1) as PipelineResult);
         return;
       }

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
+import { encodeEvent } from '../../api/store';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, HttpError, parseOr400, titleBodySchema } from '../../api/schemas';
 
 const feedQuery = homeFeedQuerySchema(1000);
@@ -100,5 +102,27 @@ describe('serving knobs', () => {
     expect(apiOptions(cfg).EXPLORATION_BAR).toBe(0.25);
     expect(apiOptions(cfg, { EXPLORATION_BAR: 0.5 }).EXPLORATION_BAR).toBe(0.5);
     expect(() => apiOptions(cfg, { AB_BUCKETS: 0 })).toThrow();
+  });
+});
+
+describe('event encoding for the stream', () => {
+  it('is exactly JSON.stringify of the EventRow, including quotes, unicode and nulls', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          event_id: fc.string(),
+          user_id: fc.string(),
+          movie_id: fc.string({ unit: 'binary' }),
+          event_type: fc.constantFrom('watch', 'rating', 'search', 'browse', 'impression' as const),
+          ts: fc.string(),
+          watch_seconds: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+          duration_seconds: fc.option(fc.integer(), { nil: null }),
+          rating: fc.option(fc.double({ min: 0.5, max: 5, noNaN: true }), { nil: null }),
+          source: fc.option(fc.string({ unit: 'binary' }), { nil: null }),
+        }),
+        (e) => encodeEvent(e) === JSON.stringify(e),
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
