@@ -25,7 +25,13 @@
 //     watch) and a few impressions of popular titles on the home feed.
 //
 // Simulation is per user (its own stream) into compact typed arrays, then a stable counting
-// sort by second orders all events by time; event ids e1…eN follow that order.
+// sort by second orders all events by time; event ids e1…eN follow that order. Ratings are
+// separate `rating` events (watch_seconds empty) a little after the watch they rate.
+//
+// Calibration of the defaults (demo preset, seed 1, last 7 days held out, watches with
+// completion ≥ 0.5 as relevant, titles seen in training excluded): NDCG@10 of a popularity
+// ranking ≈ 0.065, of a 32-factor iALS ≈ 0.13, of the oracle ≈ 0.157. 65% of watches complete,
+// the top 10% of titles take ≈ 59% of watches, ratings average ≈ 3.6.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
@@ -754,7 +760,7 @@ export interface GenerateOptions {
 
 /** Build a world from a preset and a seed and write it to outDir (movies.csv, events.csv, truth/, manifest.json last). */
 export async function generateWorld(opts: GenerateOptions): Promise<Manifest> {
-  const params = PRESETS[opts.preset];
+  const params = Object.hasOwn(PRESETS, opts.preset) ? PRESETS[opts.preset] : undefined;
   if (!params) throw new RangeError(`unknown preset "${opts.preset}" (expected one of ${Object.keys(PRESETS).join(', ')})`);
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${opts.seed}`);
   const progress = opts.onProgress ?? (() => {});

@@ -1,7 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsvText, type Manifest } from '../../data/csv';
 import { GENRES, PRESETS, generateWorld, loadOracle, type Oracle } from '../../data/generator';
 import { Rng, WeightedSampler } from '../../data/rng';
@@ -38,6 +38,9 @@ describe('synthetic world generator, tiny preset', () => {
     events = rows(join(dirA, 'events.csv'));
     movies = rows(join(dirA, 'movies.csv'));
     oracle = await loadOracle(dirA);
+  });
+  afterAll(() => {
+    for (const d of [dirA, dirB, dirC]) rmSync(d, { recursive: true, force: true });
   });
 
   it('the same seed writes byte-identical files, truth included', () => {
