@@ -1,4 +1,5 @@
 // All activities, built from their dependencies (worker.ts is the only caller with real clients).
+import { createAddTitleActivities } from './add-title';
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
 import { createEvaluateActivities } from './evaluate';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScoreActivities(deps),
     ...createPublishActivities(deps),
     ...createDrainActivities(deps),
+    ...createAddTitleActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ const COMMANDS: Record<string, { file: string; help: string }> = {
   retrain: { file: './retrain', help: 'retrain [--world DIR] [--params JSON] [--wait]          start the retrain workflow' },
   status: { file: './status', help: 'status [--json]                                         live version, kept versions, last runs' },
   sql: { file: './sql', help: 'sql "SELECT …" [--json] | --tables                      read-only SQL over the analysts\' views' },
+  'add-title': { file: './add-title', help: 'add-title --id ID --title T [--genres A,B] [--year Y] [--wait]   a new title, live in seconds' },
   rollback: { file: './rollback', help: 'rollback [--to VERSION]                                 flip live back' },
   schedule: { file: './schedule', help: 'schedule create|pause|unpause|trigger|describe|delete  Temporal Schedules (--workflow retrain|drain-events)' },
 };

@@ -2,3 +2,4 @@
 export { retrain } from './retrain';
 export { rollback } from './rollback';
 export { drainEvents } from './drain-events';
+export { addTitle } from './add-title';
