@@ -25,7 +25,7 @@
 // an option (raw regression of f) for comparison.
 import * as tf from '@tensorflow/tfjs';
 import { fmix32, mulberry32, shuffleInPlace } from './ranker';
-import { currentTf, modelDirIO, tidyRead } from './tf-backend';
+import { affineFastGrad, currentTf, modelDirIO, tidyRead } from './tf-backend';
 import type { Csr, Title } from './types';
 
 export interface ContentFeatureConfig {
@@ -463,8 +463,16 @@ export async function trainContentModel(
   const outputNorm = c.loss === 'cosine' ? trainNorms[Math.floor(trainNorms.length / 2)] : NaN;
 
   const network = buildNetwork(dim, k, c);
-  const vars = network.trainableWeights.map((w) => w.read() as tf.Variable);
-  const kernels = vars.filter((v) => /kernel/.test(v.name));
+  // [kernel, bias] of each Dense layer, in order: the training forward below uses them directly.
+  const pairs = network.layers.map((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+  const vars = pairs.flat();
+  const kernels = pairs.map(([w]) => w);
+  // Same function as the Dense layers (ReLU hidden, linear output), with affineFastGrad's faster gradient.
+  const forward = (x: tf.Tensor2D) =>
+    pairs.reduce((h, [w, b], i) => {
+      const y = affineFastGrad(h, w as tf.Tensor2D, b as tf.Tensor1D, i > 0);
+      return i < pairs.length - 1 ? tfr.relu(y) : y;
+    }, x);
   const optimizer = tfr.train.adam(c.learningRate);
 
   const densify = (rows: Int32Array, start: number, m: number, xb: Float32Array, yb: Float32Array) => {
@@ -500,7 +508,7 @@ export async function trainContentModel(
           const yt = tfr.tensor2d(yb.subarray(0, m * k), [m, k]);
           return optimizer.minimize(
             () => {
-              const fit = rowLoss(network.apply(xt) as tf.Tensor2D, yt, c.loss).mean() as tf.Scalar;
+              const fit = rowLoss(forward(xt), yt, c.loss).mean() as tf.Scalar;
               if (c.l2 === 0) return fit;
               return kernels.reduce((acc: tf.Scalar, w) => acc.add(w.square().sum().mul(c.l2)), fit);
             },

@@ -10,7 +10,7 @@
 // the split, so the score is not inflated by memorising that user). The best epoch's weights
 // are restored. Inputs are plain typed arrays; the pipeline builds them in SQL.
 import * as tf from '@tensorflow/tfjs';
-import { currentTf, modelDirIO, tidyRead } from './tf-backend';
+import { currentTf, affineFastGrad, modelDirIO, tidyRead } from './tf-backend';
 
 export interface RankerConfig {
   /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). Default 1. */
@@ -29,7 +29,7 @@ export interface RankerConfig {
   minDelta: number;
   /** Fraction of users (groups) held out for validation; 0 trains maxEpochs with no early stopping. Default 0.1. */
   validationFraction: number;
-  /** L2 penalty on every kernel (weight matrix). Default 1e-6. */
+  /** L2 penalty on every kernel (weight matrix); early stopping is the main regularizer. Default 0. */
   l2: number;
   /** Standardized features are clipped to ±clipZ (robust to heavy tails; log1p counts in SQL). Default 5. */
   clipZ: number;
@@ -48,7 +48,7 @@ export const DEFAULT_RANKER_CONFIG: Readonly<RankerConfig> = Object.freeze({
   patience: 3,
   minDelta: 1e-4,
   validationFraction: 0.1,
-  l2: 1e-6,
+  l2: 0,
   clipZ: 5,
   seed: 42,
   predictBatchSize: 8192,
@@ -252,34 +252,57 @@ class CrossNetwork extends tf.layers.Layer {
 }
 tf.serialization.registerClass(CrossNetwork);
 
-/** Layers up to the logit (trained directly), and the full model = those + sigmoid (saved, predicted). */
-function buildNetwork(d: number, cfg: RankerConfig): { toLogit: tf.layers.Layer[]; model: tf.Sequential } {
-  const toLogit: tf.layers.Layer[] = [];
-  let seed = cfg.seed;
-  if (cfg.crossLayers > 0) toLogit.push(new CrossNetwork({ nLayers: cfg.crossLayers, seed: seed++, inputShape: [d], name: 'cross' }));
-  cfg.hiddenUnits.forEach((units, i) => {
-    toLogit.push(
-      tf.layers.dense({
-        units,
-        activation: 'relu',
-        kernelInitializer: tf.initializers.heNormal({ seed: seed++ }),
-        name: `hidden_${i}`,
-        ...(toLogit.length === 0 ? { inputShape: [d] } : {}),
-      }),
-    );
-  });
-  toLogit.push(
-    tf.layers.dense({
-      units: 1,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
-      name: 'logit',
-      ...(toLogit.length === 0 ? { inputShape: [d] } : {}),
-    }),
-  );
+/** A trainable stage: its kind and its weights as [W, b] pairs (cross: one pair per cross layer). */
+interface Stage {
+  kind: 'cross' | 'relu' | 'linear';
+  pairs: [tf.Variable, tf.Variable][];
+}
+
+/** The saved/predicting model (layers up to the logit, then a sigmoid) and the same weights as training stages. */
+function buildNetwork(d: number, cfg: RankerConfig): { model: tf.Sequential; stages: Stage[] } {
   const model = tf.sequential({ name: 'ranker' });
-  for (const layer of toLogit) model.add(layer);
+  const stages: Stage[] = [];
+  const add = (layer: tf.layers.Layer, kind: Stage['kind']) => {
+    model.add(layer);
+    const w = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+    const pairs: [tf.Variable, tf.Variable][] = [];
+    for (let i = 0; i < w.length; i += 2) pairs.push([w[i], w[i + 1]]);
+    stages.push({ kind, pairs });
+  };
+  let seed = cfg.seed;
+  const first = () => (stages.length === 0 ? { inputShape: [d] } : {});
+  if (cfg.crossLayers > 0) add(new CrossNetwork({ nLayers: cfg.crossLayers, seed: seed++, inputShape: [d], name: 'cross' }), 'cross');
+  cfg.hiddenUnits.forEach((units, i) => {
+    add(tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed++ }), name: `hidden_${i}`, ...first() }), 'relu');
+  });
+  add(tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), name: 'logit', ...first() }), 'linear');
   model.add(tf.layers.activation({ activation: 'sigmoid', name: 'p_watch' }));
-  return { toLogit, model };
+  return { model, stages };
+}
+
+/**
+ * The logit, computed from the stages with affineFastGrad: the same function as the saved
+ * layers up to 'logit', with a gradient that is several times faster on the WASM backend.
+ */
+function trainingLogit(x: tf.Tensor2D, stages: Stage[]): tf.Tensor2D {
+  let h = x;
+  let onData = true; // h is still the input batch: no gradient flows into it
+  const affine = (a: tf.Tensor2D, w: tf.Variable, b: tf.Variable) => {
+    const y = affineFastGrad(a, w as tf.Tensor2D, b as tf.Tensor1D, !onData);
+    onData = false;
+    return y;
+  };
+  for (const { kind, pairs } of stages) {
+    if (kind === 'cross') {
+      const x0 = h;
+      for (const [w, b] of pairs) h = x0.mul(affine(h, w, b)).add(h);
+    } else {
+      const [w, b] = pairs[0];
+      h = affine(h, w, b);
+      if (kind === 'relu') h = tf.relu(h);
+    }
+  }
+  return h;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,9 +432,9 @@ export async function trainRanker(
     }
   }
 
-  const { toLogit, model } = buildNetwork(d, c);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const kernels = vars.filter((v) => /kernel/.test(v.name));
+  const { model, stages } = buildNetwork(d, c);
+  const vars = stages.flatMap((st) => st.pairs.flat());
+  const kernels = stages.flatMap((st) => st.pairs.map(([w]) => w));
   const optimizer = tfr.train.adam(c.learningRate);
   const ranker = new TfRanker(model, [...featureNames], mean, std, c, backend, [], 0, nTrain, validRows.length);
 
@@ -444,9 +467,9 @@ export async function trainRanker(
           const yt = tfr.tensor2d(yb.subarray(0, m), [m, 1]);
           return optimizer.minimize(
             () => {
-              let h: tf.Tensor = xt;
-              for (const layer of toLogit) h = layer.apply(h) as tf.Tensor;
-              const bce = tfr.losses.sigmoidCrossEntropy(yt, h) as tf.Scalar;
+              // BCE from the logit z: softplus(z) − y·z = −[y log σ(z) + (1 − y) log(1 − σ(z))].
+              const z = trainingLogit(xt, stages);
+              const bce = tfr.mean(tfr.softplus(z).sub(z.mul(yt))) as tf.Scalar;
               if (c.l2 === 0) return bce;
               return kernels.reduce((acc: tf.Scalar, k) => acc.add(k.square().sum().mul(c.l2)), bce);
             },

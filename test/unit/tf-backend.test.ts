@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 // Each test loads a fresh copy of the module, so its once-only state starts empty.
@@ -68,6 +69,27 @@ describe('TF.js backend selection', () => {
     const v = tidyRead(() => tf.tensor1d([1, 2, 3]).mul(2).add(1));
     expect(Array.from(v)).toEqual([3, 5, 7]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the fast affine op has the same value and gradients as tfjs\' own matMul + bias, on wasm and on cpu', async () => {
+    const { initTf, affineFastGrad } = await freshBackendModule();
+    for (const prefer of ['wasm', 'cpu'] as const) {
+      const { tf: t } = await initTf(prefer);
+      const a = t.tensor2d([0.5, -1, 2, 1.5, 0, -0.25], [3, 2]);
+      const w = t.tensor2d([1, 2, -1, 0.5, 3, -2], [2, 3]);
+      const b = t.tensor1d([0.1, -0.2, 0.3]);
+      // Scalar objective Σ sin(y) so that ∂/∂y is not constant.
+      const reference = t.grads((x: tf.Tensor, v: tf.Tensor, c: tf.Tensor) => t.sin(t.add(t.matMul(x as tf.Tensor2D, v as tf.Tensor2D), c)).sum());
+      const fast = t.grads((x: tf.Tensor, v: tf.Tensor, c: tf.Tensor) => t.sin(affineFastGrad(x as tf.Tensor2D, v as tf.Tensor2D, c as tf.Tensor1D)).sum());
+      const want = reference([a, w, b]).map((g) => Array.from(g.dataSync()));
+      const got = fast([a, w, b]).map((g) => Array.from(g.dataSync()));
+      for (let i = 0; i < 3; i++) want[i].forEach((v, j) => expect(got[i][j]).toBeCloseTo(v, 5));
+      // On data inputs the ∂a product is skipped (zeros); ∂W and ∂b are unchanged.
+      const onData = t.grads((x: tf.Tensor, v: tf.Tensor, c: tf.Tensor) => t.sin(affineFastGrad(x as tf.Tensor2D, v as tf.Tensor2D, c as tf.Tensor1D, false)).sum());
+      const [da, dw] = onData([a, w, b]).map((g) => Array.from(g.dataSync()));
+      expect(da.every((v) => v === 0)).toBe(true);
+      want[1].forEach((v, j) => expect(dw[j]).toBeCloseTo(v, 5));
+    }
   });
 
   it('TF_BACKEND is the default preference when the caller passes none', async () => {
