@@ -74,8 +74,8 @@ export async function openAnalytics(dataDir: string) {
   }
   return {
     views,
-    async query(sql: string) {
-      const r = await conn.runAndReadAll(sql);
+    async query(sql: string, params?: Record<string, string | number | boolean | null>) {
+      const r = await conn.runAndReadAll(sql, params);
       return { columns: r.columnNames(), rows: r.getRowObjectsJson() as Record<string, unknown>[] };
     },
     close() {

@@ -1,0 +1,53 @@
+// recs eval [--version V] [--json]: the offline metrics of the live (or a given) version, from the
+// analysts' Parquet outputs (eval_metrics): every model on the same holdout, by slice.
+import { parseArgs } from 'node:util';
+import { loadConfigOrExit } from '../config';
+import { openAnalytics } from '../storage/analytics';
+import { redisClient } from '../storage/clients';
+import { VersionStore } from '../storage/redis-versions';
+import { assertVersion } from '../storage/redis-keys';
+
+export default async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { version: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
+  const cfg = loadConfigOrExit();
+  let version = values.version;
+  if (!version) {
+    const redis = redisClient(cfg);
+    try {
+      version = (await new VersionStore(redis, cfg.REDIS_PREFIX).live()) ?? undefined;
+    } finally {
+      redis.disconnect();
+    }
+  }
+  if (!version) {
+    console.error('recs eval: no live version (and no --version)');
+    return 1;
+  }
+  assertVersion(version);
+  const db = await openAnalytics(cfg.DATA_DIR);
+  try {
+    if (!db.views.includes('eval_metrics')) {
+      console.error('recs eval: no evaluation has been written yet');
+      return 1;
+    }
+    const { rows } = await db.query(`SELECT model, holdout, slice, metric, value FROM eval_metrics WHERE version = $version ORDER BY model, holdout, slice, metric`, { version });
+    if (rows.length === 0) {
+      console.error(`recs eval: no metrics for ${version}`);
+      return 1;
+    }
+    const metrics: Record<string, Record<string, Record<string, number>>> = {};
+    for (const r of rows as { model: string; slice: string; metric: string; value: number }[]) {
+      ((metrics[r.model] ??= {})[r.slice] ??= {})[r.metric] = Number(r.value);
+    }
+    const run = (await db.query(`SELECT gate_passed, gate_reason, data_as_of, cutoff, params FROM model_runs WHERE version = $version`, { version })).rows[0] ?? null;
+    const out = { version, run, metrics };
+    if (values.json) console.log(JSON.stringify(out, null, 2));
+    else {
+      console.log(`version ${version}${run ? `  gate: ${run.gate_reason}` : ''}`);
+      console.table(Object.fromEntries(Object.entries(metrics).map(([m, s]) => [m, { users: s.all?.users, ndcg_10: s.all?.ndcg_10, recall_20: s.all?.recall_20, recall_50: s.all?.recall_50, map_10: s.all?.map_10, coverage_10: s.all?.coverage_10 }])));
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
