@@ -8,6 +8,7 @@ import { redisClient, warehousePath } from './storage/clients';
 import { Warehouse } from './storage/duckdb';
 import { initSchema } from './storage/ingest';
 import { VersionStore } from './storage/redis-versions';
+import { ensureSearchAttributes } from './storage/search-attributes';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -17,6 +18,7 @@ export async function createWorker(cfg: Config, opts: { taskQueue?: string } = {
   await initSchema(wh);
   const redis = redisClient(cfg);
   const versions = new VersionStore(redis, cfg.REDIS_PREFIX, cfg.USER_LIST_TTL_SECONDS);
+  await ensureSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,

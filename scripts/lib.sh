@@ -38,7 +38,7 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 temporal_bin() {
   if [ -x "$TOOLS_DIR/temporal/temporal" ]; then echo "$TOOLS_DIR/temporal/temporal"; return 0; fi
-  command -v temporal 2>/dev/null
+  command -v temporal 2>/dev/null || true
 }
 
 redis_live_version() {
