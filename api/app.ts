@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps): ApiApp {
     metrics.errors.inc({ where: 'exploration_flush' });
     logSome('warn', 'exploration flush failed', { error: (e as Error).message });
   });
-  const writer = new BufferedEventWriter(store, { ...appendOpts, flushMs: opts.IMPRESSION_FLUSH_MS, batch: opts.EVENT_WRITE_BATCH, maxBuffered: opts.EVENT_BUFFER_MAX }, (e) => {
+  const writer = new BufferedEventWriter(store, { ...appendOpts, flushMs: opts.IMPRESSION_FLUSH_MS, batch: opts.EVENT_WRITE_BATCH, maxBuffered: opts.EVENT_BUFFER_MAX, concurrency: opts.EVENT_WRITE_CONCURRENCY }, (e) => {
     metrics.errors.inc({ where: 'event_write' });
     logSome('warn', 'event write failed; kept in buffer', { error: (e as Error).message, buffered: writer.buffered });
   });

@@ -126,7 +126,10 @@ return #ARGV - 1`;
 
 export class RedisFeedStore implements FeedStore {
   readonly keys: Keys;
+  /** Guards the serving reads; its state is what isDegraded() reports. */
   readonly circuit: Circuit;
+  /** Guards background writes and syncs, so a slow batch write never sends feeds to the fallback. */
+  readonly backgroundCircuit: Circuit;
   private readonly xaddSha = createHash('sha1').update(XADD_EVENTS_LUA).digest('hex');
 
   constructor(
@@ -135,6 +138,7 @@ export class RedisFeedStore implements FeedStore {
   ) {
     this.keys = keySchema(opts.prefix);
     this.circuit = new Circuit(opts.circuitOpenMs, () => redis.status === 'ready');
+    this.backgroundCircuit = new Circuit(opts.circuitOpenMs, () => redis.status === 'ready');
   }
 
   isDegraded(): boolean {
@@ -184,7 +188,7 @@ export class RedisFeedStore implements FeedStore {
 
   appendEvents(events: EventRow[], opts: AppendOptions): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    return this.circuit.run('appendEvents', async () => {
+    return this.backgroundCircuit.run('appendEvents', async () => {
       const p = this.redis.pipeline();
       // One script call runs `XADD events MAXLEN ~ n * e <json>` per event (the stream contract),
       // instead of one client command (object, promise, timeout timer) per event.
@@ -215,7 +219,7 @@ export class RedisFeedStore implements FeedStore {
   }
 
   syncExploration(deltas: Map<string, number>): Promise<Record<string, string>> {
-    return this.circuit.run('syncExploration', async () => {
+    return this.backgroundCircuit.run('syncExploration', async () => {
       const p = this.redis.pipeline();
       for (const [field, d] of deltas) p.hincrby(this.keys.exploration, field, d);
       p.hgetall(this.keys.exploration);
@@ -264,7 +268,7 @@ export class BufferedEventWriter {
 
   constructor(
     private readonly store: Pick<FeedStore, 'appendEvents'>,
-    private readonly opts: AppendOptions & { flushMs: number; batch: number; maxBuffered: number },
+    private readonly opts: AppendOptions & { flushMs: number; batch: number; maxBuffered: number; concurrency: number },
     private readonly onError: (e: unknown) => void = () => {},
   ) {}
 
@@ -303,28 +307,36 @@ export class BufferedEventWriter {
     return this.flushing;
   }
 
+  /** `concurrency` lanes take batches from the queue: several round trips in flight keep up with a busy Redis. */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.batch);
-      try {
-        await this.store.appendEvents(batch, this.opts);
-      } catch (e) {
-        this.onError(e);
-        // Put the batch back in front (it is older than anything pushed meanwhile), trim,
-        // and retry after a full interval so the circuit's open window can pass.
-        this.queue = batch.concat(this.queue);
-        const over = this.queue.length - this.opts.maxBuffered;
-        if (over > 0) {
-          this.queue.splice(0, over);
-          this.dropped += over;
+    const failed: Array<{ seq: number; batch: EventRow[] }> = [];
+    let seq = 0;
+    const lane = async () => {
+      while (failed.length === 0 && this.queue.length > 0) {
+        const mine = { seq: seq++, batch: this.queue.splice(0, this.opts.batch) };
+        try {
+          await this.store.appendEvents(mine.batch, this.opts);
+          this.written += mine.batch.length;
+        } catch (e) {
+          if (failed.length === 0) this.onError(e);
+          failed.push(mine);
         }
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        this.schedule(Math.max(this.opts.flushMs, 500));
-        return;
       }
-      this.written += batch.length;
-        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.opts.concurrency) }, lane));
+    if (failed.length === 0) return;
+    // Failed batches go back in front, in the order they were taken (older than anything pushed
+    // meanwhile), trimmed to the cap; retried after a full interval so the circuit can settle.
+    failed.sort((a, b) => a.seq - b.seq);
+    this.queue = failed.flatMap((f) => f.batch).concat(this.queue);
+    const over = this.queue.length - this.opts.maxBuffered;
+    if (over > 0) {
+      this.queue.splice(0, over);
+      this.dropped += over;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.schedule(Math.max(this.opts.flushMs, 500));
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,8 @@ import {
 } from '../../api/feed';
 import { prepareFoldIn } from '../../model/foldin';
 import { buildVersionState } from '../../api/state';
+import { BufferedEventWriter, Circuit } from '../../api/store';
+import type { EventRow } from '../../model/types';
 
 /** Deterministic uniform generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -223,5 +225,52 @@ describe('A/B assignment', () => {
     expect(() => parseVariants('[{"name":"a","buckets":[0,60]},{"name":"b","buckets":[50,100]}]', 100)).toThrow(/overlap/);
     expect(() => parseVariants('[{"name":"a","buckets":[0,101]}]', 100)).toThrow(/≤ 100/);
     expect(() => parseVariants('not json', 100)).toThrow(/not JSON/);
+  });
+});
+
+describe('buffered event writer', () => {
+  const row = (i: number): EventRow => ({ event_id: `e${i}`, user_id: 'u', movie_id: 'm', event_type: 'impression', ts: '2024-01-01T00:00:00.000Z', watch_seconds: null, duration_seconds: null, rating: null, source: null });
+  const opts = { maxLen: 1000, recentMax: 10, recentTtlSeconds: 60, flushMs: 1_000_000, batch: 3, maxBuffered: 10, concurrency: 2 };
+
+  it('writes everything in batches, several in flight, and keeps events while the store fails', async () => {
+    const written: string[] = [];
+    let down = true;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const store = {
+      appendEvents: async (events: EventRow[]) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        if (down) throw new Error('down');
+        written.push(...events.map((e) => e.event_id));
+      },
+    };
+    const w = new BufferedEventWriter(store, opts);
+    w.push([0, 1, 2, 3, 4, 5, 6].map(row));
+    await w.flush();
+    expect(written).toEqual([]);
+    expect(w.buffered).toBe(7);
+    w.push([7, 8, 9, 10, 11].map(row)); // over the cap: the two oldest go
+    expect(w.dropped).toBe(2);
+    down = false;
+    await w.flush();
+    await w.close();
+    expect(written.sort()).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => `e${i}`).sort());
+    expect(maxInFlight).toBe(2);
+    expect(w.buffered).toBe(0);
+  });
+
+  it('circuit: fails fast while open, lets one probe through after the window, closes on success', async () => {
+    let now = 0;
+    const c = new Circuit(100, () => true, () => now);
+    await expect(c.run('x', async () => Promise.reject(new Error('boom')))).rejects.toThrow(/redis x failed: boom/);
+    await expect(c.run('x', async () => 1)).rejects.toThrow(/circuit open/);
+    expect(c.isOpen()).toBe(true);
+    now = 150;
+    expect(c.isOpen()).toBe(false);
+    await expect(c.run('x', async () => 2)).resolves.toBe(2);
+    await expect(c.run('x', async () => 3)).resolves.toBe(3);
   });
 });
