@@ -27,12 +27,13 @@ if [ ! -f "$WORLD/manifest.json" ]; then
 fi
 
 PIDS=()
+# Children run as one node process each (node --import tsx), so killing the pid stops them.
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "starting the worker (log: $LOG_DIR/worker.log)"
-npx tsx worker.ts >"$LOG_DIR/worker.log" 2>&1 &
+node --import tsx worker.ts >"$LOG_DIR/worker.log" 2>&1 &
 PIDS+=($!)
 
 log "running a retrain through Temporal (watch it at http://$(temporal_host):$(temporal_ui_port))"
@@ -53,7 +54,7 @@ node -e '
 ' "$LOG_DIR/demo-retrain.json"
 
 log "starting the API on port $PORT (log: $LOG_DIR/api.log)"
-npx tsx api/server.ts >"$LOG_DIR/api.log" 2>&1 &
+node --import tsx api/server.ts >"$LOG_DIR/api.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do port_open 127.0.0.1 "$PORT" && break; sleep 0.2; done
 for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
