@@ -255,7 +255,11 @@ export function createApp(deps: AppDeps): ApiApp {
     let blended = base;
     if (slots.length > 0 && snap.fresh.length > 0) {
       const acceptFresh = (t: FreshView) => !skip.has(t.movie_id) && genreMatches(t, wanted);
-      const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, rng);
+      // A slot's bar is EXPLORATION_BAR × the displaced score ≥ EXPLORATION_BAR × the lowest score in the list.
+      let minScore = Infinity;
+      for (const c of base) if (c.score < minScore) minScore = c.score;
+      const minValue = userVec !== null && base.length >= need ? Math.max(0, opts.EXPLORATION_BAR * minScore) : 0;
+      const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, rng, minValue);
       blended = blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, need);
     }
     const page = blended.slice(offset, need);

@@ -143,6 +143,8 @@ export function rankExplorers(
   counts: (movieId: string) => Counts,
   accept: (t: FreshView) => boolean,
   rng: Rng,
+  /** Values below this cannot take any slot (θ ≤ 1, so affinity < minValue is skipped undrawn). */
+  minValue = 0,
 ): Explorer[] {
   const out: Explorer[] = [];
   for (const t of fresh) {
@@ -151,7 +153,7 @@ export function rankExplorers(
     if (userVec) {
       if (!t.vector || t.vector.length !== userVec.length) continue;
       affinity = Math.max(0, dot(userVec, t.vector, 0, userVec.length));
-      if (affinity === 0) continue;
+      if (affinity === 0 || affinity < minValue) continue;
     }
     const theta = sampleWatchRate(counts(t.movie_id), rng);
     out.push({ cand: { movieId: t.movie_id, itemIndex: t.itemIndex, score: affinity, reason: 'new_for_you' }, value: theta * affinity });

@@ -9,7 +9,7 @@
 // 2. Starts the API as a child process (node --import tsx api/server.ts) and waits for /readyz.
 // 3. For each rate: sends requests on a fixed schedule (open loop: latency is measured from the
 //    scheduled send time, so a slow server cannot slow the generator down and hide its own
-//    queueing), keep-alive agent, users mixed: 90% warm (10% of them with watches since the
+//    queueing), 64 keep-alive connections, users mixed: 90% warm (10% of them with watches since the
 //    model), 5% cold with events (fold-in), 5% brand new (cold start). Alongside, a separate
 //    client measures Redis's own GET round trip of a user list: the floor.
 // 4. Prints p50/p95/p99/max and errors per rate, writes bench/results/serve.json, and removes
@@ -18,8 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +169,7 @@ interface Phase {
   /** CPU time per request (user+sys) of the API process and of redis-server: contention-proof cost. */
   api_cpu_ms_per_req: number | null;
   redis_cpu_ms_per_req: number | null;
+  generator_cpu_ms_per_req: number;
   /** 1-minute load average of the machine at the end of the phase (other processes share it). */
   loadavg_1m: number;
 }
@@ -217,8 +217,76 @@ function p99Upper(before: Map<number, number>, after: Map<number, number>): numb
   return null;
 }
 
-async function runPhase(base: string, agent: http.Agent, floorRedis: Redis, apiPid: number | undefined, rate: number, seconds: number, record: boolean): Promise<Phase> {
-  const url = new URL(base);
+/**
+ * A minimal HTTP/1.1 keep-alive client for the load generator: a fixed pool of sockets, one
+ * request in flight per socket, responses framed by Content-Length. It costs a fraction of
+ * node:http's client per request, which matters when generator and server share two cores.
+ * Requests beyond the pool wait in a FIFO (their latency still counts from the scheduled time).
+ */
+class LoadClient {
+  private idle: Socket[] = [];
+  private waiting: Array<{ path: string; done: (status: number, body: Buffer | null) => void }> = [];
+  private sockets: Socket[] = [];
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly size: number,
+  ) {}
+
+  async open(): Promise<void> {
+    for (let i = 0; i < this.size; i++) {
+      const s = connect(this.port, this.host);
+      s.setNoDelay(true);
+      await once(s, 'connect');
+      this.sockets.push(s);
+      this.idle.push(s);
+    }
+  }
+
+  get(path: string, done: (status: number, body: Buffer | null) => void): void {
+    const s = this.idle.pop();
+    if (!s) this.waiting.push({ path, done });
+    else this.send(s, path, done);
+  }
+
+  private send(s: Socket, path: string, done: (status: number, body: Buffer | null) => void): void {
+    let buf: Buffer = Buffer.alloc(0);
+    let need = -1;
+    let headerEnd = -1;
+    let status = 0;
+    const finish = (st: number, body: Buffer | null) => {
+      s.removeListener('data', onData);
+      s.removeListener('error', onError);
+      done(st, body);
+      const next = this.waiting.shift();
+      if (next) this.send(s, next.path, next.done);
+      else this.idle.push(s);
+    };
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      if (headerEnd < 0) {
+        headerEnd = buf.indexOf('\r\n\r\n');
+        if (headerEnd < 0) return;
+        const head = buf.subarray(0, headerEnd).toString('latin1');
+        status = Number(head.slice(9, 12));
+        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+        need = m ? Number(m[1]) : 0;
+      }
+      if (buf.length >= headerEnd + 4 + need) finish(status, buf.subarray(headerEnd + 4, headerEnd + 4 + need));
+    };
+    const onError = () => finish(0, null);
+    s.on('data', onData);
+    s.once('error', onError);
+    s.write(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`);
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+async function runPhase(base: string, client: LoadClient, floorRedis: Redis, apiPid: number | undefined, rate: number, seconds: number, record: boolean): Promise<Phase> {
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   let done = 0;
@@ -235,6 +303,7 @@ async function runPhase(base: string, agent: http.Agent, floorRedis: Redis, apiP
   };
   const before = record ? await feedBuckets(base) : new Map<number, number>();
   const apiCpu0 = procCpuMs(apiPid);
+  const genCpu0 = process.cpuUsage();
   const redisCpu0 = await redisCpuMs(floorRedis);
 
   // Floor: Redis's own GET of a user list, 200/s, same process, same period.
@@ -253,25 +322,15 @@ async function runPhase(base: string, agent: http.Agent, floorRedis: Redis, apiP
     };
     const send = (scheduled: number) => {
       const i = sent++;
-      const req = http.request({ host: url.hostname, port: url.port, path: `/home-feed?user_id=${userFor()}&limit=20`, agent, method: 'GET' }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          lat[i] = performance.now() - scheduled;
-          if (res.statusCode === 200) {
-            ok++;
-            const m = /"source":"(\w+)"/.exec(Buffer.concat(chunks).toString('latin1'));
-            if (m) sources[m[1]] = (sources[m[1]] ?? 0) + 1;
-          } else errors++;
-          finish();
-        });
-      });
-      req.on('error', () => {
+      client.get(`/home-feed?user_id=${userFor()}&limit=20`, (status, body) => {
         lat[i] = performance.now() - scheduled;
-        errors++;
+        if (status === 200 && body) {
+          ok++;
+          const m = /"source":"(\w+)"/.exec(body.toString('latin1', 0, Math.min(body.length, 400)));
+          if (m) sources[m[1]] = (sources[m[1]] ?? 0) + 1;
+        } else errors++;
         finish();
       });
-      req.end();
     };
     const tick = () => {
       const now = performance.now();
@@ -282,6 +341,7 @@ async function runPhase(base: string, agent: http.Agent, floorRedis: Redis, apiP
   });
   clearInterval(floorTimer);
   const apiCpu1 = procCpuMs(apiPid);
+  const genCpu = process.cpuUsage(genCpu0);
   const redisCpu1 = await redisCpuMs(floorRedis);
   const after = record ? await feedBuckets(base) : new Map<number, number>();
   const sorted = lat.slice().sort();
@@ -300,6 +360,7 @@ async function runPhase(base: string, agent: http.Agent, floorRedis: Redis, apiP
     server_side_p99_ms_upper: record ? p99Upper(before, after) : null,
     api_cpu_ms_per_req: apiCpu0 !== null && apiCpu1 !== null ? r3((apiCpu1 - apiCpu0) / total) : null,
     redis_cpu_ms_per_req: r3((redisCpu1 - redisCpu0) / total),
+    generator_cpu_ms_per_req: r3((genCpu.user + genCpu.system) / 1000 / total),
     loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
@@ -346,20 +407,21 @@ async function main(): Promise<void> {
     await waitReady(base, api, 300_000);
     console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (catalog, factors, HNSW over ${ITEMS.toLocaleString('en')} items)`);
 
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+    const client = new LoadClient('127.0.0.1', apiPort, 64);
+    await client.open();
     console.log('warm-up: 5 s at 500 req/s');
-    await runPhase(base, agent, floorRedis, api.pid, 500, 5, false);
+    await runPhase(base, client, floorRedis, api.pid, 500, 5, false);
     const phases: Phase[] = [];
-    console.log('rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | redis GET p50/p99 ms | api/redis CPU ms per req | load | sources');
+    console.log('rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | redis GET p50/p99 ms | api/redis/generator CPU ms per req | load | sources');
     for (const rate of RATES) {
-      const ph = await runPhase(base, agent, floorRedis, api.pid, rate, SECONDS, true);
+      const ph = await runPhase(base, client, floorRedis, api.pid, rate, SECONDS, true);
       phases.push(ph);
       console.log(
-        `${String(rate).padStart(10)} | ${ph.latency_ms.p50.toFixed(2).padStart(6)} | ${ph.latency_ms.p95.toFixed(2).padStart(6)} | ${ph.latency_ms.p99.toFixed(2).padStart(6)} | ${ph.latency_ms.max.toFixed(1).padStart(6)} | ${String(ph.errors).padStart(6)} | ${ph.redis_get_floor_ms.p50.toFixed(3)}/${ph.redis_get_floor_ms.p99.toFixed(3)} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`,
+        `${String(rate).padStart(10)} | ${ph.latency_ms.p50.toFixed(2).padStart(6)} | ${ph.latency_ms.p95.toFixed(2).padStart(6)} | ${ph.latency_ms.p99.toFixed(2).padStart(6)} | ${ph.latency_ms.max.toFixed(1).padStart(6)} | ${String(ph.errors).padStart(6)} | ${ph.redis_get_floor_ms.p50.toFixed(3)}/${ph.redis_get_floor_ms.p99.toFixed(3)} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`,
       );
       await new Promise((r) => setTimeout(r, 2000)); // let queues drain between rates
     }
-    agent.destroy();
+    client.close();
     const xlen = await redis.xlen(keys(PREFIX).events);
     const out = {
       at: new Date().toISOString(),

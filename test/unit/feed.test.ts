@@ -107,6 +107,8 @@ describe('exploration slots', () => {
     const out = rankExplorers(fresh, Float32Array.from([0.8, 0.1]), counts, () => true, rng(1));
     expect(out.map((e) => e.cand.movieId)).toEqual(['match']);
     expect(out[0].cand.score).toBeCloseTo(0.8, 6);
+    // Affinity below the lowest bar any slot could set: skipped without a draw.
+    expect(rankExplorers(fresh, Float32Array.from([0.8, 0.1]), counts, () => true, rng(1), 0.9)).toEqual([]);
     // Without a user vector every fresh title competes on its watch rate alone.
     expect(rankExplorers(fresh, null, counts, () => true, rng(1))).toHaveLength(3);
   });
