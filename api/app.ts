@@ -10,6 +10,7 @@ import { decodeUserList } from '../storage/redis-keys';
 import { foldInUser } from '../model/foldin';
 import type { EventRow, Title } from '../model/types';
 import { parseVariants, VariantAssigner } from './ab';
+import { dashboardRouter } from './dashboard';
 import { ExplorationStats, type Rng } from './exploration';
 import {
   backfill,
@@ -41,7 +42,7 @@ import {
   type HomeFeedQuery,
 } from './schemas';
 import { ServingState, type Snapshot, type VersionState } from './state';
-import { BufferedEventWriter, type FeedRead, type FeedStore } from './store';
+import { BufferedEventWriter, encodeEvent, type FeedRead, type FeedStore } from './store';
 
 export interface TitleAdder {
   addTitle(t: Title): Promise<{ workflowId: string }>;
@@ -266,28 +267,26 @@ export function createApp(deps: AppDeps): ApiApp {
     return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => titleOf(snap, c)) };
   }
 
-  /** One impression event per served item, written asynchronously in batches. */
+  /** One impression event per served item, encoded now (one string each) and written in batches. */
+  const impression: EventRow = { event_id: '', user_id: '', movie_id: '', event_type: 'impression', ts: '', watch_seconds: null, duration_seconds: null, rating: null, source: null };
   function logImpressions(feed: FeedResponse, offset: number): void {
     if (feed.items.length === 0) return;
-    const snap = state.snapshot();
-    const ts = new Date(clock()).toISOString();
+    const fresh = state.snapshot()?.freshById;
     const rid = randomUUID();
-    const rows: EventRow[] = feed.items.map((it, i) => {
+    const tail = `:${feed.source}:${feed.variant}`;
+    impression.user_id = feed.user_id;
+    impression.ts = new Date(clock()).toISOString();
+    const encoded = new Array<string>(feed.items.length);
+    for (let i = 0; i < feed.items.length; i++) {
       const pos = offset + i + 1;
-      if (snap?.freshById.has(it.movie_id)) stats.recordImpression(it.movie_id);
-      return {
-        event_id: `imp-${rid}-${pos}`,
-        user_id: feed.user_id,
-        movie_id: it.movie_id,
-        event_type: 'impression',
-        ts,
-        watch_seconds: null,
-        duration_seconds: null,
-        rating: null,
-        source: `home_feed:${pos}:${feed.source}:${feed.variant}`,
-      };
-    });
-    writer.push(rows);
+      const movieId = feed.items[i].movie_id;
+      if (fresh?.has(movieId)) stats.recordImpression(movieId);
+      impression.event_id = `imp-${rid}-${pos}`;
+      impression.movie_id = movieId;
+      impression.source = `home_feed:${pos}${tail}`;
+      encoded[i] = encodeEvent(impression);
+    }
+    writer.push(encoded);
   }
 
   async function acceptEvents(body: unknown): Promise<number> {
@@ -444,6 +443,8 @@ export function createApp(deps: AppDeps): ApiApp {
     res.json(doc);
   });
 
+  app.use('/dashboard', route('/dashboard'), dashboardRouter({ cfg, state, feed: homeFeed, similar }));
+
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
   });
@@ -492,6 +493,7 @@ export function createApp(deps: AppDeps): ApiApp {
   Object.defineProperty(app, 'state', { value: state });
   Object.defineProperty(app, 'metrics', { value: metrics });
   app.start = async () => {
+    metrics.runtime.start();
     stats.start();
     await state.start();
     void stats.flush();
@@ -501,6 +503,7 @@ export function createApp(deps: AppDeps): ApiApp {
     await stats.flush();
   };
   app.close = async () => {
+    metrics.runtime.stop();
     await state.stop();
     await stats.stop();
     await writer.close();

@@ -26,7 +26,7 @@ export const apiOptionsSchema = z.object({
   /** How often exploration counts are flushed to (and re-read from) Redis. */
   EXPLORATION_FLUSH_MS: int(1000, 10, 600_000),
   /** How often buffered impression events are written to the stream. */
-  IMPRESSION_FLUSH_MS: int(50, 5, 60_000),
+  IMPRESSION_FLUSH_MS: int(20, 5, 60_000),
   /** Largest number of events written in one script call (Redis is busy ~3 µs per event meanwhile). */
   EVENT_WRITE_BATCH: int(250, 1, 100_000),
   /** Event batches in flight at once (round trips overlap; Redis still runs them one by one). */

@@ -61,8 +61,11 @@ export async function main(): Promise<void> {
   }
   const redis = new Redis(cfg.REDIS_URL, servingRedisOptions(opts));
   redis.on('error', () => {}); // the circuit and the fallback handle outages; don't crash on 'error'
+  const bulk = redis.duplicate({ enableAutoPipelining: false, commandTimeout: 30_000 });
+  bulk.on('error', () => {});
   const store = new RedisFeedStore(redis, {
     prefix: cfg.REDIS_PREFIX,
+    bulk,
     circuitOpenMs: opts.REDIS_CIRCUIT_OPEN_MS,
     subscriber: () => {
       const sub = redis.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, commandTimeout: undefined });
@@ -98,6 +101,7 @@ export async function main(): Promise<void> {
     await app.close();
     await titleAdder.close().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
+    bulk.disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -38,8 +38,11 @@ export interface FeedStore extends ExplorationStore {
   readVersion(version: string): Promise<VersionBlob>;
   /** The fresh-title hash: movie_id → JSON. */
   readFresh(): Promise<Record<string, string>>;
-  /** XADD each event to the stream; ZADD watches to the users' recent sets (trimmed, TTL). One pipeline. */
-  appendEvents(events: EventRow[], opts: AppendOptions): Promise<void>;
+  /**
+   * XADD each event to the stream; ZADD watches to the users' recent sets (trimmed, TTL). One
+   * pipeline. A string is an event already encoded with encodeEvent (stream only: impressions).
+   */
+  appendEvents(events: ReadonlyArray<EventRow | string>, opts: AppendOptions): Promise<void>;
   /** True when Redis answered PING within the command timeout. */
   ping(): Promise<boolean>;
   /** Subscribe to the notify channel; resolves to an unsubscribe function. */
@@ -110,6 +113,8 @@ export interface RedisFeedStoreOptions {
   circuitOpenMs: number;
   /** Builds the subscriber connection (a duplicate of the main client). */
   subscriber?: () => Redis;
+  /** Connection for big reads (a version's catalog and factors, tens of MB) with a longer timeout. */
+  bulk?: Redis;
 }
 
 const str = (s: string | null) => (s === null ? 'null' : JSON.stringify(s));
@@ -170,7 +175,7 @@ export class RedisFeedStore implements FeedStore {
   readVersion(version: string): Promise<VersionBlob> {
     return this.circuit.run('readVersion', async () => {
       const [meta, items, itemFactors, lists] = check(
-        await this.redis
+        await (this.opts.bulk ?? this.redis)
           .pipeline()
           .hgetall(this.keys.versionMeta(version))
           .get(this.keys.items(version))
@@ -186,16 +191,17 @@ export class RedisFeedStore implements FeedStore {
     return this.circuit.run('readFresh', () => this.redis.hgetall(this.keys.fresh));
   }
 
-  appendEvents(events: EventRow[], opts: AppendOptions): Promise<void> {
+  appendEvents(events: ReadonlyArray<EventRow | string>, opts: AppendOptions): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     return this.backgroundCircuit.run('appendEvents', async () => {
       const p = this.redis.pipeline();
       // One script call runs `XADD events MAXLEN ~ n * e <json>` per event (the stream contract),
       // instead of one client command (object, promise, timeout timer) per event.
-      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map(encodeEvent));
+      const encoded = events.map((e) => (typeof e === 'string' ? e : encodeEvent(e)));
+      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...encoded);
       const touched = new Set<string>();
       for (const e of events) {
-        if (e.event_type === 'watch') {
+        if (typeof e !== 'string' && e.event_type === 'watch') {
           const key = this.keys.recent(e.user_id);
           // GT: a late-arriving older watch never moves a newer one back in time.
           p.zadd(key, 'GT', Date.parse(e.ts), e.movie_id);
@@ -210,7 +216,7 @@ export class RedisFeedStore implements FeedStore {
       if (results?.[0]?.[0] && /NOSCRIPT/.test(results[0][0].message)) {
         // Script cache empty (Redis restarted): load it and write the events (the rest succeeded).
         await this.redis.script('LOAD', XADD_EVENTS_LUA);
-        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...events.map(encodeEvent));
+        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...encoded);
         check(results.slice(1) as PipelineResult);
         return;
       }
@@ -260,7 +266,7 @@ export class RedisFeedStore implements FeedStore {
  * `maxBuffered`; beyond that the oldest are dropped and counted).
  */
 export class BufferedEventWriter {
-  private queue: EventRow[] = [];
+  private queue: Array<EventRow | string> = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<void> | null = null;
   dropped = 0;
@@ -281,7 +287,8 @@ export class BufferedEventWriter {
     return this.queue.length + n <= this.opts.maxBuffered;
   }
 
-  push(events: EventRow[]): void {
+  /** Rows, or strings already encoded with encodeEvent (cheaper to hold: one object each). */
+  push(events: ReadonlyArray<EventRow | string>): void {
     for (const e of events) this.queue.push(e);
     const over = this.queue.length - this.opts.maxBuffered;
     if (over > 0) {
@@ -309,7 +316,7 @@ export class BufferedEventWriter {
 
   /** `concurrency` lanes take batches from the queue: several round trips in flight keep up with a busy Redis. */
   private async drain(): Promise<void> {
-    const failed: Array<{ seq: number; batch: EventRow[] }> = [];
+    const failed: Array<{ seq: number; batch: Array<EventRow | string> }> = [];
     let seq = 0;
     const lane = async () => {
       while (failed.length === 0 && this.queue.length > 0) {

@@ -166,6 +166,9 @@ interface Phase {
   sources: Record<string, number>;
   redis_get_floor_ms: { p50: number; p95: number; p99: number; max: number; n: number };
   server_side_p99_ms_upper: number | null;
+  /** The API's event-loop delay over the phase (from /metrics) and its GC pauses. */
+  api_event_loop_delay_ms: Record<string, number>;
+  api_gc: { pauses: number; total_ms: number };
   /** CPU time per request (user+sys) of the API process and of redis-server: contention-proof cost. */
   api_cpu_ms_per_req: number | null;
   redis_cpu_ms_per_req: number | null;
@@ -199,9 +202,26 @@ function pct(sorted: Float64Array, q: number): number {
 }
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Server-side histogram (from /metrics) of /home-feed: bucket upper bound that holds the p99. */
-async function feedBuckets(base: string): Promise<Map<number, number>> {
+interface Scrape {
+  feed: Map<number, number>;
+  loopDelayMs: Record<string, number>; // since the previous scrape
+  gcPauseMs: number; // cumulative sum of GC pauses
+  gcPauses: number;
+}
+
+/** Server-side histogram (from /metrics) of /home-feed, event-loop delay and GC pauses. */
+async function scrape(base: string): Promise<Scrape> {
   const text = await (await fetch(`${base}/metrics`)).text();
+  const loopDelayMs: Record<string, number> = {};
+  for (const m of text.matchAll(/recs_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)/g)) loopDelayMs[m[1] === '1' ? 'max' : `p${Number(m[1]) * 100}`] = r3(Number(m[2]) * 1000);
+  let gcPauseMs = 0;
+  let gcPauses = 0;
+  for (const m of text.matchAll(/recs_gc_pause_seconds_sum\{[^}]*\} (\S+)/g)) gcPauseMs += Number(m[1]) * 1000;
+  for (const m of text.matchAll(/recs_gc_pause_seconds_count\{[^}]*\} (\S+)/g)) gcPauses += Number(m[1]);
+  return { feed: feedBuckets(text), loopDelayMs, gcPauseMs, gcPauses };
+}
+
+function feedBuckets(text: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const m of text.matchAll(/recs_api_request_duration_seconds_bucket\{[^}]*route="\/home-feed"[^}]*le="([^"]+)"\} (\d+)/g)) {
     const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
@@ -301,7 +321,7 @@ async function runPhase(base: string, client: LoadClient, floorRedis: Redis, api
     if (x < 0.95) return `c${Math.floor(r() * FOLD_USERS)}`;
     return `new${Math.floor(r() * 1e9)}`;
   };
-  const before = record ? await feedBuckets(base) : new Map<number, number>();
+  const before = await scrape(base);
   const apiCpu0 = procCpuMs(apiPid);
   const genCpu0 = process.cpuUsage();
   const redisCpu0 = await redisCpuMs(floorRedis);
@@ -343,7 +363,7 @@ async function runPhase(base: string, client: LoadClient, floorRedis: Redis, api
   const apiCpu1 = procCpuMs(apiPid);
   const genCpu = process.cpuUsage(genCpu0);
   const redisCpu1 = await redisCpuMs(floorRedis);
-  const after = record ? await feedBuckets(base) : new Map<number, number>();
+  const after = await scrape(base);
   const sorted = lat.slice().sort();
   const fl = Float64Array.from(floor).sort();
   const elapsed = sorted.length ? seconds : 0;
@@ -357,7 +377,9 @@ async function runPhase(base: string, client: LoadClient, floorRedis: Redis, api
     latency_ms: { p50: r3(pct(sorted, 0.5)), p95: r3(pct(sorted, 0.95)), p99: r3(pct(sorted, 0.99)), p999: r3(pct(sorted, 0.999)), max: r3(sorted[sorted.length - 1]), mean: r3(sorted.reduce((a, b) => a + b, 0) / sorted.length) },
     sources,
     redis_get_floor_ms: { p50: r3(pct(fl, 0.5)), p95: r3(pct(fl, 0.95)), p99: r3(pct(fl, 0.99)), max: r3(fl[fl.length - 1] ?? NaN), n: fl.length },
-    server_side_p99_ms_upper: record ? p99Upper(before, after) : null,
+    server_side_p99_ms_upper: record ? p99Upper(before.feed, after.feed) : null,
+    api_event_loop_delay_ms: after.loopDelayMs,
+    api_gc: { pauses: after.gcPauses - before.gcPauses, total_ms: r3(after.gcPauseMs - before.gcPauseMs) },
     api_cpu_ms_per_req: apiCpu0 !== null && apiCpu1 !== null ? r3((apiCpu1 - apiCpu0) / total) : null,
     redis_cpu_ms_per_req: r3((redisCpu1 - redisCpu0) / total),
     generator_cpu_ms_per_req: r3((genCpu.user + genCpu.system) / 1000 / total),
@@ -412,12 +434,12 @@ async function main(): Promise<void> {
     console.log('warm-up: 5 s at 500 req/s');
     await runPhase(base, client, floorRedis, api.pid, 500, 5, false);
     const phases: Phase[] = [];
-    console.log('rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | redis GET p50/p99 ms | api/redis/generator CPU ms per req | load | sources');
+    console.log('rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | redis GET p50/p99 ms | api/redis/generator CPU ms per req | api loop delay p99/max ms | api GC ms | load | sources');
     for (const rate of RATES) {
       const ph = await runPhase(base, client, floorRedis, api.pid, rate, SECONDS, true);
       phases.push(ph);
       console.log(
-        `${String(rate).padStart(10)} | ${ph.latency_ms.p50.toFixed(2).padStart(6)} | ${ph.latency_ms.p95.toFixed(2).padStart(6)} | ${ph.latency_ms.p99.toFixed(2).padStart(6)} | ${ph.latency_ms.max.toFixed(1).padStart(6)} | ${String(ph.errors).padStart(6)} | ${ph.redis_get_floor_ms.p50.toFixed(3)}/${ph.redis_get_floor_ms.p99.toFixed(3)} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`,
+        `${String(rate).padStart(10)} | ${ph.latency_ms.p50.toFixed(2).padStart(6)} | ${ph.latency_ms.p95.toFixed(2).padStart(6)} | ${ph.latency_ms.p99.toFixed(2).padStart(6)} | ${ph.latency_ms.max.toFixed(1).padStart(6)} | ${String(ph.errors).padStart(6)} | ${ph.redis_get_floor_ms.p50.toFixed(3)}/${ph.redis_get_floor_ms.p99.toFixed(3)} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.api_event_loop_delay_ms.p99}/${ph.api_event_loop_delay_ms.max} | ${ph.api_gc.total_ms} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`,
       );
       await new Promise((r) => setTimeout(r, 2000)); // let queues drain between rates
     }

@@ -240,13 +240,13 @@ describe('buffered event writer', () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const store = {
-      appendEvents: async (events: EventRow[]) => {
+      appendEvents: async (events: ReadonlyArray<EventRow | string>) => {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
         await new Promise((r) => setTimeout(r, 1));
         inFlight--;
         if (down) throw new Error('down');
-        written.push(...events.map((e) => e.event_id));
+        written.push(...events.map((e) => (typeof e === 'string' ? (JSON.parse(e) as EventRow).event_id : e.event_id)));
       },
     };
     const w = new BufferedEventWriter(store, opts);
@@ -254,7 +254,7 @@ describe('buffered event writer', () => {
     await w.flush();
     expect(written).toEqual([]);
     expect(w.buffered).toBe(7);
-    w.push([7, 8, 9, 10, 11].map(row)); // over the cap: the two oldest go
+    w.push([7, 8, 9, 10, 11].map((i) => (i % 2 ? JSON.stringify(row(i)) : row(i)))); // over the cap: the two oldest go
     expect(w.dropped).toBe(2);
     down = false;
     await w.flush();
