@@ -91,7 +91,15 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   }
   const raw = (max - min) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // The step whose number of intervals is closest to `count`; ties: the one covering the least.
+  const intervals = (s: number) => Math.ceil(max / s - 1e-9) - Math.floor(min / s + 1e-9);
+  const cost = (s: number) => [Math.abs(intervals(s) - count), intervals(s) * s];
+  let step = 10 * mag;
+  for (const s of [5, 2, 1].map((m) => m * mag)) {
+    const [a, b] = cost(s);
+    const [c, d] = cost(step);
+    if (a < c || (a === c && b < d - 1e-12 * d)) step = s;
+  }
   const lo = Math.floor(min / step + 1e-9) * step;
   const hi = Math.ceil(max / step - 1e-9) * step;
   const out: number[] = [];
