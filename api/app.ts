@@ -42,7 +42,7 @@ import {
   type HomeFeedQuery,
 } from './schemas';
 import { ServingState, type Snapshot, type VersionState } from './state';
-import { BufferedEventWriter, encodeEvent, type FeedRead, type FeedStore } from './store';
+import { BufferedEventWriter, type FeedRead, type FeedStore } from './store';
 
 export interface TitleAdder {
   addTitle(t: Title): Promise<{ workflowId: string }>;
@@ -267,24 +267,24 @@ export function createApp(deps: AppDeps): ApiApp {
     return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => titleOf(snap, c)) };
   }
 
-  /** One impression event per served item, encoded now (one string each) and written in batches. */
-  const impression: EventRow = { event_id: '', user_id: '', movie_id: '', event_type: 'impression', ts: '', watch_seconds: null, duration_seconds: null, rating: null, source: null };
+  /**
+   * One impression event per served item, written in batches. Each is encoded now as the exact
+   * JSON encodeEvent would give (ids, variant and source are validated to need no escaping), from
+   * per-request pieces: one string per event, nothing else kept.
+   */
   function logImpressions(feed: FeedResponse, offset: number): void {
     if (feed.items.length === 0) return;
     const fresh = state.snapshot()?.freshById;
-    const rid = randomUUID();
-    const tail = `:${feed.source}:${feed.variant}`;
-    impression.user_id = feed.user_id;
-    impression.ts = new Date(clock()).toISOString();
+    const head = `{"event_id":"imp-${randomUUID()}-`;
+    const user = `","user_id":"${feed.user_id}","movie_id":"`;
+    const mid = `","event_type":"impression","ts":"${new Date(clock()).toISOString()}","watch_seconds":null,"duration_seconds":null,"rating":null,"source":"home_feed:`;
+    const tail = `:${feed.source}:${feed.variant}"}`;
     const encoded = new Array<string>(feed.items.length);
     for (let i = 0; i < feed.items.length; i++) {
       const pos = offset + i + 1;
       const movieId = feed.items[i].movie_id;
       if (fresh?.has(movieId)) stats.recordImpression(movieId);
-      impression.event_id = `imp-${rid}-${pos}`;
-      impression.movie_id = movieId;
-      impression.source = `home_feed:${pos}${tail}`;
-      encoded[i] = encodeEvent(impression);
+      encoded[i] = head + pos + user + movieId + mid + pos + tail;
     }
     writer.push(encoded);
   }
@@ -469,6 +469,7 @@ export function createApp(deps: AppDeps): ApiApp {
   });
 
   const FEED_PATH = '/home-feed?';
+  const feedTimers = new Map<Source, (seconds: number) => void>();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '';
     if (req.method === 'GET' && url.startsWith(FEED_PATH)) {
@@ -476,7 +477,11 @@ export function createApp(deps: AppDeps): ApiApp {
       if (q.success) {
         const t0 = performance.now();
         serveFeed(q.data, res).then(
-          (source) => metrics.requestSeconds.observe({ route: '/home-feed', method: 'GET', status: '200', source }, (performance.now() - t0) / 1000),
+          (source) => {
+            let observe = feedTimers.get(source);
+            if (!observe) feedTimers.set(source, (observe = metrics.requestSeconds.handle({ route: '/home-feed', method: 'GET', status: '200', source })));
+            observe((performance.now() - t0) / 1000);
+          },
           (e: unknown) => {
             metrics.errors.inc({ where: 'unhandled' });
             log('error', 'unhandled error', { path: '/home-feed', error: (e as Error)?.stack ?? String(e) });

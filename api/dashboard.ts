@@ -113,8 +113,8 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 
 // ---- model runs ------------------------------------------------------------------------
 
-/** Models that are baselines, not candidates for release. */
-const BASELINES = new Set(['popularity', 'trending', 'live']);
+/** Models that are baselines, not candidates for release (live, live_ranked: the live recipe retrained). */
+const isBaseline = (model: string) => model === 'popularity' || model === 'trending' || model.startsWith('live');
 /** The model whose numbers a run's gate judged, when several candidates were evaluated. */
 const GATED_PREFERENCE = ['ranked', 'candidate'];
 
@@ -152,7 +152,7 @@ export function runViews(rows: Row[]): RunView[] {
   const out: RunView[] = [];
   for (const [version, { run, models }] of byVersion) {
     const gateNdcg = num(run.gate_ndcg_10);
-    const candidates = [...models.keys()].filter((m) => !BASELINES.has(m));
+    const candidates = [...models.keys()].filter((m) => !isBaseline(m));
     // The model the gate judged: the candidate whose NDCG@10 is the one recorded with the decision.
     const matching = candidates.filter((m) => gateNdcg !== null && Math.abs((num(models.get(m)!.ndcg_10) ?? NaN) - gateNdcg) < 1e-9);
     const pick = (xs: string[]) => GATED_PREFERENCE.find((m) => xs.includes(m)) ?? xs[0] ?? null;

@@ -65,11 +65,16 @@ export interface ExplorationStore {
   syncExploration(deltas: Map<string, number>): Promise<Record<string, string>>;
 }
 
-/** Impression/watch counts of fresh titles: last totals read from Redis plus local unflushed deltas. */
+const ZERO: Counts = Object.freeze({ impressions: 0, watches: 0 });
+
+/**
+ * Impression/watch counts of fresh titles: the totals last read from Redis plus local increments
+ * not yet flushed, kept as one ready Counts object per title so a request reads without allocating.
+ */
 export class ExplorationStats {
-  private totals = new Map<string, number>();
-  private pending = new Map<string, number>();
-  private inFlight: Map<string, number> | null = null;
+  private view = new Map<string, Counts>();
+  private pending = new Map<string, Counts>();
+  private inFlight: Map<string, Counts> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -78,16 +83,17 @@ export class ExplorationStats {
     private readonly onError: (e: unknown) => void = () => {},
   ) {}
 
+  /** Current estimate; the returned object is shared, do not modify it. */
   counts(movieId: string): Counts {
-    return { impressions: this.get(`i:${movieId}`), watches: this.get(`w:${movieId}`) };
+    return this.view.get(movieId) ?? ZERO;
   }
 
   recordImpression(movieId: string): void {
-    this.bump(`i:${movieId}`);
+    this.bump(movieId, 1, 0);
   }
 
   recordWatch(movieId: string): void {
-    this.bump(`w:${movieId}`);
+    this.bump(movieId, 0, 1);
   }
 
   /** Push local increments and pull everyone's totals. On failure the increments are kept for the next try. */
@@ -97,15 +103,32 @@ export class ExplorationStats {
     this.pending = new Map();
     this.inFlight = deltas;
     try {
-      const all = await this.store.syncExploration(deltas);
-      const totals = new Map<string, number>();
+      const fields = new Map<string, number>();
+      for (const [id, c] of deltas) {
+        if (c.impressions) fields.set(`i:${id}`, c.impressions);
+        if (c.watches) fields.set(`w:${id}`, c.watches);
+      }
+      const all = await this.store.syncExploration(fields);
+      // The new view: everyone's totals (which include `deltas`) plus what arrived meanwhile.
+      const view = new Map<string, Counts>();
       for (const [f, v] of Object.entries(all)) {
         const n = Number(v);
-        if (Number.isFinite(n)) totals.set(f, n);
+        if (!Number.isFinite(n) || f.length < 3 || f[1] !== ':') continue;
+        const id = f.slice(2);
+        let c = view.get(id);
+        if (!c) view.set(id, (c = { impressions: 0, watches: 0 }));
+        if (f[0] === 'i') c.impressions += n;
+        else if (f[0] === 'w') c.watches += n;
       }
-      this.totals = totals;
+      for (const [id, d] of this.pending) {
+        let c = view.get(id);
+        if (!c) view.set(id, (c = { impressions: 0, watches: 0 }));
+        c.impressions += d.impressions;
+        c.watches += d.watches;
+      }
+      this.view = view;
     } catch (e) {
-      for (const [f, d] of deltas) this.pending.set(f, (this.pending.get(f) ?? 0) + d);
+      for (const [id, d] of deltas) this.addTo(this.pending, id, d.impressions, d.watches);
       this.onError(e);
     } finally {
       this.inFlight = null;
@@ -124,11 +147,15 @@ export class ExplorationStats {
     await this.flush();
   }
 
-  private get(field: string): number {
-    return (this.totals.get(field) ?? 0) + (this.pending.get(field) ?? 0) + (this.inFlight?.get(field) ?? 0);
+  private bump(movieId: string, impressions: number, watches: number): void {
+    this.addTo(this.pending, movieId, impressions, watches);
+    this.addTo(this.view, movieId, impressions, watches);
   }
 
-  private bump(field: string): void {
-    this.pending.set(field, (this.pending.get(field) ?? 0) + 1);
+  private addTo(m: Map<string, Counts>, id: string, impressions: number, watches: number): void {
+    let c = m.get(id);
+    if (!c) m.set(id, (c = { impressions: 0, watches: 0 }));
+    c.impressions += impressions;
+    c.watches += watches;
   }
 }

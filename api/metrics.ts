@@ -25,12 +25,21 @@ class Histogram {
   ) {}
 
   observe(labels: Labels, value: number): void {
+    this.handle(labels)(value);
+  }
+
+  /** An observer bound to one label set: hot paths keep it and skip building the label key. */
+  handle(labels: Labels): (value: number) => void {
     const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
-    s.sum += value;
-    s.count++;
+    const series = s;
+    const buckets = this.buckets;
+    return (value: number) => {
+      for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]) series.counts[i]++;
+      series.sum += value;
+      series.count++;
+    };
   }
 
   render(): string {

@@ -125,9 +125,19 @@ export function encodeEvent(e: EventRow): string {
   return `{"event_id":${str(e.event_id)},"user_id":${str(e.user_id)},"movie_id":${str(e.movie_id)},"event_type":${str(e.event_type)},"ts":${str(e.ts)},"watch_seconds":${numOrNull(e.watch_seconds)},"duration_seconds":${numOrNull(e.duration_seconds)},"rating":${numOrNull(e.rating)},"source":${str(e.source)}}`;
 }
 
-/** XADD KEYS[1] MAXLEN ~ ARGV[1] * e ARGV[i] for each i ≥ 2; returns the number added. */
-export const XADD_EVENTS_LUA = `for i = 2, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i]) end
-return #ARGV - 1`;
+/**
+ * XADD KEYS[1] MAXLEN ~ ARGV[1] * e <json> for each newline-separated JSON in ARGV[2] (encoded
+ * JSON never holds a raw newline); returns the number added. One argument per batch keeps the
+ * client from building a protocol frame per event.
+ */
+export const XADD_EVENTS_LUA = `local blob, from, n = ARGV[2], 1, 0
+while from <= #blob do
+  local to = string.find(blob, '\\n', from, true) or (#blob + 1)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', string.sub(blob, from, to - 1))
+  n = n + 1
+  from = to + 1
+end
+return n`;
 
 export class RedisFeedStore implements FeedStore {
   readonly keys: Keys;
@@ -197,8 +207,8 @@ export class RedisFeedStore implements FeedStore {
       const p = this.redis.pipeline();
       // One script call runs `XADD events MAXLEN ~ n * e <json>` per event (the stream contract),
       // instead of one client command (object, promise, timeout timer) per event.
-      const encoded = events.map((e) => (typeof e === 'string' ? e : encodeEvent(e)));
-      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...encoded);
+      const blob = events.map((e) => (typeof e === 'string' ? e : encodeEvent(e))).join('\n');
+      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, blob);
       const touched = new Set<string>();
       for (const e of events) {
         if (typeof e !== 'string' && e.event_type === 'watch') {
@@ -216,7 +226,7 @@ export class RedisFeedStore implements FeedStore {
       if (results?.[0]?.[0] && /NOSCRIPT/.test(results[0][0].message)) {
         // Script cache empty (Redis restarted): load it and write the events (the rest succeeded).
         await this.redis.script('LOAD', XADD_EVENTS_LUA);
-        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, ...encoded);
+        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, blob);
         check(results.slice(1) as PipelineResult);
         return;
       }

@@ -297,6 +297,10 @@ describe('home feed API on real Redis', () => {
     expect(last.map((e) => e.movie_id)).toEqual(ids(body));
     expect(last.map((e) => e.source)).toEqual([3, 4, 5, 6].map((p) => `home_feed:${p}:personalized:${body.variant}`));
     expect(entries[0][1][0]).toBe('e');
+    // Byte for byte what JSON.stringify gives for an EventRow, in its field order.
+    const raw = entries.find(([, f]) => JSON.parse(f[1]).event_type === 'impression')![1][1];
+    expect(Object.keys(JSON.parse(raw))).toEqual(['event_id', 'user_id', 'movie_id', 'event_type', 'ts', 'watch_seconds', 'duration_seconds', 'rating', 'source']);
+    expect(JSON.stringify(JSON.parse(raw))).toBe(raw);
   });
 
   it('A/B: the variant follows the user-id bucket and its exploration slots are used', async () => {
