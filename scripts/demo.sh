@@ -34,7 +34,13 @@ trap 'exit 130' INT TERM
 
 log "starting the worker (log: $LOG_DIR/worker.log)"
 node --import tsx worker.ts >"$LOG_DIR/worker.log" 2>&1 &
-PIDS+=($!)
+WORKER_PID=$!
+PIDS+=($WORKER_PID)
+for _ in $(seq 1 300); do
+  grep -q "worker: task queue" "$LOG_DIR/worker.log" 2>/dev/null && break
+  kill -0 "$WORKER_PID" 2>/dev/null || { tail -30 "$LOG_DIR/worker.log" >&2; die "the worker exited during start-up"; }
+  sleep 0.2
+done
 
 log "running a retrain through Temporal (watch it at http://$(temporal_host):$(temporal_ui_port))"
 set +e

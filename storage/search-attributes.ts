@@ -1,9 +1,12 @@
 // Register the search attributes the workflows set, on whatever Temporal the worker connects to
 // (the dev server gets them at start from scripts/services.sh; an existing cluster gets them here).
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import type { temporal as T } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: its named exports are not visible to Node's ESM loader
 
-export const SEARCH_ATTRIBUTES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+const { temporal } = proto;
+
+export const SEARCH_ATTRIBUTES: Record<string, T.api.enums.v1.IndexedValueType> = {
   ModelVersion: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   NdcgAt10: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
   GatePassed: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
