@@ -448,7 +448,7 @@ async function main(): Promise<void> {
     const out = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, total_mem_gb: Math.round(os.totalmem() / 2 ** 30) },
-      setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, fold_in_users: FOLD_USERS, fresh_titles: FRESH, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 20, open_loop: true, seconds_per_rate: SECONDS, api: 'child process, default knobs', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
+      setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, fold_in_users: FOLD_USERS, fresh_titles: FRESH, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 20, open_loop: true, seconds_per_rate: SECONDS, api: 'child process (node --import tsx api/server.ts), default knobs', api_node_args: arg('api-node-args', ''), redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
       target: { rate: 2000, p99_ms: 5 },
       phases,
       impressions_in_stream: xlen,
