@@ -21,6 +21,7 @@ h3 { font-size:13px; margin:0 0 6px; color:#374151; text-transform:uppercase; le
 table { border-collapse:collapse; width:100%; font-size:12.5px; }
 th, td { text-align:left; padding:4px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); font-weight:600; }
+th.num { text-align:right; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .cols { display:grid; grid-template-columns:1fr 1fr; gap:16px; }
 @media (max-width: 900px) { .cols { grid-template-columns:1fr; } }
@@ -156,7 +157,7 @@ const SCRIPT = `
       const a = d.audience;
       if (a.users.length === 0) aud.replaceChildren(note(a.note || 'No user has this title in their published top 20 of ' + (a.version || 'the live version') + '.'));
       else aud.replaceChildren(el('p', { class: 'summary' }, a.size + ' users have it in their top 20 of ' + a.version + (a.size > a.users.length ? ' (best ' + a.users.length + ' shown)' : '')),
-        el('table', { class: 'audience' }, el('thead', {}, el('tr', {}, el('th', {}, 'user'), el('th', {}, 'rank'), el('th', {}, 'score'))),
+        el('table', { class: 'audience' }, el('thead', {}, el('tr', {}, el('th', {}, 'user'), el('th', { class: 'num' }, 'rank'), el('th', { class: 'num' }, 'score'))),
           el('tbody', {}, a.users.map((u) => el('tr', { class: 'audience-item' }, el('td', {}, userLink(u.user_id)), el('td', { class: 'num' }, u.rank), el('td', { class: 'num' }, fx(u.score, 3)))))));
       document.body.dataset.title = id;
     } catch (e) { head.replaceChildren(note(e.message, 'error')); }

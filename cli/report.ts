@@ -113,7 +113,7 @@ export async function loadReportData(db: AnalyticsDb, version: string, now = new
 // ---- rendering ---------------------------------------------------------------------------
 
 /** Display order: the released models first, then the baselines, then anything new. */
-const MODEL_ORDER = ['ranked', 'candidate', 'live', 'popularity', 'trending'];
+const MODEL_ORDER = ['ranked', 'candidate', 'live_ranked', 'live', 'popularity', 'trending'];
 const SLICE_ORDER = ['all', 'light', 'heavy'];
 const METRIC_ORDER = ['users', 'ndcg_10', 'ndcg_100', 'recall_10', 'recall_20', 'recall_50', 'map_10', 'hitrate_10', 'coverage_10', 'mean_pop_10'];
 /** Columns where "more" is not "better" (no bold best). */
@@ -122,8 +122,10 @@ const MODEL_DOC: Record<string, string> = {
   ranked: 'retrieval candidates ordered by the ranker',
   candidate: 'the retrieval model trained before the cutoff',
   live: 'the live version’s recipe retrained on the same window',
+  live_ranked: 'the live recipe’s candidates ordered by the gate ranker',
   popularity: 'most-watched titles before the cutoff',
   trending: 'recently rising titles before the cutoff',
+  content: 'the content model that gives titles without interactions a vector (see Cold titles)',
 };
 const METRIC_LABEL: Record<string, string> = {
   users: 'users', ndcg_10: 'NDCG@10', ndcg_100: 'NDCG@100', recall_10: 'Recall@10', recall_20: 'Recall@20', recall_50: 'Recall@50',
@@ -135,9 +137,12 @@ const COLD_TITLE_RE = /cold[_-]?(title|item)|new[_-]?(title|item)|fresh|content/
 
 const ordered = (xs: Iterable<string>, order: string[]) => [...new Set(xs)].sort((a, b) => (order.indexOf(a) + 1 || 999) - (order.indexOf(b) + 1 || 999) || a.localeCompare(b));
 
+/** Metrics that count things (users, titles, sizes): printed as integers. */
+const COUNT_RE = /^(users|titles|n_\w+|\w+_size|\w+_count)$/;
+
 function fmtMetric(metric: string, v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  if (metric === 'users') return String(Math.round(v));
+  if (COUNT_RE.test(metric)) return String(Math.round(v));
   if (metric === 'mean_pop_10') return v.toFixed(1);
   return v.toFixed(4);
 }
@@ -276,6 +281,7 @@ function coldTitleSection(d: ReportData): string {
   const parts: string[] = [];
   if (rows.length === 0) parts.push('<p class="note" id="cold-title-not-measured">Not measured: the stored evaluation of this run has no cold-title slice or metric.</p>');
   else {
+    parts.push('<p>What the stored evaluation measured about titles without interactions (the content model that gives them a vector, or cold-title slices):</p>');
     parts.push(`<table class="metrics"><thead><tr><th>model</th><th>holdout</th><th>slice</th><th>metric</th><th class="num">value</th></tr></thead><tbody>${rows
       .map((m) => `<tr><td>${esc(m.model)}</td><td>${esc(m.holdout)}</td><td>${esc(m.slice)}</td><td>${esc(METRIC_LABEL[m.metric] ?? m.metric)}</td><td class="num">${fmtMetric(m.metric, m.value)}</td></tr>`)
       .join('')}</tbody></table>`);

@@ -67,3 +67,14 @@ PY
   rm -rf "$dl"
   "$TOOLS_DIR/temporal/temporal" --version >&2
 fi
+
+# Chromium (Debian package), for the dashboard's browser tests (test/integration/dashboard.test.ts,
+# driven by playwright-core through executablePath; Playwright's own browser download is not used).
+# Installed when running as root; otherwise the browser tests skip and say how to install it.
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = "0" ]; then
+    apt_install chromium chromium
+  else
+    log "chromium is missing: the dashboard's browser tests will be skipped (install it with 'sudo apt-get install -y chromium')"
+  fi
+fi
