@@ -270,7 +270,7 @@ export function createApp(deps: AppDeps): ApiApp {
   /**
    * One impression event per served item, written in batches. Each is encoded now as the exact
    * JSON encodeEvent would give (ids, variant and source are validated to need no escaping), from
-   * per-request pieces: one string per event, nothing else kept.
+   * per-request pieces, and kept off-heap (one Buffer per request) until written.
    */
   function logImpressions(feed: FeedResponse, offset: number): void {
     if (feed.items.length === 0) return;
@@ -279,14 +279,14 @@ export function createApp(deps: AppDeps): ApiApp {
     const user = `","user_id":"${feed.user_id}","movie_id":"`;
     const mid = `","event_type":"impression","ts":"${new Date(clock()).toISOString()}","watch_seconds":null,"duration_seconds":null,"rating":null,"source":"home_feed:`;
     const tail = `:${feed.source}:${feed.variant}"}`;
-    const encoded = new Array<string>(feed.items.length);
+    let text = '';
     for (let i = 0; i < feed.items.length; i++) {
       const pos = offset + i + 1;
       const movieId = feed.items[i].movie_id;
       if (fresh?.has(movieId)) stats.recordImpression(movieId);
-      encoded[i] = head + pos + user + movieId + mid + pos + tail;
+      text += (i > 0 ? '\n' : '') + head + pos + user + movieId + mid + pos + tail;
     }
-    writer.push(encoded);
+    writer.push([{ data: Buffer.from(text), n: feed.items.length }]);
   }
 
   async function acceptEvents(body: unknown): Promise<number> {

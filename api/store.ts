@@ -40,9 +40,9 @@ export interface FeedStore extends ExplorationStore {
   readFresh(): Promise<Record<string, string>>;
   /**
    * XADD each event to the stream; ZADD watches to the users' recent sets (trimmed, TTL). One
-   * pipeline. A string is an event already encoded with encodeEvent (stream only: impressions).
+   * pipeline. An EncodedEvents chunk holds events already encoded (stream only: impressions).
    */
-  appendEvents(events: ReadonlyArray<EventRow | string>, opts: AppendOptions): Promise<void>;
+  appendEvents(events: ReadonlyArray<EventRow | EncodedEvents>, opts: AppendOptions): Promise<void>;
   /** True when Redis answered PING within the command timeout. */
   ping(): Promise<boolean>;
   /** Subscribe to the notify channel; resolves to an unsubscribe function. */
@@ -116,6 +116,21 @@ export interface RedisFeedStoreOptions {
   /** Connection for big reads (a version's catalog and factors, tens of MB) with a longer timeout. */
   bulk?: Redis;
 }
+
+/**
+ * `n` events encoded as newline-separated JSON (what encodeEvent gives; JSON never holds a raw
+ * newline) in an off-heap Buffer: buffered events cost the garbage collector nothing to move.
+ */
+export interface EncodedEvents {
+  data: Buffer;
+  n: number;
+}
+
+export function isEncoded(e: EventRow | EncodedEvents): e is EncodedEvents {
+  return (e as EncodedEvents).data instanceof Buffer;
+}
+
+const NEWLINE = Buffer.from('\n');
 
 const str = (s: string | null) => (s === null ? 'null' : JSON.stringify(s));
 const numOrNull = (n: number | null) => (n === null || !Number.isFinite(n) ? 'null' : String(n));
@@ -201,17 +216,22 @@ export class RedisFeedStore implements FeedStore {
     return this.circuit.run('readFresh', () => this.redis.hgetall(this.keys.fresh));
   }
 
-  appendEvents(events: ReadonlyArray<EventRow | string>, opts: AppendOptions): Promise<void> {
+  appendEvents(events: ReadonlyArray<EventRow | EncodedEvents>, opts: AppendOptions): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     return this.backgroundCircuit.run('appendEvents', async () => {
       const p = this.redis.pipeline();
       // One script call runs `XADD events MAXLEN ~ n * e <json>` per event (the stream contract),
       // instead of one client command (object, promise, timeout timer) per event.
-      const blob = events.map((e) => (typeof e === 'string' ? e : encodeEvent(e))).join('\n');
+      const parts: Buffer[] = [];
+      for (const e of events) {
+        if (parts.length > 0) parts.push(NEWLINE);
+        parts.push(isEncoded(e) ? e.data : Buffer.from(encodeEvent(e)));
+      }
+      const blob = Buffer.concat(parts);
       p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, blob);
       const touched = new Set<string>();
       for (const e of events) {
-        if (typeof e !== 'string' && e.event_type === 'watch') {
+        if (!isEncoded(e) && e.event_type === 'watch') {
           const key = this.keys.recent(e.user_id);
           // GT: a late-arriving older watch never moves a newer one back in time.
           p.zadd(key, 'GT', Date.parse(e.ts), e.movie_id);
@@ -275,8 +295,11 @@ export class RedisFeedStore implements FeedStore {
  * pipelines of `batch` every `flushMs`. While Redis is unavailable they stay buffered (up to
  * `maxBuffered`; beyond that the oldest are dropped and counted).
  */
+const weight = (e: EventRow | EncodedEvents) => (isEncoded(e) ? e.n : 1);
+
 export class BufferedEventWriter {
-  private queue: Array<EventRow | string> = [];
+  private queue: Array<EventRow | EncodedEvents> = [];
+  private events = 0; // events in `queue` (a chunk counts n)
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<void> | null = null;
   dropped = 0;
@@ -288,24 +311,43 @@ export class BufferedEventWriter {
     private readonly onError: (e: unknown) => void = () => {},
   ) {}
 
+  /** Events waiting to be written. */
   get buffered(): number {
-    return this.queue.length;
+    return this.events;
   }
 
   /** Room for n more events without dropping any? */
   hasRoom(n: number): boolean {
-    return this.queue.length + n <= this.opts.maxBuffered;
+    return this.events + n <= this.opts.maxBuffered;
   }
 
-  /** Rows, or strings already encoded with encodeEvent (cheaper to hold: one object each). */
-  push(events: ReadonlyArray<EventRow | string>): void {
-    for (const e of events) this.queue.push(e);
-    const over = this.queue.length - this.opts.maxBuffered;
-    if (over > 0) {
-      this.queue.splice(0, over);
-      this.dropped += over;
+  push(events: ReadonlyArray<EventRow | EncodedEvents>): void {
+    for (const e of events) {
+      this.queue.push(e);
+      this.events += weight(e);
     }
+    this.trim();
     this.schedule(this.opts.flushMs);
+  }
+
+  /** Drop the oldest entries beyond the cap. */
+  private trim(): void {
+    let drop = 0;
+    while (this.events > this.opts.maxBuffered && drop < this.queue.length) {
+      const w = weight(this.queue[drop++]);
+      this.events -= w;
+      this.dropped += w;
+    }
+    if (drop > 0) this.queue.splice(0, drop);
+  }
+
+  /** Up to `batch` events from the front (at least one entry). */
+  private take(): Array<EventRow | EncodedEvents> {
+    let n = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || n + weight(this.queue[count]) <= this.opts.batch)) n += weight(this.queue[count++]);
+    this.events -= n;
+    return this.queue.splice(0, count);
   }
 
   private schedule(ms: number): void {
@@ -326,14 +368,14 @@ export class BufferedEventWriter {
 
   /** `concurrency` lanes take batches from the queue: several round trips in flight keep up with a busy Redis. */
   private async drain(): Promise<void> {
-    const failed: Array<{ seq: number; batch: Array<EventRow | string> }> = [];
+    const failed: Array<{ seq: number; batch: Array<EventRow | EncodedEvents> }> = [];
     let seq = 0;
     const lane = async () => {
       while (failed.length === 0 && this.queue.length > 0) {
-        const mine = { seq: seq++, batch: this.queue.splice(0, this.opts.batch) };
+        const mine = { seq: seq++, batch: this.take() };
         try {
           await this.store.appendEvents(mine.batch, this.opts);
-          this.written += mine.batch.length;
+          for (const e of mine.batch) this.written += weight(e);
         } catch (e) {
           if (failed.length === 0) this.onError(e);
           failed.push(mine);
@@ -345,12 +387,10 @@ export class BufferedEventWriter {
     // Failed batches go back in front, in the order they were taken (older than anything pushed
     // meanwhile), trimmed to the cap; retried after a full interval so the circuit can settle.
     failed.sort((a, b) => a.seq - b.seq);
-    this.queue = failed.flatMap((f) => f.batch).concat(this.queue);
-    const over = this.queue.length - this.opts.maxBuffered;
-    if (over > 0) {
-      this.queue.splice(0, over);
-      this.dropped += over;
-    }
+    const back = failed.flatMap((f) => f.batch);
+    for (const e of back) this.events += weight(e);
+    this.queue = back.concat(this.queue);
+    this.trim();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.schedule(Math.max(this.opts.flushMs, 500));

@@ -15,7 +15,7 @@ import {
 } from '../../api/feed';
 import { prepareFoldIn } from '../../model/foldin';
 import { buildVersionState } from '../../api/state';
-import { BufferedEventWriter, Circuit } from '../../api/store';
+import { BufferedEventWriter, Circuit, encodeEvent, isEncoded, type EncodedEvents } from '../../api/store';
 import type { EventRow } from '../../model/types';
 
 /** Deterministic uniform generator (mulberry32). */
@@ -240,13 +240,13 @@ describe('buffered event writer', () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const store = {
-      appendEvents: async (events: ReadonlyArray<EventRow | string>) => {
+      appendEvents: async (events: ReadonlyArray<EventRow | EncodedEvents>) => {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
         await new Promise((r) => setTimeout(r, 1));
         inFlight--;
         if (down) throw new Error('down');
-        written.push(...events.map((e) => (typeof e === 'string' ? (JSON.parse(e) as EventRow).event_id : e.event_id)));
+        for (const e of events) written.push(...(isEncoded(e) ? e.data.toString().split('\n').map((j) => (JSON.parse(j) as EventRow).event_id) : [e.event_id]));
       },
     };
     const w = new BufferedEventWriter(store, opts);
@@ -254,7 +254,8 @@ describe('buffered event writer', () => {
     await w.flush();
     expect(written).toEqual([]);
     expect(w.buffered).toBe(7);
-    w.push([7, 8, 9, 10, 11].map((i) => (i % 2 ? JSON.stringify(row(i)) : row(i)))); // over the cap: the two oldest go
+    w.push([7, 8, 9].map(row));
+    w.push([{ data: Buffer.from([10, 11].map((i) => encodeEvent(row(i))).join('\n')), n: 2 }]); // over the cap: the two oldest go
     expect(w.dropped).toBe(2);
     down = false;
     await w.flush();
