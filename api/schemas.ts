@@ -27,10 +27,10 @@ export const apiOptionsSchema = z.object({
   EXPLORATION_FLUSH_MS: int(1000, 10, 600_000),
   /** How often buffered impression events are written to the stream. */
   IMPRESSION_FLUSH_MS: int(20, 5, 60_000),
-  /** Largest number of events written in one script call (Redis is busy ~3 µs per event meanwhile). */
-  EVENT_WRITE_BATCH: int(250, 1, 100_000),
+  /** Largest number of events written in one script call: Redis runs it ~3 µs per event without serving feed reads, so keep it small. */
+  EVENT_WRITE_BATCH: int(100, 1, 100_000),
   /** Event batches in flight at once (round trips overlap; Redis still runs them one by one). */
-  EVENT_WRITE_CONCURRENCY: int(4, 1, 64),
+  EVENT_WRITE_CONCURRENCY: int(2, 1, 64),
   /** Events held in memory while Redis is unavailable; beyond this the oldest impressions are dropped. */
   EVENT_BUFFER_MAX: int(200_000, 0, 10_000_000),
   /** Approximate MAXLEN of the events stream (XADD … MAXLEN ~ n). */
