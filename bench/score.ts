@@ -58,7 +58,7 @@ async function main() {
   const r = rng(7);
   const userFactors = randomFactors(USERS, r);
   console.log(`batch scoring ${USERS} users, K=${K}, top ${N}, ${THREADS} threads → Redis ${cfg.REDIS_URL}`);
-  console.log('titles   score users/s   score+write users/s   MB written   Redis bytes/user');
+  console.log('titles   score users/s   score+write users/s   users/CPU-s   MB written   Redis bytes/user');
   for (const nItems of CATALOGS) {
     const itemFactors = randomFactors(nItems, r);
     const seen = randomSeen(USERS, nItems, r);
@@ -69,6 +69,7 @@ async function main() {
     let bytes = 0;
     await scorer.score(0, Math.min(256, USERS)); // warm-up: threads load their WASM kernels
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage(); // this process and its worker threads (the scoring kernels)
     for (let b = 0; b < USERS; b += block) {
       const e = Math.min(USERS, b + block);
       const s0 = performance.now();
@@ -86,15 +87,17 @@ async function main() {
       if ((b / block) % 4 === 0) process.stderr.write(`  ${nItems} titles: ${e}/${USERS} users\r`);
     }
     const total = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     await scorer.close();
     // Redis's own accounting of one list: MEMORY USAGE over a sample of keys (value + key + overhead).
     const sample = Array.from({ length: 100 }, (_, i) => store.k.userList(version, `u${Math.floor((i * USERS) / 100)}`));
     let mem = 0;
     for (const key of sample) mem += Number(await redis.call('MEMORY', 'USAGE', key));
     const redisBytesPerUser = mem / sample.length;
-    const row = { titles: nItems, users: USERS, k: K, n: N, threads: THREADS, scoreUsersPerSecond: USERS / (scoreMs / 1000), endToEndUsersPerSecond: USERS / (total / 1000), scoreSeconds: scoreMs / 1000, redisWriteSeconds: writeMs / 1000, bytesPerUser: 8 + 4 * K + 8 * N, redisBytesPerUser, mbWritten: bytes / 1e6 };
+    const row = { titles: nItems, users: USERS, k: K, n: N, threads: THREADS, scoreUsersPerSecond: USERS / (scoreMs / 1000), endToEndUsersPerSecond: USERS / (total / 1000), cpuSeconds, usersPerCpuSecond: USERS / cpuSeconds, loadAverage: loadavg()[0], scoreSeconds: scoreMs / 1000, redisWriteSeconds: writeMs / 1000, bytesPerUser: 8 + 4 * K + 8 * N, redisBytesPerUser, mbWritten: bytes / 1e6 };
     results.push(row);
-    console.log(`${String(nItems).padStart(6)}   ${row.scoreUsersPerSecond.toFixed(0).padStart(13)}   ${row.endToEndUsersPerSecond.toFixed(0).padStart(19)}   ${row.mbWritten.toFixed(0).padStart(10)}   ${redisBytesPerUser.toFixed(0).padStart(16)}`);
+    console.log(`${String(nItems).padStart(6)}   ${row.scoreUsersPerSecond.toFixed(0).padStart(13)}   ${row.endToEndUsersPerSecond.toFixed(0).padStart(19)}   ${row.usersPerCpuSecond.toFixed(0).padStart(11)}   ${row.mbWritten.toFixed(0).padStart(10)}   ${redisBytesPerUser.toFixed(0).padStart(16)}`);
   }
   const keys = await redis.keys(`${prefix}:*`);
   for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
