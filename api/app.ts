@@ -6,7 +6,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config';
-import { decodeUserList } from '../storage/redis-keys';
 import { foldInUser } from '../model/foldin';
 import type { EventRow, Title } from '../model/types';
 import { parseVariants, VariantAssigner } from './ab';
@@ -16,7 +15,9 @@ import {
   backfill,
   blendExploration,
   coldStart,
-  fromUserList,
+  checkEncodedList,
+  fromEncodedList,
+  readListUserVec,
   genreMatches,
   rankExplorers,
   roundScore,
@@ -188,6 +189,8 @@ export function createApp(deps: AppDeps): ApiApp {
     return { user_id: q.user_id, model_version: snap.v.version, source: 'fallback', variant, items };
   }
 
+  let userVecScratch = new Float32Array(0);
+
   async function homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
     const snap = state.snapshot();
     const variant = assigner.assign(q.user_id);
@@ -221,19 +224,22 @@ export function createApp(deps: AppDeps): ApiApp {
     let source: Source;
     let base: Candidate[] = [];
     let userVec: Float32Array | null = null;
-    let list = null;
+    let list: { k: number; n: number } | null = null;
     if (read.list) {
       try {
-        list = decodeUserList(read.list);
+        list = checkEncodedList(read.list);
       } catch (e) {
         metrics.errors.inc({ where: 'decode_list' });
         logSome('warn', 'undecodable user list; treating the user as cold', { error: (e as Error).message });
       }
     }
-    if (list) {
+    if (list && read.list) {
       source = 'personalized';
-      userVec = list.userVec.length === v.k ? list.userVec : null;
-      base = fromUserList(list.itemIndex, list.score, v.items, accept, need);
+      if (list.k === v.k) {
+        if (userVecScratch.length !== v.k) userVecScratch = new Float32Array(v.k);
+        userVec = readListUserVec(read.list, userVecScratch); // used synchronously below, then free again
+      }
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {
@@ -286,7 +292,7 @@ export function createApp(deps: AppDeps): ApiApp {
       if (fresh?.has(movieId)) stats.recordImpression(movieId);
       text += (i > 0 ? '\n' : '') + head + pos + user + movieId + mid + pos + tail;
     }
-    writer.push([{ data: Buffer.from(text), n: feed.items.length }]);
+    writer.pushText(text, feed.items.length);
   }
 
   async function acceptEvents(body: unknown): Promise<number> {

@@ -296,6 +296,7 @@ export class RedisFeedStore implements FeedStore {
  * `maxBuffered`; beyond that the oldest are dropped and counted).
  */
 const weight = (e: EventRow | EncodedEvents) => (isEncoded(e) ? e.n : 1);
+const CHUNK_BYTES = 256 * 1024;
 
 export class BufferedEventWriter {
   private queue: Array<EventRow | EncodedEvents> = [];
@@ -322,6 +323,7 @@ export class BufferedEventWriter {
   }
 
   push(events: ReadonlyArray<EventRow | EncodedEvents>): void {
+    this.seal(); // keep arrival order
     for (const e of events) {
       this.queue.push(e);
       this.events += weight(e);
@@ -330,8 +332,41 @@ export class BufferedEventWriter {
     this.schedule(this.opts.flushMs);
   }
 
+  // Text pushed with pushText is copied into one shared off-heap chunk (CHUNK_BYTES) and cut into
+  // entries of at most `batch` events: one ArrayBuffer per ~1k events instead of one per feed.
+  private chunk: Buffer | null = null;
+  private chunkStart = 0; // start of the part not yet in the queue
+  private chunkUsed = 0;
+  private chunkEvents = 0; // events in chunk[chunkStart, chunkUsed)
+
+  /** Append `n` encoded events (newline-separated JSON, as encodeEvent writes them). */
+  pushText(text: string, n: number): void {
+    const len = Buffer.byteLength(text);
+    const sep = this.chunkEvents > 0 ? 1 : 0;
+    if (!this.chunk || this.chunkUsed + sep + len > this.chunk.length) {
+      this.seal();
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, len));
+      this.chunkStart = this.chunkUsed = 0;
+    }
+    if (this.chunkEvents > 0) this.chunk[this.chunkUsed++] = 10; // '\n'
+    this.chunkUsed += this.chunk.write(text, this.chunkUsed);
+    this.chunkEvents += n;
+    this.events += n;
+    if (this.chunkEvents >= this.opts.batch) this.seal();
+    this.trim();
+    this.schedule(this.opts.flushMs);
+  }
+
+  /** Move the open part of the chunk into the queue. */
+  private seal(): void {
+    if (this.chunk && this.chunkEvents > 0) this.queue.push({ data: this.chunk.subarray(this.chunkStart, this.chunkUsed), n: this.chunkEvents });
+    this.chunkStart = this.chunkUsed;
+    this.chunkEvents = 0;
+  }
+
   /** Drop the oldest entries beyond the cap. */
   private trim(): void {
+    if (this.events > this.opts.maxBuffered) this.seal();
     let drop = 0;
     while (this.events > this.opts.maxBuffered && drop < this.queue.length) {
       const w = weight(this.queue[drop++]);
@@ -351,7 +386,7 @@ export class BufferedEventWriter {
   }
 
   private schedule(ms: number): void {
-    if (this.timer || this.queue.length === 0) return;
+    if (this.timer || this.events === 0) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
@@ -368,6 +403,7 @@ export class BufferedEventWriter {
 
   /** `concurrency` lanes take batches from the queue: several round trips in flight keep up with a busy Redis. */
   private async drain(): Promise<void> {
+    this.seal();
     const failed: Array<{ seq: number; batch: Array<EventRow | EncodedEvents> }> = [];
     let seq = 0;
     const lane = async () => {

@@ -5,7 +5,10 @@ import {
   backfill,
   blendExploration,
   coldStart,
+  checkEncodedList,
   dot,
+  fromEncodedList,
+  readListUserVec,
   fromUserList,
   rankExplorers,
   roundRobinByGenre,
@@ -14,6 +17,7 @@ import {
   type TitleView,
 } from '../../api/feed';
 import { prepareFoldIn } from '../../model/foldin';
+import { decodeUserList, encodeUserList } from '../../storage/redis-keys';
 import { buildVersionState } from '../../api/state';
 import { BufferedEventWriter, Circuit, encodeEvent, isEncoded, type EncodedEvents } from '../../api/store';
 import type { EventRow } from '../../model/types';
@@ -40,6 +44,16 @@ describe('precomputed list', () => {
     expect(out.map((c) => c.movieId)).toEqual(['e', 'c', 'b']);
     expect(out[1].score).toBeCloseTo(0.7, 6);
     expect(out.every((c) => c.reason === 'because_you_watched')).toBe(true);
+  });
+
+  it('reads the stored codec in place exactly as the decoder does, and rejects a truncated list', () => {
+    const items = ['a', 'b', 'c', 'd', 'e'].map((m) => title(m, 'X'));
+    const buf = encodeUserList(Float32Array.from([0.5, -1]), [4, 9, 2, 0], [0.9, 0.8, 0.7, 0.6]);
+    const { k, n } = checkEncodedList(buf);
+    const dec = decodeUserList(buf);
+    expect(fromEncodedList(buf, k, n, items, (i) => i !== 2, 10)).toEqual(fromUserList(dec.itemIndex, dec.score, items, (i) => i !== 2, 10));
+    expect(Array.from(readListUserVec(buf, new Float32Array(2)))).toEqual([0.5, -1]);
+    expect(() => checkEncodedList(buf.subarray(0, buf.length - 1))).toThrow(RangeError);
   });
 
   it('ignores item indices beyond the catalog (a list from a bigger version)', () => {
@@ -263,6 +277,20 @@ describe('buffered event writer', () => {
     expect(written.sort()).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => `e${i}`).sort());
     expect(maxInFlight).toBe(2);
     expect(w.buffered).toBe(0);
+  });
+
+  it('text pushed per feed shares off-heap chunks cut at the batch size, in order', async () => {
+    const calls: string[][] = [];
+    const w = new BufferedEventWriter({ appendEvents: async (events: ReadonlyArray<EventRow | EncodedEvents>) => void calls.push(events.flatMap((e) => (isEncoded(e) ? e.data.toString().split('\n') : [encodeEvent(e)]))) }, { ...opts, batch: 4, maxBuffered: 100 });
+    const ids = [0, 1, 2, 3, 4, 5, 6].map((i) => encodeEvent(row(i)));
+    w.pushText(ids.slice(0, 2).join('\n'), 2);
+    w.pushText(ids.slice(2, 5).join('\n'), 3); // 5 ≥ 4: sealed
+    w.push([row(5)]);
+    w.pushText(ids[6], 1);
+    expect(w.buffered).toBe(7);
+    await w.close();
+    expect(calls.flat()).toEqual(ids);
+    expect(calls.every((c) => c.length <= 5)).toBe(true);
   });
 
   it('circuit: fails fast while open, lets one probe through after the window, closes on success', async () => {
