@@ -5,6 +5,11 @@ import { z } from 'zod';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const num = (def: number, min = -Infinity, max = Infinity) => z.coerce.number().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((s) => s === 'true' || s === '1' || s === 'yes');
 const csvNums = (def: string) =>
   z.string().default(def).transform((s, ctx) => {
     const out = s.split(',').filter(Boolean).map(Number);
@@ -49,6 +54,18 @@ export const configSchema = z.object({
   GATE_MIN_LIFT_OVER_POPULARITY: num(0.05), // candidate NDCG@10 ≥ popularity × (1 + this)
   GATE_MAX_REGRESSION_VS_LIVE: num(0.05, 0, 1), // candidate NDCG@10 ≥ live × (1 − this)
 
+  // Ranking (TF.js ranker over retrieval candidates) and the cold-title content model.
+  RANKER_ENABLED: bool(true), // rank retrieval candidates with the ranker; the gate then judges the ranked list
+  RANK_CANDIDATES: int(1000, 1, 20000), // retrieval candidates per user the ranker orders (batch scoring and evaluation)
+  RANKER_TRAIN_USERS: int(8000, 1), // users sampled (hash order) for ranker training examples
+  RANKER_HARD_NEGATIVES: int(10, 1), // H: an unwatched candidate of rank r is a negative with probability min(1, H/(r+1)) …
+  RANKER_POP_NEGATIVES: int(10, 0), // … plus this many popularity-proportional draws per user from outside the candidates
+  RANKER_MAX_EPOCHS: int(30, 1, 1000), // early stopping on validation users usually ends sooner
+  RANKER_LEARNING_RATE: num(0.003, 1e-6, 1), // Adam step size of the ranker
+  RANKER_SEED: int(42),
+  CONTENT_EVAL_FRACTION: num(0.1, 0, 0.5), // warm titles held out from the content model to evaluate it
+  CONTENT_AUDIENCE: int(500, 1), // audience size of the content model's audience hit rate
+
   // Batch scoring and publishing.
   TOP_N: int(500, 1, 5000),
   SCORE_SHARDS: int(4, 1, 4096),
@@ -58,6 +75,9 @@ export const configSchema = z.object({
   USER_LIST_TTL_SECONDS: int(30 * 24 * 3600, 60), // every list expires unless a newer retrain replaces it
   ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: int(120, 2, 3600), // a dead worker's activity is retried after this
   RECENT_MAX: int(200, 1),
+
+  /** TF.js backend preference: node (tfjs-node, when installed) → wasm → cpu; unset = the first that loads. */
+  TF_BACKEND: z.enum(['node', 'wasm', 'cpu']).optional(),
 
   // Serving.
   FEED_DEFAULT_LIMIT: int(20, 1, 500),

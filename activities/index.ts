@@ -1,5 +1,6 @@
 // All activities, built from their dependencies (worker.ts is the only caller with real clients).
 import { createAddTitleActivities } from './add-title';
+import { createContentActivities } from './content';
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
 import { createEvaluateActivities } from './evaluate';
@@ -7,6 +8,7 @@ import { createIngestActivities } from './ingest';
 import { createPlanActivities } from './plan';
 import { createPrepareActivities } from './prepare';
 import { createPublishActivities } from './publish';
+import { createRankActivities } from './rank';
 import { createScoreActivities } from './score';
 import { createTrainActivities } from './train';
 
@@ -16,6 +18,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlanActivities(deps),
     ...createPrepareActivities(deps),
     ...createTrainActivities(deps),
+    ...createRankActivities(deps),
+    ...createContentActivities(deps),
     ...createEvaluateActivities(deps),
     ...createScoreActivities(deps),
     ...createPublishActivities(deps),

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Config } from '../config';
-import type { RetrievalParams } from './types';
+import type { RankerPlan, RetrievalParams } from './types';
 
 const overrides = z
   .object({
@@ -19,21 +19,32 @@ const overrides = z
   .partial()
   .strict();
 
+const rankerOverrides = z.object({ enabled: z.boolean(), candidates: z.number().int().min(1).max(20000) }).partial().strict();
+
 export function defaultParams(cfg: Config): RetrievalParams {
   return { model: 'ials', factors: cfg.ALS_FACTORS, epochs: cfg.ALS_EPOCHS, alpha0: cfg.ALS_ALPHA0, lambda: cfg.ALS_LAMBDA, nu: cfg.ALS_NU, cgSteps: cfg.ALS_CG_STEPS, seed: cfg.ALS_SEED };
 }
 
 export function createPlanActivities({ cfg }: { cfg: Config }) {
   return {
-    async resolvePlan(input: { params?: Partial<RetrievalParams>; shards?: number }): Promise<{ params: RetrievalParams; shards: number; concurrency: number; heartbeatTimeoutSeconds: number }> {
+    async resolvePlan(input: { params?: Partial<RetrievalParams>; shards?: number; ranker?: Partial<RankerPlan> }): Promise<{ params: RetrievalParams; shards: number; concurrency: number; heartbeatTimeoutSeconds: number; ranker: RankerPlan }> {
       const r = overrides.safeParse(input.params ?? {});
       if (!r.success) {
         const msg = r.error.issues.map((i) => `params.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
         throw ApplicationFailure.nonRetryable(`bad retrain params: ${msg}`, 'BadInput');
       }
+      const rk = rankerOverrides.safeParse(input.ranker ?? {});
+      if (!rk.success) {
+        const msg = rk.error.issues.map((i) => `ranker.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`bad retrain ranker options: ${msg}`, 'BadInput');
+      }
       const shards = input.shards ?? cfg.SCORE_SHARDS;
       if (!Number.isInteger(shards) || shards < 1 || shards > 4096) throw ApplicationFailure.nonRetryable(`shards must be an integer in 1..4096, got ${shards}`, 'BadInput');
-      return { params: { ...defaultParams(cfg), ...r.data }, shards, concurrency: cfg.SCORE_CONCURRENCY, heartbeatTimeoutSeconds: cfg.ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS };
+      const params = { ...defaultParams(cfg), ...r.data };
+      // The ranker ranks retrieval candidates by their factors: a popularity-only run has none.
+      const ranker = { enabled: cfg.RANKER_ENABLED && params.model === 'ials', candidates: cfg.RANK_CANDIDATES, ...rk.data };
+      if (params.model !== 'ials') ranker.enabled = false;
+      return { params, shards, concurrency: cfg.SCORE_CONCURRENCY, heartbeatTimeoutSeconds: cfg.ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS, ranker };
     },
   };
 }

@@ -1,17 +1,21 @@
-// trainRetrieval: fit the retrieval model of a run, for the gate (events before the cutoff) or
-// for shipping (all events up to as-of). iALS runs in worker threads, so this activity keeps
+// trainRetrieval: fit the retrieval model of a run, for the gate (events before the cutoff), for
+// shipping (all events up to as-of), or for the pre period (events before cutoff − window: the
+// candidates of the gate ranker's training examples, so its labels never reach its features). iALS runs in worker threads, so this activity keeps
 // heart-beating (epoch, loss); each epoch is checkpointed, and a retried attempt resumes from
 // the last checkpoint instead of starting over.
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { trainIals, transposeCsr } from '../model/ials';
 import { runDir, readF32, readJson, writeF32, writeJson } from '../storage/artifacts';
-import { runFiles } from '../storage/run-data';
+import { runFiles, type RunCsrName } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
 import { progress } from './heartbeat';
 import type { RetrievalParams } from './types';
 
-export type Phase = 'gate' | 'ship';
+export type Phase = 'pre' | 'gate' | 'ship';
+
+/** The training data (positives CSR) of each phase. */
+export const PHASE_DATA: Record<Phase, RunCsrName> = { pre: 'pre', gate: 'train', ship: 'full' };
 
 export interface TrainedModelInfo {
   model: RetrievalParams['model'];
@@ -33,7 +37,7 @@ export const factorFiles = (dir: string, phase: string) => ({
 });
 
 /** Train `params` on a prepared run's data; writes factor files under `dir` with the phase prefix. */
-export async function fitRetrieval(dir: string, phase: string, dataName: 'train' | 'full', params: RetrievalParams, threads: number): Promise<TrainedModelInfo> {
+export async function fitRetrieval(dir: string, phase: string, dataName: RunCsrName, params: RetrievalParams, threads: number): Promise<TrainedModelInfo> {
   const f = factorFiles(dir, phase);
   const t0 = Date.now();
   if (params.model === 'popularity') {
@@ -79,7 +83,7 @@ export function createTrainActivities({ cfg }: Pick<ActivityDeps, 'cfg'>) {
   return {
     async trainRetrieval(input: { version: string; phase: Phase; params: RetrievalParams }): Promise<TrainedModelInfo> {
       const dir = runDir(cfg.DATA_DIR, input.version);
-      return fitRetrieval(dir, input.phase, input.phase === 'gate' ? 'train' : 'full', input.params, cfg.ALS_THREADS);
+      return fitRetrieval(dir, input.phase, PHASE_DATA[input.phase], input.params, cfg.ALS_THREADS);
     },
   };
 }

@@ -25,6 +25,62 @@ export interface RetrainInput {
   evalWindowDays?: number;
   /** Number of scoring shards (default SCORE_SHARDS). */
   shards?: number;
+  /** 'global_time' (default: everyone's cutoff is as-of − evalWindowDays) or 'per_user' (each user's last 20 % of events). */
+  holdout?: 'global_time' | 'per_user';
+  /** Overrides of the ranking step: {"enabled": false} ships retrieval-only lists; candidates = RANK_CANDIDATES. */
+  ranker?: Partial<RankerPlan>;
+}
+
+/** The ranking step of a run (config RANKER_ENABLED, RANK_CANDIDATES + the caller's overrides). */
+export interface RankerPlan {
+  enabled: boolean;
+  /** Retrieval candidates per user that the ranker orders. */
+  candidates: number;
+}
+
+/** What a trainRanker step did (no arrays: the model and its examples are files of the run). */
+export interface RankerInfo {
+  phase: 'gate' | 'ship';
+  trained: boolean;
+  /** Why no ranker was trained (trained = false), e.g. no labels in the window. */
+  reason?: string;
+  /** TF.js backend that trained it ('tensorflow' | 'wasm' | 'cpu'). */
+  backend: string;
+  users: number;
+  examples: number;
+  positives: number;
+  popularitySamples: number;
+  /** H of the negative sampling q(rank) = min(1, H/(rank+1)); scoring corrects the ranker by ln q. */
+  hardNegatives: number;
+  epochs: number;
+  bestEpoch: number;
+  valAuc: number | null;
+  valLogLoss: number | null;
+  nTrain: number;
+  nValid: number;
+  seconds: number;
+}
+
+/** The content → factor model of a version, evaluated on held-out warm titles. */
+export interface ContentInfo {
+  trained: boolean;
+  reason?: string;
+  backend: string;
+  k: number;
+  trainTitles: number;
+  evalTitles: number;
+  epochs: number;
+  /** Mean cosine of predicted to real factors of the held-out titles, and of a shuffled pairing (chance). */
+  meanCosine: number | null;
+  shuffledMeanCosine: number | null;
+  audienceSize: number;
+  /** Share of the held-out titles' watchers inside the top-audienceSize users by predicted vector, vs a random audience. */
+  audienceHitRate: number | null;
+  randomHitRate: number | null;
+  lift: number | null;
+  /** The same with the titles' real factors (the ceiling of a perfect content model). */
+  oracleLift: number | null;
+  seconds: number;
 }
 
 export interface IngestCountsOut {
@@ -51,6 +107,8 @@ export interface MetricsRecord {
 
 export interface GateOut {
   passed: boolean;
+  /** The list the gate judged: 'ranked' (retrieval + ranker) or 'candidate' (retrieval only). */
+  judged: 'ranked' | 'candidate';
   reason: string;
   metric: string;
   candidate: number;
@@ -61,7 +119,10 @@ export interface GateOut {
 
 export interface EvaluateOut {
   gate: GateOut;
-  /** model → slice → metrics, on the global time holdout. */
+  /**
+   * model → slice → metrics, on the run's holdout: candidate (retrieval only), ranked (candidate's
+   * top RANK_CANDIDATES ordered by the gate ranker), popularity, trending, live (+ live_ranked).
+   */
   metrics: Record<string, Record<string, MetricsRecord>>;
 }
 
@@ -79,4 +140,6 @@ export interface RetrainResult {
   users: number;
   items: number;
   previousVersion: string | null;
+  ranker: { plan: RankerPlan; gate?: RankerInfo; ship?: RankerInfo };
+  content?: ContentInfo;
 }

@@ -1,12 +1,13 @@
--- Implicit confidence per (user, title) from events strictly before $cutoff.
+-- Implicit confidence per (user, title) from each user's events strictly before the user's clock of
+-- $period in run_clock (with the global time holdout: one instant for everyone).
 --   confidence = w_watch·max_completion + w_repeat·(complete watches − 1)⁺ + w_rating·(rating − 3)/2
 --                + w_search·ln(1 + searches) + w_browse·ln(1 + browses)
 -- Early abandons (every watch below $abandon completion) and low ratings (≤ $low_rating) are weak
 -- negatives: is_positive = false, so the model treats them like unobserved cells (pushed toward 0 by
 -- the α0 term) and they are still excluded from the user's recommendations (is_seen).
--- Params: $cutoff TIMESTAMP, $w_watch, $w_repeat, $w_rating, $w_search, $w_browse DOUBLE,
+-- Params: $period VARCHAR ('pre' | 'gate' | 'ship'), $w_watch, $w_repeat, $w_rating, $w_search, $w_browse DOUBLE,
 --   $abandon DOUBLE (0–1), $low_rating DOUBLE.
--- Input: events, catalog, run_users, run_items. Output: int_user_item_confidence(user_index,
+-- Input: events, catalog, run_clock, run_users, run_items. Output: int_user_item_confidence(user_index,
 --   item_index, confidence, is_positive, is_seen, n_watch, max_completion, rating, last_ts).
 -- Grain: one row per (user_index, item_index) with at least one non-impression event.
 CREATE OR REPLACE TEMP TABLE int_user_item_confidence AS
@@ -17,7 +18,9 @@ WITH ev AS (
          END AS completion
   FROM events e
   JOIN catalog c USING (movie_id)
-  WHERE e.ts < $cutoff::TIMESTAMP AND e.event_type <> 'impression'
+  JOIN run_clock k USING (user_id)
+  WHERE e.ts < CASE $period::VARCHAR WHEN 'pre' THEN k.pre_ts WHEN 'gate' THEN k.gate_ts ELSE k.ship_ts END
+    AND e.event_type <> 'impression'
 ),
 agg AS (
   SELECT user_id, movie_id,

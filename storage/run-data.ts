@@ -1,28 +1,51 @@
 // Export one run's training data from the warehouse into artifact files, so training, evaluation
 // and scoring read files (on any worker) instead of holding a DuckDB connection.
 //
+// A run has three periods, each ending at a per-user clock (sql/int_run_clock.sql):
+//   pre   events before cutoff − window: the gate ranker's examples are built here, labelled by [pre, gate)
+//   gate  events before the cutoff: the gate models (evaluated on the holdout [gate, ship)); the shipped
+//         ranker's examples, labelled by the holdout
+//   ship  events up to as-of: the shipped retrieval model; batch scoring's features
+// With the global time holdout every user shares the clocks (cutoff = as-of − EVAL_WINDOW_DAYS); with
+// the per-user holdout each user's last 20 % of events (by time) is the holdout and the 20 % before
+// those the pre window (for data sets such as MovieLens where users come in bursts).
+//
 // Files under runs/<version>/:
 //   run.json                 RunManifest below
-//   users.json / items.json  ids (and title metadata) in dense index order
-//   train.csr / train_seen.csr   positives (confidence) / seen titles before the cutoff
-//   full.csr / full_seen.csr     the same up to as-of (the shipped model's data)
-//   holdout.csr              global time holdout: titles first watched in [cutoff, as-of]
-//   pop_train.f32 / trend_train.f32 / pop_full.f32 / trend_full.f32   baseline signals (nItems)
+//   users.json / items.json  ids (and title metadata) in dense index order; genres.json the genre vocabulary
+//   pre.csr / pre_seen.csr / pre_holdout.csr   positives (confidence) / seen titles before the pre clock / its labels
+//   train.csr / train_seen.csr / holdout.csr   the same at the cutoff; holdout = titles first watched in [cutoff, as-of]
+//   full.csr / full_seen.csr                   the same up to as-of (the shipped model's data)
+//   pop_<p>.f32 / trend_<p>.f32 (p = pre, train, full)   baseline signals (nItems)
+//   features/<period>.json + .bin   ranker feature aggregates as of each period (storage/ranker-data.ts)
 import { join } from 'node:path';
 import type { Config } from '../config';
 import type { Csr } from '../model/types';
 import { analyticsPaths, copyToParquet } from './analytics';
 import type { Warehouse } from './duckdb';
 import { csrFromSortedTriples, readCsr, readF32, readJson, writeCsr, writeF32, writeJson } from './artifacts';
+import { exportFeatureSnapshot, writeFeatureSnapshot, type Period } from './ranker-data';
+
+/** How the run splits time: one cutoff for everyone, or each user's last events. */
+export type HoldoutKind = 'global_time' | 'per_user';
+export const HOLDOUT_KINDS: readonly HoldoutKind[] = ['global_time', 'per_user'];
+/** Per-user holdout: each user's last this share of events (and the same share before them for the pre window). */
+export const PER_USER_HOLDOUT_FRACTION = 0.2;
 
 export interface RunManifest {
   version: string;
+  holdout: HoldoutKind;
   asOf: string; // ISO: the data's clock (latest event time unless given)
-  cutoff: string; // ISO: train < cutoff ≤ holdout ≤ asOf
+  cutoff: string; // ISO: train < cutoff ≤ holdout ≤ asOf (per-user holdout: the latest user cutoff)
+  preCutoff: string; // ISO: the pre period's clock (per-user holdout: the latest user pre clock)
   nUsers: number;
   nItems: number;
+  nGenres: number;
+  preInteractions: number;
   trainInteractions: number;
   fullInteractions: number;
+  preHoldoutUsers: number;
+  preHoldoutInteractions: number;
   holdoutUsers: number;
   holdoutInteractions: number;
   nEvents: number;
@@ -45,9 +68,9 @@ export async function dataClock(wh: Warehouse): Promise<{ maxTs: Date | null; nE
   return { maxTs: r.max_ts, nEvents: Number(r.n_events), nTitles: Number(r.n_titles) };
 }
 
-function confidenceParams(cfg: Config, cutoff: string) {
+function confidenceParams(cfg: Config, period: Period) {
   return {
-    cutoff,
+    period,
     w_watch: cfg.CONF_WATCH_WEIGHT,
     w_repeat: cfg.CONF_REPEAT_WEIGHT,
     w_rating: cfg.CONF_RATING_WEIGHT,
@@ -63,18 +86,33 @@ async function exportCsr(wh: Warehouse, sql: string, params: Record<string, any>
   return csrFromSortedTriples(nRows, nCols, cols[0], cols[1], cols[2], n);
 }
 
-async function exportPopularity(wh: Warehouse, cutoff: string, trendDays: number, nItems: number) {
-  const { n, cols } = await wh.columns('exp_item_popularity', { cutoff, trend_days: trendDays }, ['i32', 'f32', 'f32'] as const, nItems);
+async function exportPopularity(wh: Warehouse, ref: string, trendDays: number, nItems: number) {
+  const { n, cols } = await wh.columns('exp_item_popularity', { cutoff: ref, trend_days: trendDays }, ['i32', 'f32', 'f32'] as const, nItems);
   if (n !== nItems) throw new Error(`popularity rows ${n} ≠ items ${nItems}`);
   return { popularity: cols[1], trending: cols[2] };
 }
 
+const csrRows = (m: Csr) => {
+  let n = 0;
+  for (let u = 0; u < m.nRows; u++) if (m.indptr[u + 1] > m.indptr[u]) n++;
+  return n;
+};
+
+/** Per period: the CSR names of its positives and seen titles, its labels (window to the next clock), its signals. */
+const PERIODS = [
+  { period: 'pre', positives: 'pre', seen: 'pre_seen', labels: 'pre_holdout', next: 'gate', signals: 'pre' },
+  { period: 'gate', positives: 'train', seen: 'train_seen', labels: 'holdout', next: 'ship', signals: 'train' },
+  { period: 'ship', positives: 'full', seen: 'full_seen', labels: null, next: null, signals: 'full' },
+] as const;
+
 export async function prepareRunData(
   wh: Warehouse,
   cfg: Config,
-  opts: { version: string; dir: string; asOf?: string; evalWindowDays?: number },
+  opts: { version: string; dir: string; asOf?: string; evalWindowDays?: number; holdout?: HoldoutKind },
   progress: (msg: string) => void = () => {},
 ): Promise<RunManifest> {
+  const holdoutKind = opts.holdout ?? 'global_time';
+  if (!HOLDOUT_KINDS.includes(holdoutKind)) throw new NoDataError(`holdout must be one of ${HOLDOUT_KINDS.join(', ')}, got ${JSON.stringify(holdoutKind)}`);
   const clock = await dataClock(wh);
   if (!clock.maxTs) throw new NoDataError('the warehouse has no events: ingest a world first');
   const asOfDate = opts.asOf ? new Date(opts.asOf) : clock.maxTs;
@@ -82,68 +120,74 @@ export async function prepareRunData(
   const windowMs = (opts.evalWindowDays ?? cfg.EVAL_WINDOW_DAYS) * 86400_000;
   const asOf = asOfDate.toISOString();
   const cutoff = new Date(asOfDate.getTime() - windowMs).toISOString();
+  const preCutoff = new Date(asOfDate.getTime() - 2 * windowMs).toISOString();
   const afterAsOf = new Date(asOfDate.getTime() + 1000).toISOString(); // ts < this ⇔ ts ≤ asOf (second precision)
 
   progress('indexing users and titles');
   await wh.exec('int_run_users', { as_of: asOf });
   await wh.exec('int_run_items', { as_of: asOf });
+  await wh.exec('int_run_genres');
+  await wh.exec('int_item_genres');
+  await wh.exec('int_run_clock', { holdout: holdoutKind, pre_cutoff: preCutoff, cutoff, ship: afterAsOf, fraction: PER_USER_HOLDOUT_FRACTION });
   const users = (await wh.rows<{ user_id: string }>('exp_run_users')).map((r) => r.user_id);
   const items = (await wh.rows<RunItem & { item_index: number }>('exp_run_items')).map(({ item_index: _i, ...r }) => ({ ...r, year: r.year ?? null, duration_seconds: r.duration_seconds ?? null }));
+  const genres = (await wh.rows<{ genre: string }>('exp_run_genres')).map((r) => r.genre);
   const nUsers = users.length;
   const nItems = items.length;
   if (nUsers === 0 || nItems === 0) throw new NoDataError(`no users (${nUsers}) or titles (${nItems}) up to ${asOf}`);
 
-  // Training side: everything strictly before the cutoff, and the holdout after it.
-  progress('confidence before the cutoff');
-  await wh.exec('int_user_item_confidence', confidenceParams(cfg, cutoff));
-  const train = await exportCsr(wh, 'exp_positives', undefined, nUsers, nItems);
-  const trainSeen = await exportCsr(wh, 'exp_seen', undefined, nUsers, nItems);
-  const holdout = await exportCsr(wh, 'exp_holdout_global', { cutoff, as_of: asOf, label_completion: cfg.LABEL_COMPLETION }, nUsers, nItems);
-  const popTrain = await exportPopularity(wh, cutoff, cfg.TRENDING_DAYS, nItems);
-  await copyToParquet(wh, 'exp_analytics_labels', { version: opts.version }, analyticsPaths(cfg.DATA_DIR).run(opts.version, 'labels'));
-
-  // Shipping side: everything up to as-of.
-  progress('confidence up to as-of');
-  await wh.exec('int_user_item_confidence', confidenceParams(cfg, afterAsOf));
-  const full = await exportCsr(wh, 'exp_positives', undefined, nUsers, nItems);
-  const fullSeen = await exportCsr(wh, 'exp_seen', undefined, nUsers, nItems);
-  const popFull = await exportPopularity(wh, afterAsOf, cfg.TRENDING_DAYS, nItems);
-
   const d = opts.dir;
+  const refs: Record<string, string> = {};
+  const csrs: Record<string, Csr> = {};
+  for (const p of PERIODS) {
+    const [ref] = await wh.rows<{ ref_ts: Date }>('get_period_ref', { period: p.period });
+    refs[p.period] = ref.ref_ts.toISOString();
+    progress(`confidence, labels and features before the ${p.period} clock`);
+    await wh.exec('int_user_item_confidence', confidenceParams(cfg, p.period));
+    csrs[p.positives] = await exportCsr(wh, 'exp_positives', undefined, nUsers, nItems);
+    csrs[p.seen] = await exportCsr(wh, 'exp_seen', undefined, nUsers, nItems);
+    if (p.labels) csrs[p.labels] = await exportCsr(wh, 'exp_period_labels', { from: p.period, to: p.next, label_completion: cfg.LABEL_COMPLETION }, nUsers, nItems);
+    const signals = await exportPopularity(wh, p.period === 'ship' ? afterAsOf : refs[p.period], cfg.TRENDING_DAYS, nItems);
+    writeF32(join(d, `pop_${p.signals}.f32`), signals.popularity);
+    writeF32(join(d, `trend_${p.signals}.f32`), signals.trending);
+    if (p.period === 'gate') await copyToParquet(wh, 'exp_analytics_labels', { version: opts.version }, analyticsPaths(cfg.DATA_DIR).run(opts.version, 'labels'));
+    writeFeatureSnapshot(d, p.period, await exportFeatureSnapshot(wh, cfg, p.period, nUsers, nItems, genres.length));
+  }
+
   writeJson(join(d, 'users.json'), users);
   writeJson(join(d, 'items.json'), items);
-  writeCsr(join(d, 'train.csr'), train);
-  writeCsr(join(d, 'train_seen.csr'), trainSeen);
-  writeCsr(join(d, 'holdout.csr'), holdout);
-  writeCsr(join(d, 'full.csr'), full);
-  writeCsr(join(d, 'full_seen.csr'), fullSeen);
-  writeF32(join(d, 'pop_train.f32'), popTrain.popularity);
-  writeF32(join(d, 'trend_train.f32'), popTrain.trending);
-  writeF32(join(d, 'pop_full.f32'), popFull.popularity);
-  writeF32(join(d, 'trend_full.f32'), popFull.trending);
-  let holdoutUsers = 0;
-  for (let u = 0; u < nUsers; u++) if (holdout.indptr[u + 1] > holdout.indptr[u]) holdoutUsers++;
+  writeJson(join(d, 'genres.json'), genres);
+  for (const [name, m] of Object.entries(csrs)) writeCsr(join(d, `${name}.csr`), m);
   const manifest: RunManifest = {
     version: opts.version,
+    holdout: holdoutKind,
     asOf,
-    cutoff,
+    cutoff: holdoutKind === 'global_time' ? cutoff : refs.gate,
+    preCutoff: holdoutKind === 'global_time' ? preCutoff : refs.pre,
     nUsers,
     nItems,
-    trainInteractions: train.indptr[nUsers],
-    fullInteractions: full.indptr[nUsers],
-    holdoutUsers,
-    holdoutInteractions: holdout.indptr[nUsers],
+    nGenres: genres.length,
+    preInteractions: csrs.pre.indptr[nUsers],
+    trainInteractions: csrs.train.indptr[nUsers],
+    fullInteractions: csrs.full.indptr[nUsers],
+    preHoldoutUsers: csrRows(csrs.pre_holdout),
+    preHoldoutInteractions: csrs.pre_holdout.indptr[nUsers],
+    holdoutUsers: csrRows(csrs.holdout),
+    holdoutInteractions: csrs.holdout.indptr[nUsers],
     nEvents: clock.nEvents,
   };
   writeJson(join(d, 'run.json'), manifest);
   return manifest;
 }
 
+export type RunCsrName = 'pre' | 'pre_seen' | 'pre_holdout' | 'train' | 'train_seen' | 'holdout' | 'full' | 'full_seen';
+
 /** Everything a trainer/evaluator/scorer needs from a prepared run directory. */
 export const runFiles = {
   manifest: (dir: string) => readJson<RunManifest>(join(dir, 'run.json')),
   users: (dir: string) => readJson<string[]>(join(dir, 'users.json')),
   items: (dir: string) => readJson<RunItem[]>(join(dir, 'items.json')),
-  csr: (dir: string, name: 'train' | 'train_seen' | 'holdout' | 'full' | 'full_seen') => readCsr(join(dir, `${name}.csr`)),
+  csr: (dir: string, name: RunCsrName) => readCsr(join(dir, `${name}.csr`)),
+  genres: (dir: string) => readJson<string[]>(join(dir, 'genres.json')),
   f32: (dir: string, name: string) => readF32(join(dir, `${name}.f32`)),
 };

@@ -1,5 +1,7 @@
-// retrain: ingest → prepare → train (gate model) → evaluate + gate → refit on all data →
-// write version → score shards → publish (pointer flip) → expire old versions.
+// retrain: ingest → prepare → train the gate models (retrieval; with ranking also the pre-period
+// retrieval model and the gate ranker) → evaluate (retrieval-only and ranked) + gate → refit on all
+// data (retrieval, ranker, content model) → write version → score shards (ranked) → publish
+// (pointer flip) → expire old versions.
 // Deterministic orchestration only: activities do the work; payloads carry ids, not data.
 import { log, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -38,7 +40,7 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   };
 
   stepTo('resolving the recipe');
-  const plan = await quick.resolvePlan({ params: input.params, shards: input.shards });
+  const plan = await quick.resolvePlan({ params: input.params, shards: input.shards, ranker: input.ranker });
   const heavy = heavyWith(plan.heartbeatTimeoutSeconds);
   let ingest: RetrainResult['ingest'];
   if (input.worldDir) {
@@ -47,21 +49,30 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   }
 
   stepTo('exporting training data (labels, confidence, holdout)');
-  const run = await heavy.prepareRun({ version, asOf: input.asOf, evalWindowDays: input.evalWindowDays });
+  const run = await heavy.prepareRun({ version, asOf: input.asOf, evalWindowDays: input.evalWindowDays, holdout: input.holdout });
   upsertSearchAttributes([{ key: DATA_AS_OF, value: new Date(run.asOf) }]);
 
   stepTo(`training ${plan.params.model} on events before ${run.cutoff}`);
   await heavy.trainRetrieval({ version, phase: 'gate', params: plan.params });
+  const ranker: RetrainResult['ranker'] = { plan: plan.ranker };
+  if (plan.ranker.enabled) {
+    // The gate ranker learns from the window before the cutoff: its candidates come from a
+    // retrieval model trained before that window, so no label reaches a feature.
+    stepTo(`training ${plan.params.model} on events before ${run.preCutoff} (the gate ranker's candidates)`);
+    await heavy.trainRetrieval({ version, phase: 'pre', params: plan.params });
+    stepTo('training the gate ranker (labels in the window before the cutoff)');
+    ranker.gate = await heavy.trainRanker({ version, phase: 'gate', ranker: plan.ranker });
+  }
 
-  stepTo('evaluating against popularity, trending and the live recipe');
-  const ev = await heavy.evaluateCandidate({ version, params: plan.params });
+  stepTo('evaluating retrieval-only and ranked lists against popularity, trending and the live recipe');
+  const ev = await heavy.evaluateCandidate({ version, params: plan.params, ranker: plan.ranker, workflowId: workflowInfo().workflowId });
   upsertSearchAttributes([
     { key: NDCG_AT_10, value: ev.gate.candidate },
     { key: GATE_PASSED, value: ev.gate.passed },
   ]);
   upsertMemo({ metrics: metricsTable(ev.metrics), gate: ev.gate.reason });
 
-  const base = { version, dataAsOf: run.asOf, cutoff: run.cutoff, params: plan.params, gate: ev.gate, metrics: ev.metrics, ingest, users: run.nUsers, items: run.nItems };
+  const base = { version, dataAsOf: run.asOf, cutoff: run.cutoff, params: plan.params, gate: ev.gate, metrics: ev.metrics, ingest, users: run.nUsers, items: run.nItems, ranker };
   if (!ev.gate.passed) {
     stepTo(`not published: ${ev.gate.reason}`);
     return { ...base, published: false, status: 'not_published', reason: ev.gate.reason, previousVersion: null };
@@ -69,9 +80,20 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
 
   stepTo(`refitting ${plan.params.model} on all events up to ${run.asOf}`);
   await heavy.trainRetrieval({ version, phase: 'ship', params: plan.params });
+  // Ranked lists ship only when the gate judged ranked lists (the gate ranker trained).
+  const rankedLists = ev.gate.judged === 'ranked';
+  if (rankedLists) {
+    stepTo('training the shipped ranker (labels in the holdout window)');
+    ranker.ship = await heavy.trainRanker({ version, phase: 'ship', ranker: plan.ranker });
+  }
+  let content: RetrainResult['content'];
+  if (plan.params.model === 'ials') {
+    stepTo('training the content model (cold titles) on the shipped title factors');
+    content = await heavy.trainContent({ version });
+  }
 
   stepTo('writing the version (catalog, factors, lists)');
-  await quick.writeVersionData({ version, params: plan.params, metrics: ev.metrics });
+  await quick.writeVersionData({ version, params: plan.params, metrics: ev.metrics, judged: ev.gate.judged });
 
   // Fan out: one activity per shard, at most `concurrency` at a time; any worker may take one.
   let done = 0;
@@ -79,7 +101,7 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   const shards = Array.from({ length: plan.shards }, (_, i) => i);
   for (let i = 0; i < shards.length; i += plan.concurrency) {
     stepTo(`scoring users: shard ${done + 1}–${Math.min(done + plan.concurrency, plan.shards)} of ${plan.shards} (${written} users written)`);
-    const counts = await Promise.all(shards.slice(i, i + plan.concurrency).map((shard) => heavy.scoreShard({ version, shard, shards: plan.shards })));
+    const counts = await Promise.all(shards.slice(i, i + plan.concurrency).map((shard) => heavy.scoreShard({ version, shard, shards: plan.shards, ranker: { ...plan.ranker, enabled: rankedLists } })));
     done += counts.length;
     written += counts.reduce((a, b) => a + b, 0);
   }
@@ -90,5 +112,5 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   await quick.expireOldVersions();
   stepTo(`published; previous ${pub.previous ?? 'none'}`);
   void step;
-  return { ...base, published: true, status: 'published', reason: ev.gate.reason, previousVersion: pub.previous };
+  return { ...base, content, published: true, status: 'published', reason: ev.gate.reason, previousVersion: pub.previous };
 }

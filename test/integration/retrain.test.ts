@@ -1,8 +1,14 @@
 // The retrain workflow end to end on a tiny world: real Temporal dev server, Redis, DuckDB.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainResult } from '../../activities/types';
+import { loadRankedRecommender } from '../../activities/rank';
 import { generateWorld } from '../../data/generator';
+import { loadContentModel } from '../../model/content';
+import type { Title } from '../../model/types';
+import { openAnalytics } from '../../storage/analytics';
+import { contentDir, embedTitle } from '../../storage/content-store';
 import { decodeUserList, keys } from '../../storage/redis-keys';
 import { runFiles } from '../../storage/run-data';
 import { runDir } from '../../storage/artifacts';
@@ -20,7 +26,9 @@ async function retrain(input: Record<string, unknown>): Promise<RetrainResult> {
 beforeAll(async () => {
   worldDir = join(tempDir('world'), 'tiny');
   await generateWorld({ preset: 'tiny', seed: 7, outDir: worldDir });
-  p = await startPipeline('retrain');
+  // 100 of the 200 titles are ranking candidates (popularity draws need titles outside them), the
+  // top 50 of them are published; the content model's audience is 10 % of the 300 users.
+  p = await startPipeline('retrain', { RANK_CANDIDATES: '100', TOP_N: '50', CONTENT_AUDIENCE: '30' });
 });
 afterAll(async () => p?.close());
 
@@ -49,6 +57,63 @@ describe('the retrain workflow on a tiny world', () => {
     expect(one.userVec.length).toBe(16);
     // best first
     for (let i = 1; i < one.score.length; i++) expect(one.score[i]).toBeLessThanOrEqual(one.score[i - 1]);
+  });
+
+  it('a retrain publishes ranked lists and records both metric sets (retrieval-only and ranked)', async () => {
+    expect(first.ranker.plan.enabled).toBe(true);
+    expect(first.ranker.gate?.trained).toBe(true);
+    expect(first.ranker.ship?.trained).toBe(true);
+    expect(first.ranker.ship?.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
+    expect(first.gate.judged).toBe('ranked');
+    expect(first.gate.candidate).toBe(first.metrics.ranked.all.ndcg_10);
+    expect(first.metrics.candidate.all.users).toBe(first.metrics.ranked.all.users);
+
+    // Both metric sets are in the analysts' eval_metrics, the examples in ranker_examples.
+    const db = await openAnalytics(p.cfg.DATA_DIR);
+    try {
+      const { rows } = await db.query(`SELECT DISTINCT model FROM eval_metrics WHERE version = '${first.version}' ORDER BY model`);
+      expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['candidate', 'content', 'popularity', 'ranked', 'trending']));
+      const ex = await db.query(`SELECT phase, count(*) AS n, sum(label) AS pos, count(*) FILTER (WHERE source = 'popularity') AS pop FROM ranker_examples WHERE version = '${first.version}' GROUP BY phase ORDER BY phase`);
+      expect(ex.rows.map((r) => r.phase)).toEqual(['gate', 'ship']);
+      for (const r of ex.rows) {
+        expect(Number(r.pos)).toBeGreaterThan(0);
+        expect(Number(r.pop)).toBeGreaterThan(0);
+      }
+    } finally {
+      db.close();
+    }
+
+    // The published lists are the shipped ranker's order of the shipped retrieval model's candidates.
+    const dir = runDir(p.cfg.DATA_DIR, first.version);
+    const rec = await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_full', candidates: first.ranker.plan.candidates, threads: 2 });
+    const users = runFiles.users(dir);
+    const sample = Int32Array.from([0, 1, 2, 3, 4]);
+    const expected = await rec.topN(sample, runFiles.csr(dir, 'full_seen'), p.cfg.TOP_N);
+    rec.dispose();
+    const k = keys(p.cfg.REDIS_PREFIX);
+    for (const u of sample) {
+      const list = decodeUserList((await p.redis.getBuffer(k.userList(first.version, users[u])))!);
+      const want = Array.from(expected.idx.subarray(u * p.cfg.TOP_N, (u + 1) * p.cfg.TOP_N)).filter((i) => i >= 0);
+      expect(Array.from(list.itemIndex)).toEqual(want);
+      for (const s of list.score) expect(s > 0 && s < 1).toBe(true); // p(watch), not an inner product
+    }
+  });
+
+  it('the content model is stored with the version and gives a new title its vector from content alone', async () => {
+    expect(first.content?.trained).toBe(true);
+    expect(first.content?.lift).toBeGreaterThan(1);
+    const dir = runDir(p.cfg.DATA_DIR, first.version);
+    expect(existsSync(join(contentDir(dir), 'model.json'))).toBe(true);
+    const title = (genres: string[]): Title => ({ movie_id: 'new-1', title: 'The Brand New Film', year: 2026, genres, tags: ['heist'], duration_seconds: 5400, added_at: new Date().toISOString() });
+    const v = await embedTitle(dir, title(['Action', 'Thriller']));
+    expect(v.length).toBe(16);
+    expect(v.every(Number.isFinite)).toBe(true);
+    // Exactly what the stored model computes, and it depends on the content.
+    const stored = await loadContentModel(contentDir(dir));
+    expect(Array.from(stored.embed([title(['Action', 'Thriller'])]))).toEqual(Array.from(v));
+    stored.dispose();
+    const other = await embedTitle(dir, title(['Romance', 'Comedy']));
+    expect(Array.from(other)).not.toEqual(Array.from(v));
   });
 
   it('a second retrain publishes a new version and the pointer moves', async () => {
