@@ -39,6 +39,7 @@ const RATES = arg('rates', '1000,2000,4000').split(',').map(Number);
 const SECONDS = Number(arg('seconds', '30'));
 const EXTERNAL_REDIS = arg('redis-url', '');
 const KEEP = process.argv.includes('--keep');
+const API_PROCS = Number(arg('api-procs', '1')); // API instances (separate processes, connections split evenly)
 const PREFIX = `bench-serve-${randomBytes(3).toString('hex')}`;
 const VERSION = 'v20240601T000000Z';
 const FOLD_USERS = 20_000;
@@ -250,13 +251,13 @@ class LoadClient {
 
   constructor(
     private readonly host: string,
-    private readonly port: number,
+    private readonly ports: number[],
     private readonly size: number,
   ) {}
 
   async open(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
-      const s = connect(this.port, this.host);
+      const s = connect(this.ports[i % this.ports.length], this.host);
       s.setNoDelay(true);
       await once(s, 'connect');
       this.sockets.push(s);
@@ -306,7 +307,28 @@ class LoadClient {
   }
 }
 
-async function runPhase(base: string, client: LoadClient, floorRedis: Redis, apiPid: number | undefined, rate: number, seconds: number, record: boolean): Promise<Phase> {
+/** Scrape every API instance and merge: histograms and GC add up, loop delays take the worst. */
+async function scrapeAll(bases: string[]): Promise<Scrape> {
+  const all = await Promise.all(bases.map(scrape));
+  const feed = new Map<number, number>();
+  const loopDelayMs: Record<string, number> = {};
+  for (const a of all) {
+    for (const [le, n] of a.feed) feed.set(le, (feed.get(le) ?? 0) + n);
+    for (const [q, v] of Object.entries(a.loopDelayMs)) loopDelayMs[q] = Math.max(loopDelayMs[q] ?? 0, v);
+  }
+  return { feed, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
+}
+
+async function runPhase(bases: string[], client: LoadClient, floorRedis: Redis, apiPids: Array<number | undefined>, rate: number, seconds: number, record: boolean): Promise<Phase> {
+  const cpuOfApis = () => {
+    let sum = 0;
+    for (const pid of apiPids) {
+      const c = procCpuMs(pid);
+      if (c === null) return null;
+      sum += c;
+    }
+    return sum;
+  };
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   let done = 0;
@@ -321,8 +343,8 @@ async function runPhase(base: string, client: LoadClient, floorRedis: Redis, api
     if (x < 0.95) return `c${Math.floor(r() * FOLD_USERS)}`;
     return `new${Math.floor(r() * 1e9)}`;
   };
-  const before = await scrape(base);
-  const apiCpu0 = procCpuMs(apiPid);
+  const before = await scrapeAll(bases);
+  const apiCpu0 = cpuOfApis();
   const genCpu0 = process.cpuUsage();
   const redisCpu0 = await redisCpuMs(floorRedis);
 
@@ -360,10 +382,10 @@ async function runPhase(base: string, client: LoadClient, floorRedis: Redis, api
     tick();
   });
   clearInterval(floorTimer);
-  const apiCpu1 = procCpuMs(apiPid);
+  const apiCpu1 = cpuOfApis();
   const genCpu = process.cpuUsage(genCpu0);
   const redisCpu1 = await redisCpuMs(floorRedis);
-  const after = await scrape(base);
+  const after = await scrapeAll(bases);
   const sorted = lat.slice().sort();
   const fl = Float64Array.from(floor).sort();
   const elapsed = sorted.length ? seconds : 0;
@@ -403,7 +425,7 @@ async function waitReady(base: string, child: ChildProcess, ms: number): Promise
 
 async function main(): Promise<void> {
   let redisProc: ChildProcess | null = null;
-  let api: ChildProcess | null = null;
+  const apis: ChildProcess[] = [];
   let redisUrl = EXTERNAL_REDIS;
   if (!redisUrl) {
     const port = await freePort();
@@ -420,23 +442,27 @@ async function main(): Promise<void> {
     const dataAsOf = Date.now() - 86400_000;
     await seed(redis, dataAsOf);
 
-    const apiPort = await freePort();
-    const env = { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, PORT: String(apiPort), ALS_FACTORS: String(K) };
+    const ports: number[] = [];
     const t0 = performance.now();
-    const nodeArgs = arg('api-node-args', '').split(' ').filter(Boolean);
-    api = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'api/server.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-    const base = `http://127.0.0.1:${apiPort}`;
-    await waitReady(base, api, 300_000);
-    console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (catalog, factors, HNSW over ${ITEMS.toLocaleString('en')} items)`);
+    for (let a = 0; a < API_PROCS; a++) {
+      const port = await freePort();
+      ports.push(port);
+      const env = { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, PORT: String(port), ALS_FACTORS: String(K) };
+      const nodeArgs = arg('api-node-args', '').split(' ').filter(Boolean);
+      apis.push(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'api/server.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] }));
+    }
+    const bases = ports.map((p) => `http://127.0.0.1:${p}`);
+    for (let a = 0; a < API_PROCS; a++) await waitReady(bases[a], apis[a], 300_000);
+    console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${API_PROCS} process${API_PROCS > 1 ? 'es' : ''}; catalog, factors, HNSW over ${ITEMS.toLocaleString('en')} items)`);
 
-    const client = new LoadClient('127.0.0.1', apiPort, 64);
+    const client = new LoadClient('127.0.0.1', ports, 64);
     await client.open();
     console.log('warm-up: 5 s at 500 req/s');
-    await runPhase(base, client, floorRedis, api.pid, 500, 5, false);
+    await runPhase(bases, client, floorRedis, apis.map((a) => a.pid), 500, 5, false);
     const phases: Phase[] = [];
     console.log('rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | redis GET p50/p99 ms | api/redis/generator CPU ms per req | api loop delay p99/max ms | api GC ms | load | sources');
     for (const rate of RATES) {
-      const ph = await runPhase(base, client, floorRedis, api.pid, rate, SECONDS, true);
+      const ph = await runPhase(bases, client, floorRedis, apis.map((a) => a.pid), rate, SECONDS, true);
       phases.push(ph);
       console.log(
         `${String(rate).padStart(10)} | ${ph.latency_ms.p50.toFixed(2).padStart(6)} | ${ph.latency_ms.p95.toFixed(2).padStart(6)} | ${ph.latency_ms.p99.toFixed(2).padStart(6)} | ${ph.latency_ms.max.toFixed(1).padStart(6)} | ${String(ph.errors).padStart(6)} | ${ph.redis_get_floor_ms.p50.toFixed(3)}/${ph.redis_get_floor_ms.p99.toFixed(3)} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.api_event_loop_delay_ms.p99}/${ph.api_event_loop_delay_ms.max} | ${ph.api_gc.total_ms} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`,
@@ -448,7 +474,7 @@ async function main(): Promise<void> {
     const out = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, total_mem_gb: Math.round(os.totalmem() / 2 ** 30) },
-      setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, fold_in_users: FOLD_USERS, fresh_titles: FRESH, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 20, open_loop: true, seconds_per_rate: SECONDS, api: 'child process (node --import tsx api/server.ts), default knobs', api_node_args: arg('api-node-args', ''), redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
+      setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, fold_in_users: FOLD_USERS, fresh_titles: FRESH, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 20, open_loop: true, seconds_per_rate: SECONDS, api: `${API_PROCS} child process(es) (node --import tsx api/server.ts), default knobs`, api_procs: API_PROCS, api_node_args: arg('api-node-args', ''), redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
       target: { rate: 2000, p99_ms: 5 },
       phases,
       impressions_in_stream: xlen,
@@ -458,7 +484,8 @@ async function main(): Promise<void> {
     console.log(`impression events written to the stream: ${xlen.toLocaleString('en')}`);
     console.log('wrote bench/results/serve.json');
   } finally {
-    if (api && api.exitCode === null) {
+    for (const api of apis) {
+      if (api.exitCode !== null) continue;
       api.kill('SIGTERM');
       await Promise.race([once(api, 'exit'), new Promise((r) => setTimeout(r, 15_000))]);
     }
