@@ -4,6 +4,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Title } from '../model/types';
+import { runDir } from '../storage/artifacts';
+import { contentDir, embedTitle as embedWithContentModel } from '../storage/content-store';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { assertId, decodeF32 } from '../storage/redis-keys';
 import type { ActivityDeps } from './deps';
 
@@ -73,6 +77,13 @@ export function createAddTitleActivities({ cfg, wh, redis, versions }: Pick<Acti
       const meta = await versions.meta(version);
       const k = Number(meta.k);
       if (!(k > 0)) return { version, vector: null, method: 'none' };
+      // The version's content model (trained on its warm titles' factors) when it has one …
+      const dir = runDir(cfg.DATA_DIR, version);
+      if (existsSync(join(contentDir(dir), 'model.json'))) {
+        const v = await embedWithContentModel(dir, t);
+        if (v.length === k) return { version, vector: Array.from(v), method: 'content_model' };
+      }
+      // … else the mean factor of the titles that share its genres.
       const [itemsJson, factorsBuf] = await Promise.all([redis.get(versions.k.items(version)), redis.getBuffer(versions.k.itemFactors(version))]);
       if (!itemsJson || !factorsBuf) throw new Error(`version ${version} has no catalog or factors in Redis`);
       const items = JSON.parse(itemsJson) as { genres: string[] }[];
@@ -89,7 +100,6 @@ export function createAddTitleActivities({ cfg, wh, redis, versions }: Pick<Acti
         .hset(versions.k.fresh, t.movie_id, JSON.stringify(entry))
         .publish(versions.k.channel, JSON.stringify({ type: 'title_added', movie_id: t.movie_id }))
         .exec();
-      void cfg;
     },
   };
 }

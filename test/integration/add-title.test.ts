@@ -75,6 +75,7 @@ describe('a title added today', () => {
     const { workflow_id } = (await res.json()) as { workflow_id: string };
     const added = await p.client.workflow.getHandle(workflow_id).result();
     expect(added.dims).toBe(p.cfg.ALS_FACTORS);
+    expect(added.method).toBe('content_model'); // the version's content model, trained on its warm titles
 
     // The best-matching user by the title's vector.
     const k = keys(p.cfg.REDIS_PREFIX);
