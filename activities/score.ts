@@ -70,6 +70,8 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       const dir = runDir(cfg.DATA_DIR, input.version);
       const users = runFiles.users(dir);
       const seen = runFiles.csr(dir, 'full_seen');
+      const positives = runFiles.csr(dir, 'full');
+      const popular = globalRecommender('popularity', runFiles.f32(dir, 'pop_full'));
       const ranked = !!input.ranker?.enabled && rankerTrained(dir, 'ship');
       if (ranked) await initTf(cfg.TF_BACKEND);
       const rec: Recommender & { dispose?: () => void } = ranked
@@ -88,6 +90,17 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
         for (let b = start; b < end; b += batch) {
           const us = Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
           const top = await withHeartbeat(() => ({ step: 'score', shard: input.shard, users: end - start, scored, ranked }), () => rec.topN(us, seen, n), 1000);
+          // Users with events but no positive (only early abandons, low ratings): their factor is
+          // ~0 and every score ties, so they get the popularity list instead of catalog order.
+          const empty = us.filter((u) => positives.indptr[u + 1] === positives.indptr[u]);
+          if (empty.length) {
+            const pop = await popular.topN(empty, seen, n);
+            for (let e = 0; e < empty.length; e++) {
+              const j = empty[e] - b;
+              top.idx.set(pop.idx.subarray(e * n, (e + 1) * n), j * n);
+              top.score.set(pop.score.subarray(e * n, (e + 1) * n), j * n);
+            }
+          }
           for (let j = 0; j < us.length; j++) {
             const idx = top.idx.subarray(j * n, (j + 1) * n);
             let m = 0;

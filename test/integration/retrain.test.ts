@@ -116,6 +116,23 @@ describe('the retrain workflow on a tiny world', () => {
     expect(Array.from(other)).not.toEqual(Array.from(v));
   });
 
+  it('a user whose only events are early abandons or low ratings gets the popularity list, not catalog order', async () => {
+    const dir = runDir(p.cfg.DATA_DIR, first.version);
+    const full = runFiles.csr(dir, 'full');
+    const seen = runFiles.csr(dir, 'full_seen');
+    const users = runFiles.users(dir);
+    const pop = runFiles.f32(dir, 'pop_full');
+    const empty = users.map((_, u) => u).filter((u) => full.indptr[u + 1] === full.indptr[u]);
+    expect(empty.length).toBeGreaterThan(0); // the tiny world has some
+    for (const u of empty.slice(0, 5)) {
+      const buf = await p.redis.getBuffer(keys(p.cfg.REDIS_PREFIX).userList(first.version, users[u]));
+      const list = decodeUserList(buf!);
+      const seenSet = new Set(seen.indices.subarray(seen.indptr[u], seen.indptr[u + 1]));
+      const expected = Array.from(pop.keys()).filter((i) => !seenSet.has(i)).sort((a, b) => pop[b] - pop[a] || a - b).slice(0, 10);
+      expect(Array.from(list.itemIndex.subarray(0, 10))).toEqual(expected);
+    }
+  });
+
   it('a second retrain publishes a new version and the pointer moves', async () => {
     const second = await retrain({});
     expect(second.status).toBe('published');
