@@ -127,6 +127,8 @@ export class FeatureBuilder {
   private readonly lastGenre: Uint8Array; // lastK × nGenres, genre marks of the user's last titles
   private readonly intentStamp: Int32Array; // nItems: user index whose intent count is in intentCount
   private readonly intentCount: Float32Array; // nItems
+  private readonly itemCols: Float32Array; // nItems × 5: the per-title columns 3..6 and 8, computed once
+  private readonly logRank: Float32Array; // nCandidates + 1: ln(1 + r)
 
   constructor(
     readonly snap: FeatureSnapshot,
@@ -142,6 +144,17 @@ export class FeatureBuilder {
     this.lastGenre = new Uint8Array(snap.lastK * snap.nGenres);
     this.intentStamp = new Int32Array(snap.nItems).fill(-1);
     this.intentCount = new Float32Array(snap.nItems);
+    const shortOverLong = FEATURE_WINDOWS.shortDays / FEATURE_WINDOWS.longDays;
+    this.itemCols = new Float32Array(snap.nItems * 5);
+    for (let i = 0; i < snap.nItems; i++) {
+      const popShort = snap.itemPopShort[i], popLong = snap.itemPopLong[i];
+      this.itemCols[i * 5] = Math.log1p(snap.itemPopAll[i]);
+      this.itemCols[i * 5 + 1] = Math.log1p(popLong);
+      this.itemCols[i * 5 + 2] = Math.log1p(popShort);
+      this.itemCols[i * 5 + 3] = Math.log((1 + popShort) / (1 + popLong * shortOverLong));
+      this.itemCols[i * 5 + 4] = snap.itemCompletion[i];
+    }
+    this.logRank = Float32Array.from({ length: nCandidates + 1 }, (_, r) => Math.log1p(r));
   }
 
   /**
@@ -186,7 +199,7 @@ export class FeatureBuilder {
     const uWatchesLong = Math.log1p(s.userWatchesLong[u]);
     const uSince = Math.log1p(Math.max(0, s.userDaysSinceLast[u]));
     const uCompletion = s.userCompletion[u];
-    const shortOverLong = FEATURE_WINDOWS.shortDays / FEATURE_WINDOWS.longDays;
+    const ic = this.itemCols;
 
     for (let row = 0; row < m; row++) {
       const i = items[row];
@@ -231,16 +244,15 @@ export class FeatureBuilder {
         }
       }
 
-      const popShort = s.itemPopShort[i], popLong = s.itemPopLong[i];
       out[o] = scores[row];
-      out[o + 1] = Math.log1p(inList ? rank : this.nCandidates);
+      out[o + 1] = this.logRank[inList ? rank : this.nCandidates];
       out[o + 2] = yNorm;
-      out[o + 3] = Math.log1p(s.itemPopAll[i]);
-      out[o + 4] = Math.log1p(popLong);
-      out[o + 5] = Math.log1p(popShort);
-      out[o + 6] = Math.log((1 + popShort) / (1 + popLong * shortOverLong));
+      out[o + 3] = ic[i * 5];
+      out[o + 4] = ic[i * 5 + 1];
+      out[o + 5] = ic[i * 5 + 2];
+      out[o + 6] = ic[i * 5 + 3];
       out[o + 7] = Math.log1p(Math.max(0, clock - s.itemAddedAt[i]) / 86400);
-      out[o + 8] = s.itemCompletion[i];
+      out[o + 8] = ic[i * 5 + 4];
       out[o + 9] = uWatches;
       out[o + 10] = uWatchesLong;
       out[o + 11] = uSince;

@@ -235,6 +235,7 @@ export async function buildRankerExamples(users: Int32Array, candidates: TopN, l
     await wh.exec('int_ranker_inputs');
     const cand = await wh.conn.createAppender('ranker_candidates');
     for (let j = 0; j < users.length; j++) {
+      if (j % 500 === 499) await new Promise<void>((resolve) => setImmediate(resolve)); // appending is synchronous: let heartbeats through
       for (let r = 0; r < n; r++) {
         const it = candidates.idx[j * n + r];
         if (it < 0) break;
