@@ -31,8 +31,8 @@ export const configSchema = z.object({
   // Retrieval (iALS, Rendle et al. 2021 form).
   ALS_FACTORS: int(64, 1, 1024),
   ALS_EPOCHS: int(12, 0, 1000),
-  ALS_ALPHA0: num(0.005, 0), // weight of every unobserved (user, item) cell
-  ALS_LAMBDA: num(0.02, 0), // λ in λ·(|history| + α0·n)^ν
+  ALS_ALPHA0: num(0.2, 0), // weight of every unobserved (user, item) cell; tuned on the demo validation window (bench:quality)
+  ALS_LAMBDA: num(0.01, 0), // λ in λ·(|history| + α0·n)^ν; tuned likewise
   ALS_NU: num(1, 0, 2),
   ALS_CG_STEPS: int(3, 1, 64),
   ALS_SEED: int(42),
