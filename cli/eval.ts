@@ -3,13 +3,15 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { openAnalytics } from '../storage/analytics';
+import { sqlText } from '../storage/duckdb';
 import { redisClient } from '../storage/clients';
 import { VersionStore } from '../storage/redis-versions';
 import { assertVersion } from '../storage/redis-keys';
 
 export default async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { version: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { version: { type: 'string' }, json: { type: 'boolean', default: false }, variants: { type: 'boolean', default: false } }, strict: true });
   const cfg = loadConfigOrExit();
+  if (values.variants) return variantOutcomes(cfg.DATA_DIR, values.json);
   let version = values.version;
   if (!version) {
     const redis = redisClient(cfg);
@@ -46,6 +48,23 @@ export default async function main(argv: string[]): Promise<number> {
       console.log(`version ${version}${run ? `  gate: ${run.gate_reason}` : ''}`);
       console.table(Object.fromEntries(Object.entries(metrics).map(([m, s]) => [m, { users: s.all?.users, ndcg_10: s.all?.ndcg_10, recall_20: s.all?.recall_20, recall_50: s.all?.recall_50, map_10: s.all?.map_10, coverage_10: s.all?.coverage_10 }])));
     }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** recs eval --variants: per-variant outcomes of the A/B split from logged impressions and watches. */
+async function variantOutcomes(dataDir: string, json: boolean): Promise<number> {
+  const db = await openAnalytics(dataDir);
+  try {
+    if (!db.views.includes('events')) {
+      console.error('recs eval --variants: no events have been landed yet (run the event drain)');
+      return 1;
+    }
+    const { rows } = await db.query(sqlText('rpt_variant_outcomes'));
+    if (json) console.log(JSON.stringify(rows, null, 2));
+    else console.table(rows);
     return 0;
   } finally {
     db.close();

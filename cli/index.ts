@@ -6,7 +6,7 @@ const COMMANDS: Record<string, { file: string; help: string }> = {
   status: { file: './status', help: 'status [--json]                                         live version, kept versions, last runs' },
   sql: { file: './sql', help: 'sql "SELECT …" [--json] | --tables                      read-only SQL over the analysts\' views' },
   'add-title': { file: './add-title', help: 'add-title --id ID --title T [--genres A,B] [--year Y] [--wait]   a new title, live in seconds' },
-  eval: { file: './eval', help: 'eval [--version V] [--json]                              offline metrics of the live version' },
+  eval: { file: './eval', help: 'eval [--version V] [--json] | --variants                 offline metrics of the live version; A/B outcomes' },
   report: { file: './report', help: 'report [--version V] --out report.html                  self-contained HTML evaluation report' },
   rollback: { file: './rollback', help: 'rollback [--to VERSION]                                 flip live back' },
   schedule: { file: './schedule', help: 'schedule create|pause|unpause|trigger|describe|delete  Temporal Schedules (--workflow retrain|drain-events)' },

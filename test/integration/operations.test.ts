@@ -105,6 +105,17 @@ describe('operating retrains', () => {
     }
   });
 
+  it('after the drain lands the served impressions, recs eval --variants reports outcomes per variant', async () => {
+    // the rollback test above served feeds: their impressions are on the events stream
+    await p.client.workflow.execute('drainEvents', { taskQueue: p.taskQueue, workflowId: `drain-${Date.now()}`, args: [{}] });
+    const r = await recs(['eval', '--variants', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { variant: string; impressions: number; watch_rate: number }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.reduce((a, x) => a + Number(x.impressions), 0)).toBeGreaterThan(0);
+    for (const x of rows) expect(Number(x.watch_rate)).toBeGreaterThanOrEqual(0);
+  });
+
   it('an analyst query through recs sql succeeds while a retrain is running', async () => {
     const h = await retrain({ params: { epochs: 60 } });
     // wait until the run is past ingest/prepare and training (the worker holds its DuckDB open)
