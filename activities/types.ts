@@ -92,18 +92,9 @@ export interface IngestCountsOut {
   alreadyIngested: boolean;
 }
 
-export interface MetricsRecord {
-  users: number;
-  recall_10: number;
-  recall_20: number;
-  recall_50: number;
-  ndcg_10: number;
-  ndcg_100: number;
-  map_10: number;
-  hitrate_10: number;
-  coverage_10: number;
-  mean_pop_10: number;
-}
+/** Full-ranking metrics of one model on one slice (model/metrics.ts defines them). */
+import type { Metrics } from '../model/metrics';
+export type MetricsRecord = Metrics;
 
 export interface GateOut {
   passed: boolean;

@@ -10,19 +10,10 @@ import { fileURLToPath } from 'node:url';
 import hnswlib from 'hnswlib-node';
 import { createBatchScorer, createJsScorer, createTfScorer, scoreRangeWith, type TopNResult } from '../model/score';
 import type { Csr, Factors } from '../model/types';
+import { mulberry32 as rng } from '../model/random';
 
 const K = 64, N = 500, N_ITEMS = 20_000, N_USERS = 20_000, HISTORY = 70;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Gaussian-ish factors; item norms shrink with popularity rank, as trained iALS factors do. */
 function syntheticModel(seed: number): { factors: Factors; train: Csr } {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trainIals, transposeCsr, type IalsConfig } from '../model/ials';
 import type { Csr } from '../model/types';
+import { mulberry32 as rng } from '../model/random';
 
 interface Case {
   name: string;
@@ -28,17 +29,6 @@ function arg(name: string, def: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Users' activity ~ Pareto (tail exponent 1.5, at least 5 items), items' popularity ~ Zipf

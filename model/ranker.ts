@@ -100,17 +100,9 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** mulberry32: small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from './random';
+
+import { mulberry32 } from './random';
 
 /** Fisher–Yates shuffle in place with a seeded generator. */
 export function shuffleInPlace(a: Int32Array, rand: () => number): Int32Array {

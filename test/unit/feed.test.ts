@@ -21,18 +21,8 @@ import { decodeUserList, encodeUserList } from '../../storage/redis-keys';
 import { buildVersionState } from '../../api/state';
 import { BufferedEventWriter, Circuit, encodeEvent, isEncoded, type EncodedEvents } from '../../api/store';
 import type { EventRow } from '../../model/types';
+import { mulberry32 as rng } from '../../model/random';
 
-/** Deterministic uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const title = (movie_id: string, ...genres: string[]): TitleView => ({ movie_id, genres, genresLower: genres.map((g) => g.toLowerCase()) });
 const cand = (movieId: string, score: number): Candidate => ({ movieId, itemIndex: 0, score, reason: 'because_you_watched' });

@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { foldInUser, prepareFoldIn } from '../../model/foldin';
 import { createCgScratch, solveRowsCg } from '../../model/ials-kernel';
 import { gram } from '../../model/linalg';
+import { mulberry32 as rng } from '../../model/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('foldInUser', () => {
   const r = rng(3);

@@ -7,17 +7,8 @@ import { evaluateRankings } from '../../model/metrics';
 import { popularityRanking, rankForUsers } from '../../model/popularity';
 import { createJsScorer, scoreRangeWith } from '../../model/score';
 import type { Csr } from '../../model/types';
+import { mulberry32 as rng } from '../../model/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csrFromRows(rows: number[][], nCols: number, conf?: (r: number, j: number) => number): Csr {
   const indptr = new Int32Array(rows.length + 1);

@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TopN, topN } from '../../model/topk';
 import { createJsScorer, scoreRangeWith } from '../../model/score';
 import type { Csr } from '../../model/types';
+import { mulberry32 as rng } from '../../model/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reference: full sort by score descending, ties by lower index, excluded removed. */
 function fullSort(scores: Float32Array, n: number, exclude: number[]): number[] {
