@@ -1,5 +1,6 @@
 // Shapes that cross the workflow ↔ activity boundary: small, JSON-serialisable, never arrays of
 // factors or lists (those live in artifact files and Redis; payloads carry a version id).
+import type { Metrics } from '../model/metrics';
 
 export type ModelKind = 'ials' | 'popularity';
 
@@ -93,7 +94,6 @@ export interface IngestCountsOut {
 }
 
 /** Full-ranking metrics of one model on one slice (model/metrics.ts defines them). */
-import type { Metrics } from '../model/metrics';
 export type MetricsRecord = Metrics;
 
 export interface GateOut {
