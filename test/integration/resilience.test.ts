@@ -12,6 +12,9 @@ import { generateWorld } from '../../data/generator';
 import { readJson, runDir } from '../../storage/artifacts';
 import { keys } from '../../storage/redis-keys';
 import { runFiles } from '../../storage/run-data';
+import { warehousePath } from '../../storage/clients';
+import { Warehouse } from '../../storage/duckdb';
+import { ingestFile, initSchema } from '../../storage/ingest';
 import { tempDir } from '../helpers/paths';
 import { configEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
@@ -91,6 +94,44 @@ describe('a worker killed mid-run', { timeout: 240_000 }, () => {
     expect(r.status).toBe('published');
     await everyUserHasAList(cfg, redis, r);
     // the history shows a shard started more than once, or finished before the kill: either way complete
+    redis.disconnect();
+  });
+});
+
+describe('a worker killed mid-drain', { timeout: 240_000 }, () => {
+  it('SIGKILL while draining the events stream: every event arrives in the warehouse exactly once', async () => {
+    const cfg = testConfig('kill-drain');
+    // The catalog the events refer to (the worker is not running yet, so the file is free).
+    const wh0 = await Warehouse.open(warehousePath(cfg));
+    await initSchema(wh0);
+    await ingestFile(wh0, 'titles', join(worldDir, 'movies.csv'));
+    wh0.close();
+    const redis = new Redis(cfg.REDIS_URL);
+    const stream = keys(cfg.REDIS_PREFIX).events;
+    const N = 3000;
+    for (let i = 0; i < N; i += 500) {
+      const pipe = redis.pipeline();
+      for (let n = i; n < i + 500; n++) {
+        const e = { event_id: `kd-${n}`, user_id: `u${n % 50}`, movie_id: `m${(n % 200) + 1}`, event_type: 'watch', ts: new Date(Date.UTC(2026, 9, 1) + n * 1000).toISOString(), watch_seconds: 3000, duration_seconds: 6000, rating: null, source: 'home_feed:1' };
+        pipe.xadd(stream, 'MAXLEN', '~', 10_000_000, '*', 'e', JSON.stringify(e));
+      }
+      await pipe.exec();
+    }
+    const w1 = await startWorker(cfg);
+    const handle = await client.workflow.start('drainEvents', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `kill-drain-${randomUUID()}`, args: [{ batchSize: 50, batchesPerActivity: 1000, maxBatches: 10_000, blockMs: 100, claimIdleMs: 1000 }] });
+    await w1.waitFor(/progress \{"step":"drained batch","batch":5\b/);
+    await w1.kill('SIGKILL');
+    const w2 = await startWorker(cfg);
+    await handle.result();
+    await w2.kill('SIGTERM'); // let go of the warehouse file
+    const wh = await Warehouse.open(warehousePath(cfg), { readOnly: true });
+    const [c] = await wh.query<{ n: bigint; d: bigint }>("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events WHERE event_id LIKE 'kd-%'");
+    wh.close();
+    expect(Number(c.n)).toBe(N);
+    expect(Number(c.d)).toBe(N);
+    const groups = (await redis.call('XINFO', 'GROUPS', stream)) as unknown[][];
+    const pending = groups.map((g) => Number(g[g.indexOf('pending') + 1]));
+    expect(pending.every((x) => x === 0)).toBe(true);
     redis.disconnect();
   });
 });
