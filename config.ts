@@ -2,6 +2,7 @@
 // A wrong value names the variable and exits (fail fast); nothing else reads process.env.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { apiOptionsSchema } from './api/schemas';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const num = (def: number, min = -Infinity, max = Infinity) => z.coerce.number().min(min).max(max).default(def);
@@ -17,7 +18,7 @@ const csvNums = (def: string) =>
     return out;
   });
 
-export const configSchema = z.object({
+const baseSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6389'),
   /** Namespace of every Redis key of this instance: two instances on one Redis do not collide. */
@@ -85,6 +86,10 @@ export const configSchema = z.object({
   FRESH_DAYS: num(14, 0),
   TRENDING_DAYS: num(7, 0.01),
 });
+
+/** The pipeline's knobs above plus the API's serving knobs (api/schemas.ts: A/B variants, exploration,
+ * Redis timeouts, HNSW, event limits), so every one of them is an environment variable checked at start. */
+export const configSchema = baseSchema.extend(apiOptionsSchema.shape);
 
 export type Config = z.infer<typeof configSchema>;
 
