@@ -2,7 +2,6 @@
 // retrained through Temporal (one run that passes the gate, one that fails it), the API app
 // in-process on an ephemeral port, and Debian's headless Chromium driven by playwright-core.
 // Screenshots go to $DASHBOARD_SCREENSHOTS (default: <tmpdir>/recs-dashboard-screenshots).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,9 +18,9 @@ import { RedisFeedStore } from '../../api/store';
 import { generateWorld } from '../../data/generator';
 import { runDir } from '../../storage/artifacts';
 import { runFiles } from '../../storage/run-data';
-import { ROOT, tempDir } from '../helpers/paths';
+import { tempDir } from '../helpers/paths';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline';
-import { configEnv } from '../helpers/worker-process';
+import { runRecs } from '../helpers/cli';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -47,16 +46,7 @@ let base: string;
 const retrain = (input: Record<string, unknown>) =>
   p.client.workflow.execute('retrain', { taskQueue: p.taskQueue, workflowId: `dash-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, args: [input] }) as Promise<RetrainResult>;
 
-function recs(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'index.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...configEnv(p.cfg) } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const recs = (args: string[]) => runRecs(p.cfg, args);
 
 beforeAll(async () => {
   worldRoot = tempDir('dash-world');

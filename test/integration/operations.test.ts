@@ -1,6 +1,5 @@
 // What operators rely on: a gate failure is visible in the run's search attributes, rollback
 // reaches the API within a second, and analysts can query while a retrain is running.
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,9 +14,9 @@ import { generateWorld } from '../../data/generator';
 import { runDir } from '../../storage/artifacts';
 import { keys } from '../../storage/redis-keys';
 import { runFiles } from '../../storage/run-data';
-import { ROOT, tempDir } from '../helpers/paths';
-import { configEnv } from '../helpers/worker-process';
+import { tempDir } from '../helpers/paths';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline';
+import { runRecs } from '../helpers/cli';
 
 let p: TestPipeline;
 let worldDir: string;
@@ -26,16 +25,7 @@ const runs: RetrainResult[] = [];
 const retrain = (input: Record<string, unknown>, id = `ops-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`) =>
   p.client.workflow.start('retrain', { taskQueue: p.taskQueue, workflowId: id, args: [input] });
 
-function recs(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'index.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...configEnv(p.cfg) } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const recs = (args: string[]) => runRecs(p.cfg, args);
 
 beforeAll(async () => {
   worldDir = join(tempDir('world'), 'tiny');
