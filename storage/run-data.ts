@@ -20,7 +20,7 @@
 //   features/<period>.json + .bin   ranker feature aggregates as of each period (storage/ranker-data.ts)
 import { join } from 'node:path';
 import type { Config } from '../config';
-import type { Csr } from '../model/types';
+import type { Csr, Title } from '../model/types';
 import { analyticsPaths, copyToParquet } from './analytics';
 import type { Warehouse } from './duckdb';
 import { csrFromSortedTriples, readCsr, readF32, readJson, writeCsr, writeF32, writeJson } from './artifacts';
@@ -51,15 +51,8 @@ export interface RunManifest {
   nEvents: number;
 }
 
-export interface RunItem {
-  movie_id: string;
-  title: string;
-  year: number | null;
-  genres: string[];
-  tags: string[];
-  duration_seconds: number | null;
-  added_at: string;
-}
+/** A title of a run, in item-index order (items.json): the catalog's shape. */
+export type RunItem = Title;
 
 export class NoDataError extends Error {}
 
