@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { PRESETS, generateWorld, type PresetName } from '../data/generator';
+import { writeWorld } from './world';
 
 const USAGE = `usage: recs generate --preset ${Object.keys(PRESETS).join('|')} --seed N [--out DIR]
   --preset  world size: ${Object.entries(PRESETS).map(([k, p]) => `${k} (${p.users} users, ${p.titles} titles, ${p.days} days)`).join(', ')}
@@ -40,15 +41,7 @@ export default async function main(argv: string[]): Promise<number> {
   const preset = values.preset as PresetName;
   const seed = Number(values.seed);
   const outDir = values.out ? resolve(values.out) : join(loadConfigOrExit().DATA_DIR, 'worlds', `${preset}-${seed}`);
-  try {
-    const manifest = await generateWorld({ preset, seed, outDir, onProgress: (msg) => console.error(msg) });
-    console.error(`world written to ${outDir}`);
-    process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');
-    return 0;
-  } catch (e) {
-    console.error(`generate failed: ${(e as Error).message}`);
-    return 1;
-  }
+  return writeWorld('generate', outDir, (onProgress) => generateWorld({ preset, seed, outDir, onProgress }));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { importMovieLens } from '../data/movielens';
+import { writeWorld } from './world';
 
 const USAGE = `usage: recs import DIR [--out OUT]
   DIR    a MovieLens release: ratings.csv + movies.csv [+ tags.csv], ratings.dat + movies.dat, or u.data + u.item
@@ -35,15 +36,7 @@ export default async function main(argv: string[]): Promise<number> {
   }
   const inDir = resolve(positionals[0]);
   const outDir = values.out ? resolve(values.out) : join(loadConfigOrExit().DATA_DIR, 'worlds', `movielens-${basename(inDir)}`);
-  try {
-    const manifest = await importMovieLens(inDir, outDir, (msg) => console.error(msg));
-    console.error(`world written to ${outDir}`);
-    process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');
-    return 0;
-  } catch (e) {
-    console.error(`import failed: ${(e as Error).message}`);
-    return 1;
-  }
+  return writeWorld('import', outDir, (onProgress) => importMovieLens(inDir, outDir, onProgress));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
