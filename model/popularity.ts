@@ -9,7 +9,7 @@ export interface GlobalRanking {
 }
 
 /** Items by score descending; ties by `tieBreak` descending, then by lower index. */
-function rankByScores(scores: Float32Array, tieBreak?: ArrayLike<number>): GlobalRanking {
+export function rankByScores(scores: Float32Array, tieBreak?: ArrayLike<number>): GlobalRanking {
   const order = Array.from({ length: scores.length }, (_, i) => i);
   order.sort((a, b) => scores[b] - scores[a] || (tieBreak ? tieBreak[b] - tieBreak[a] : 0) || a - b);
   return { ranking: Int32Array.from(order), scores };

@@ -1,5 +1,6 @@
 // One interface over the retrieval models the pipeline ships, so evaluation and batch scoring
 // run the same code for iALS and for the popularity/trending baselines.
+import { rankByScores, rankForUsers } from './popularity';
 import { scoreTopN, type TopNResult } from './score';
 import type { Csr } from './types';
 
@@ -28,32 +29,16 @@ export function gatherRows(m: Csr, rows: Int32Array): Csr {
   return { nRows: rows.length, nCols: m.nCols, indptr, indices, values };
 }
 
-/** A fixed global ranking (popularity, trending): walk it, skipping each user's seen items. */
+/** A fixed global ranking (popularity, trending): walk it, skipping each user's seen items (model/popularity.ts). */
 export function globalRecommender(kind: string, scores: Float32Array): Recommender {
-  const order = Int32Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+  const ranking = rankByScores(scores);
   const empty = new Float32Array(0);
   return {
     kind,
     k: 0,
     userVector: () => empty,
     async topN(users, seen, n) {
-      const idx = new Int32Array(users.length * n).fill(-1);
-      const score = new Float32Array(users.length * n).fill(-Infinity);
-      const mark = new Uint8Array(seen.nCols);
-      for (let j = 0; j < users.length; j++) {
-        const u = users[j];
-        for (let p = seen.indptr[u]; p < seen.indptr[u + 1]; p++) mark[seen.indices[p]] = 1;
-        let filled = 0;
-        for (let p = 0; p < order.length && filled < n; p++) {
-          const it = order[p];
-          if (mark[it]) continue;
-          idx[j * n + filled] = it;
-          score[j * n + filled] = scores[it];
-          filled++;
-        }
-        for (let p = seen.indptr[u]; p < seen.indptr[u + 1]; p++) mark[seen.indices[p]] = 0;
-      }
-      return { n, idx, score };
+      return rankForUsers(ranking, gatherRows(seen, users), 0, users.length, n);
     },
   };
 }
