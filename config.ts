@@ -50,10 +50,13 @@ const baseSchema = z.object({
   LABEL_COMPLETION: num(0.5, 0, 1), // a watch counts as a positive label above this completion
 
   // Evaluation and gate.
-  EVAL_WINDOW_DAYS: num(7, 0.01),
-  EVAL_MAX_USERS: int(20000, 1),
-  GATE_MIN_LIFT_OVER_POPULARITY: num(0.05), // candidate NDCG@10 ≥ popularity × (1 + this)
-  GATE_MAX_REGRESSION_VS_LIVE: num(0.05, 0, 1), // candidate NDCG@10 ≥ live × (1 − this)
+  EVAL_WINDOW_DAYS: num(7, 0.01), // the holdout's least length before as-of …
+  EVAL_MIN_USERS: int(1000, 1), // … grown backwards until this many users have a held-out watch (or all eligible users) …
+  EVAL_MAX_HOLDOUT_FRACTION: num(0.3, 0.01, 0.9), // … but never holding more than this share of the label-eligible watches
+  EVAL_MAX_USERS: int(20000, 1), // evaluate at most this many holdout users (a seeded sample)
+  EVAL_BOOTSTRAP_SAMPLES: int(1000, 0, 100000), // resamples of users for every 95 % interval (0 = no intervals)
+  GATE_MIN_LIFT_OVER_POPULARITY: num(0), // ship only when the lower 95 % bound of the NDCG@10 lift over popularity exceeds this
+  GATE_MAX_REGRESSION_VS_LIVE: num(0.02, 0, 1), // hold back when the upper 95 % bound of the lift vs live is below −this
 
   // Ranking (TF.js ranker over retrieval candidates) and the cold-title content model.
   RANKER_ENABLED: bool(true), // rank retrieval candidates with the ranker; the gate then judges the ranked list

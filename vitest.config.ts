@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
+    testTimeout: 240_000, // a whole retrain through Temporal on a shared 2-core machine
     hookTimeout: 180_000,
     // Integration tests share one Temporal server and one Redis; files run one at a time.
     fileParallelism: false,

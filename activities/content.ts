@@ -18,7 +18,7 @@ import { contentDir } from '../storage/content-store';
 import { runFiles, type RunItem } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
-import { factorFiles, type TrainedModelInfo } from './train';
+import { factorFiles, type TrainedModelInfo } from '../pipeline/retrieval';
 import type { ContentInfo } from './types';
 
 export interface ContentSettings {

@@ -3,7 +3,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Config } from '../config';
+import { defaultParams, defaultRankerPlan } from '../pipeline/recipe';
 import type { RankerPlan, RetrievalParams } from './types';
+
+export { defaultParams, defaultRankerPlan };
 
 const overrides = z
   .object({
@@ -19,11 +22,20 @@ const overrides = z
   .partial()
   .strict();
 
-const rankerOverrides = z.object({ enabled: z.boolean(), candidates: z.number().int().min(1).max(20000) }).partial().strict();
-
-export function defaultParams(cfg: Config): RetrievalParams {
-  return { model: 'ials', factors: cfg.ALS_FACTORS, epochs: cfg.ALS_EPOCHS, alpha0: cfg.ALS_ALPHA0, lambda: cfg.ALS_LAMBDA, nu: cfg.ALS_NU, cgSteps: cfg.ALS_CG_STEPS, seed: cfg.ALS_SEED };
-}
+const rankerOverrides = z
+  .object({
+    enabled: z.boolean(),
+    candidates: z.number().int().min(1).max(20000),
+    trainUsers: z.number().int().min(1),
+    hardNegatives: z.number().int().min(1),
+    popNegatives: z.number().int().min(0),
+    negatives: z.enum(['hard_popularity', 'uniform']),
+    maxEpochs: z.number().int().min(1).max(1000),
+    learningRate: z.number().min(1e-6).max(1),
+    seed: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
 
 export function createPlanActivities({ cfg }: { cfg: Config }) {
   return {
@@ -42,7 +54,7 @@ export function createPlanActivities({ cfg }: { cfg: Config }) {
       if (!Number.isInteger(shards) || shards < 1 || shards > 4096) throw ApplicationFailure.nonRetryable(`shards must be an integer in 1..4096, got ${shards}`, 'BadInput');
       const params = { ...defaultParams(cfg), ...r.data };
       // The ranker ranks retrieval candidates by their factors: a popularity-only run has none.
-      const ranker = { enabled: cfg.RANKER_ENABLED && params.model === 'ials', candidates: cfg.RANK_CANDIDATES, ...rk.data };
+      const ranker: RankerPlan = { ...defaultRankerPlan(cfg), ...rk.data };
       if (params.model !== 'ials') ranker.enabled = false;
       return { params, shards, concurrency: cfg.SCORE_CONCURRENCY, heartbeatTimeoutSeconds: cfg.ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS, ranker };
     },

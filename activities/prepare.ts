@@ -2,19 +2,19 @@
 // signals) from the warehouse into the run directory. No data at all is bad input.
 import { ApplicationFailure } from '@temporalio/activity';
 import { runDir } from '../storage/artifacts';
-import { NoDataError, prepareRunData, type HoldoutKind, type RunManifest } from '../storage/run-data';
+import { NoDataError, prepareRunData, type RunManifest } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
 
 export function createPrepareActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 'wh'>) {
   return {
-    async prepareRun(input: { version: string; asOf?: string; evalWindowDays?: number; holdout?: HoldoutKind }): Promise<RunManifest> {
+    async prepareRun(input: { version: string; asOf?: string; evalWindowDays?: number }): Promise<RunManifest> {
       let step = 'start';
       try {
         return await withHeartbeat(
           () => ({ step }),
           () =>
-            wh.exclusive(() => prepareRunData(wh, cfg, { version: input.version, dir: runDir(cfg.DATA_DIR, input.version), asOf: input.asOf, evalWindowDays: input.evalWindowDays, holdout: input.holdout }, (s) => {
+            wh.exclusive(() => prepareRunData(wh, cfg, { version: input.version, dir: runDir(cfg.DATA_DIR, input.version), asOf: input.asOf, evalWindowDays: input.evalWindowDays }, (s) => {
               step = s;
               progress({ step: s });
             })),

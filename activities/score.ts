@@ -1,32 +1,19 @@
-// writeVersionData + scoreShard: put a version's catalog, item factors and baseline lists in
-// Redis, then each shard's users' top-N lists. With the ranker on, a user's list is the shipped
-// retrieval model's top RANK_CANDIDATES ordered by the shipped ranker's p(watch) (features as of
-// as-of), cut to TOP_N; the scores are those probabilities. Shards are idempotent (same keys,
-// same values), so a retried or duplicated shard is harmless.
+// writeVersionData + scoreShard: put a version's catalog, item factors, baseline lists and recipe in
+// Redis, then each shard's users' top-N lists from the shipped system (pipeline/scoring.ts: ranked
+// lists only when the gate found them better, the light-user strategy, popularity for users without
+// positives — the same rules evaluation applied). Shards are idempotent (same keys, same values),
+// so a retried or duplicated shard is harmless.
 import { existsSync } from 'node:fs';
-import { globalRecommender, factorRecommender, type Recommender } from '../model/recommend';
-import { initTf } from '../model/tf-backend';
+import { factorFiles, type TrainedModelInfo } from '../pipeline/retrieval';
+import { loadShippedRecommender, shardRange } from '../pipeline/scoring';
 import { analyticsPaths, writeRecommendationsSnapshot } from '../storage/analytics';
 import { readF32, readJson, runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
-import { loadRankedRecommender, rankerTrained } from './rank';
-import { factorFiles, type TrainedModelInfo } from './train';
-import type { EvaluateOut, GateOut, RankerPlan, RetrievalParams } from './types';
+import type { MetricsRecord as Metrics, Recipe } from './types';
 
-/** Users [start, end) of shard `shard` of `shards` over n users. */
-export function shardRange(n: number, shard: number, shards: number): { start: number; end: number } {
-  return { start: Math.floor((shard * n) / shards), end: Math.floor(((shard + 1) * n) / shards) };
-}
-
-/** The recommender a phase trained (popularity reads the phase's popularity signal). */
-export function loadRecommender(dir: string, phase: string, popName: 'pop_pre' | 'pop_train' | 'pop_full', threads = 0): Recommender & { info: TrainedModelInfo } {
-  const f = factorFiles(dir, phase);
-  const info = readJson<TrainedModelInfo>(f.info);
-  if (info.model === 'popularity') return Object.assign(globalRecommender('popularity', runFiles.f32(dir, popName)), { info });
-  return Object.assign(factorRecommender(info.model, info.k, readF32(f.user), readF32(f.item), threads), { info });
-}
+export { shardRange };
 
 function topIndices(scores: Float32Array, n: number): number[] {
   return Array.from(scores.keys())
@@ -37,7 +24,8 @@ function topIndices(scores: Float32Array, n: number): number[] {
 
 export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg' | 'versions'>) {
   return {
-    async writeVersionData(input: { version: string; params: RetrievalParams; metrics: EvaluateOut['metrics']; judged?: GateOut['judged'] }): Promise<void> {
+    async writeVersionData(input: { version: string; recipe: Recipe; metrics: Metrics; gate: { outcome: string; release: string; reason: string } }): Promise<void> {
+      const params = input.recipe.params;
       const dir = runDir(cfg.DATA_DIR, input.version);
       const run = runFiles.manifest(dir);
       const items = runFiles.items(dir);
@@ -54,11 +42,13 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
           k: info.k,
           n_items: run.nItems,
           n_users: run.nUsers,
-          alpha0: input.params.alpha0,
-          lambda: input.params.lambda,
-          nu: input.params.nu,
-          params: input.params,
-          metrics: input.metrics[input.judged ?? 'candidate']?.all ?? input.metrics.candidate?.all ?? {},
+          alpha0: params.alpha0,
+          lambda: params.lambda,
+          nu: params.nu,
+          params,
+          recipe: input.recipe,
+          gate: input.gate,
+          metrics: input.metrics,
         },
         items.map((t) => ({ movie_id: t.movie_id, title: t.title, genres: t.genres, year: t.year, added_at: t.added_at })),
         itemFactors,
@@ -66,23 +56,20 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       );
     },
 
-    async scoreShard(input: { version: string; shard: number; shards: number; ranker?: RankerPlan }): Promise<number> {
+    async scoreShard(input: { version: string; shard: number; shards: number; recipe: Recipe }): Promise<number> {
       const dir = runDir(cfg.DATA_DIR, input.version);
       const users = runFiles.users(dir);
       const seen = runFiles.csr(dir, 'full_seen');
-      const positives = runFiles.csr(dir, 'full');
-      const popular = globalRecommender('popularity', runFiles.f32(dir, 'pop_full'));
-      const ranked = !!input.ranker?.enabled && rankerTrained(dir, 'ship');
-      if (ranked) await initTf(cfg.TF_BACKEND);
-      const rec: Recommender & { dispose?: () => void } = ranked
-        ? await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_full', candidates: input.ranker!.candidates, threads: cfg.ALS_THREADS })
-        : loadRecommender(dir, 'ship', 'pop_full', cfg.ALS_THREADS);
+      const { rankedLists, lightStrategy } = input.recipe;
+      const candidates = input.recipe.ranker.candidates;
+      const rec = await loadShippedRecommender(dir, { rankedLists, candidates, lightStrategy }, cfg.ALS_THREADS, cfg.TF_BACKEND);
+      const ranked = rec.ranked;
       // Users are indexed in hash order (sql/int_run_index.sql): a shard is a contiguous range.
       const { start, end } = shardRange(users.length, input.shard, input.shards);
       const n = Math.min(cfg.TOP_N, runFiles.manifest(dir).nItems);
       // Users per scoring call (one thread pool each): ≈ 200 MB of lists at N=500; ranking holds
       // every user's RANK_CANDIDATES candidates of a call as well.
-      const batch = ranked ? Math.max(256, Math.floor(10_000_000 / input.ranker!.candidates)) : 50_000;
+      const batch = ranked ? Math.max(256, Math.floor(10_000_000 / candidates)) : 50_000;
       let scored = 0;
       progress({ step: 'score', shard: input.shard, users: end - start, scored });
       const rows: { userId: string; userVec: Float32Array; idx: Int32Array; score: Float32Array; n: number }[] = [];
@@ -90,17 +77,6 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
         for (let b = start; b < end; b += batch) {
           const us = Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
           const top = await withHeartbeat(() => ({ step: 'score', shard: input.shard, users: end - start, scored, ranked }), () => rec.topN(us, seen, n), 1000);
-          // Users with events but no positive (only early abandons, low ratings): their factor is
-          // ~0 and every score ties, so they get the popularity list instead of catalog order.
-          const empty = us.filter((u) => positives.indptr[u + 1] === positives.indptr[u]);
-          if (empty.length) {
-            const pop = await popular.topN(empty, seen, n);
-            for (let e = 0; e < empty.length; e++) {
-              const j = empty[e] - b;
-              top.idx.set(pop.idx.subarray(e * n, (e + 1) * n), j * n);
-              top.score.set(pop.score.subarray(e * n, (e + 1) * n), j * n);
-            }
-          }
           for (let j = 0; j < us.length; j++) {
             const idx = top.idx.subarray(j * n, (j + 1) * n);
             let m = 0;
@@ -111,7 +87,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
           progress({ step: 'score', shard: input.shard, users: end - start, scored, ranked });
         }
       } finally {
-        rec.dispose?.();
+        rec.dispose();
       }
       const movieIds = runFiles.items(dir).map((t) => t.movie_id);
       await writeRecommendationsSnapshot(analyticsPaths(cfg.DATA_DIR).recommendations(input.version, input.shard), input.version, rows, movieIds);

@@ -1,20 +1,12 @@
 // Shapes that cross the workflow ↔ activity boundary: small, JSON-serialisable, never arrays of
 // factors or lists (those live in artifact files and Redis; payloads carry a version id).
+import type { Check, Outcome, ReleaseAction } from '../model/gate';
+import type { GateOut, RunEvaluation } from '../pipeline/evaluate';
+import type { RankerInfo, RankerPlan } from '../pipeline/ranking';
 import type { Metrics } from '../model/metrics';
+import type { LightStrategy, ModelKind, RetrievalParams } from '../model/types';
 
-export type ModelKind = 'ials' | 'popularity';
-
-/** Retrieval recipe; every field has a configured default (config.ts ALS_*). */
-export interface RetrievalParams {
-  model: ModelKind;
-  factors: number;
-  epochs: number;
-  alpha0: number;
-  lambda: number;
-  nu: number;
-  cgSteps: number;
-  seed: number;
-}
+export type { LightStrategy, ModelKind, RetrievalParams };
 
 export interface RetrainInput {
   /** Ingest this world directory (movies.csv + events.csv) before training. */
@@ -23,44 +15,15 @@ export interface RetrainInput {
   asOf?: string;
   /** Overrides of the configured recipe, e.g. {"factors": 32}. */
   params?: Partial<RetrievalParams>;
+  /** The holdout's least length in days (default EVAL_WINDOW_DAYS; it grows to hold EVAL_MIN_USERS users). */
   evalWindowDays?: number;
   /** Number of scoring shards (default SCORE_SHARDS). */
   shards?: number;
-  /** 'global_time' (default: everyone's cutoff is as-of − evalWindowDays) or 'per_user' (each user's last 20 % of events). */
-  holdout?: 'global_time' | 'per_user';
-  /** Overrides of the ranking step: {"enabled": false} ships retrieval-only lists; candidates = RANK_CANDIDATES. */
+  /** Overrides of the ranking step (RANKER_* defaults): {"enabled": false} never ranks; candidates, trainUsers, hardNegatives, popNegatives, maxEpochs, learningRate, seed. */
   ranker?: Partial<RankerPlan>;
 }
 
-/** The ranking step of a run (config RANKER_ENABLED, RANK_CANDIDATES + the caller's overrides). */
-export interface RankerPlan {
-  enabled: boolean;
-  /** Retrieval candidates per user that the ranker orders. */
-  candidates: number;
-}
-
-/** What a trainRanker step did (no arrays: the model and its examples are files of the run). */
-export interface RankerInfo {
-  phase: 'gate' | 'ship';
-  trained: boolean;
-  /** Why no ranker was trained (trained = false), e.g. no labels in the window. */
-  reason?: string;
-  /** TF.js backend that trained it ('tensorflow' | 'wasm' | 'cpu'). */
-  backend: string;
-  users: number;
-  examples: number;
-  positives: number;
-  popularitySamples: number;
-  /** H of the negative sampling q(rank) = min(1, H/(rank+1)); scoring corrects the ranker by ln q. */
-  hardNegatives: number;
-  epochs: number;
-  bestEpoch: number;
-  valAuc: number | null;
-  valLogLoss: number | null;
-  nTrain: number;
-  nValid: number;
-  seconds: number;
-}
+export type { RankerInfo, RankerPlan };
 
 /** The content → factor model of a version, evaluated on held-out warm titles. */
 export interface ContentInfo {
@@ -96,31 +59,26 @@ export interface IngestCountsOut {
 /** Full-ranking metrics of one model on one slice (model/metrics.ts defines them). */
 export type MetricsRecord = Metrics;
 
-export interface GateOut {
-  passed: boolean;
-  /** The list the gate judged: 'ranked' (retrieval + ranker) or 'candidate' (retrieval only). */
-  judged: 'ranked' | 'candidate';
-  reason: string;
-  metric: string;
-  candidate: number;
-  popularity: number;
-  live: number | null;
-  liveVersion: string | null;
-}
+export type { Check, GateOut, Outcome, ReleaseAction };
 
-export interface EvaluateOut {
-  gate: GateOut;
-  /**
-   * model → slice → metrics, on the run's holdout: candidate (retrieval only), ranked (candidate's
-   * top RANK_CANDIDATES ordered by the gate ranker), popularity, trending, live (+ live_ranked).
-   */
-  metrics: Record<string, Record<string, MetricsRecord>>;
+/** What evaluateCandidate returns: the gate (with its release decision) and every metric behind it. */
+export type EvaluateOut = RunEvaluation;
+
+/** A version's full recipe, stored with it: the next run compares against it and scoring follows it. */
+export interface Recipe {
+  params: RetrievalParams;
+  ranker: RankerPlan;
+  /** Whether the ranker's order ships (it beat the retrieval order on the gate holdout). */
+  rankedLists: boolean;
+  lightStrategy: LightStrategy;
 }
 
 export interface RetrainResult {
   version: string;
+  /** True when users now get this run's lists (a model or, with nothing live, the baseline). */
   published: boolean;
-  status: 'published' | 'not_published';
+  /** published: the model; baseline_published: popularity lists (no live version, gate not passed); not_published: live kept. */
+  status: 'published' | 'baseline_published' | 'not_published';
   reason: string;
   dataAsOf: string;
   cutoff: string;

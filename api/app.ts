@@ -2,6 +2,7 @@
 // handlers (parse → service → respond); one error middleware renders every failure.
 // The feed degrades instead of failing: no Redis → the in-memory popular list, source "fallback".
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -10,6 +11,7 @@ import { foldInUser } from '../model/foldin';
 import type { EventRow, Title } from '../model/types';
 import { parseVariants, VariantAssigner } from './ab';
 import { dashboardRouter } from './dashboard';
+import { loadFallbackList, saveFallbackList, type FallbackList } from './fallback-file';
 import { ExplorationStats, type Rng } from './exploration';
 import {
   backfill,
@@ -62,6 +64,8 @@ export interface AppDeps {
   /** Serving knobs not (yet) in config.ts; see api/schemas.ts for names and defaults. */
   options?: Partial<ApiOptions>;
   log?: Logger;
+  /** The last-resort list on disk (api/fallback-file.ts); default DATA_DIR/api/fallback.json, null = none. */
+  fallbackFile?: string | null;
 }
 
 export interface FeedResponse {
@@ -76,7 +80,7 @@ export interface FeedResponse {
 export type ApiApp = Express & {
   /**
    * Request listener for http.createServer: a valid `GET /home-feed` is served without the
-   * Express router (it costs ~0.1 ms CPU a request, a third of the feed's budget); every other
+   * Express router (whose per-request CPU is a visible share of the feed's budget); every other
    * request, and every feed request that fails validation, goes through the Express app.
    */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
@@ -116,6 +120,9 @@ export function createApp(deps: AppDeps): ApiApp {
   const feedQuery = homeFeedQuerySchema(opts.FEED_MAX_OFFSET);
   const eventsBody = eventsBodySchema(opts.EVENTS_MAX_BATCH);
   const appendOpts = { maxLen: opts.EVENTS_MAXLEN, recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
+  // Before any version loads (Redis down at start, nothing live yet): the last version's popular head.
+  const fallbackPath = deps.fallbackFile === undefined ? join(cfg.DATA_DIR, 'api', 'fallback.json') : deps.fallbackFile;
+  let diskFallback: FallbackList | null = fallbackPath ? loadFallbackList(fallbackPath) : null;
 
   const state = new ServingState(
     store,
@@ -130,6 +137,14 @@ export function createApp(deps: AppDeps): ApiApp {
     {
       onLoaded: (v, ms) => {
         metrics.versionLoads.inc();
+        if (fallbackPath && v.fallback.length > 0) {
+          diskFallback = { version: v.version, saved_at: new Date(clock()).toISOString(), items: v.fallback.map((i) => ({ movie_id: v.items[i].movie_id, title: v.items[i].title, genres: v.items[i].genres })) };
+          try {
+            saveFallbackList(fallbackPath, diskFallback);
+          } catch (e) {
+            logSome('warn', 'could not save the fallback list', { error: (e as Error).message });
+          }
+        }
         log('info', 'version loaded', { version: v.version, n_items: v.nItems, k: v.k, ms: Math.round(ms) });
       },
       onError: (what, e) => {
@@ -162,6 +177,7 @@ export function createApp(deps: AppDeps): ApiApp {
 
   /** Retrieve from the HNSW index by inner product with `vec`, accepted items only. */
   function annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[] {
+    if (!v.ann) return []; // a version without factors (popularity baseline)
     const count = v.ann.getCurrentCount();
     const kq = Math.min(n, count);
     if (kq <= 0) return [];
@@ -174,9 +190,21 @@ export function createApp(deps: AppDeps): ApiApp {
 
   function fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedResponse {
     metrics.fallbacks.inc();
-    if (!snap) return { user_id: q.user_id, model_version: null, source: 'fallback', variant, items: [] };
     const skip = new Set(q.exclude ?? []);
     const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
+    if (!snap) {
+      // No version in memory: the list saved on disk by the last load (empty only if this API never saw a catalog).
+      const list = diskFallback?.items ?? [];
+      const items: FeedItem[] = [];
+      let rank = 0;
+      for (const it of list) {
+        if (skip.has(it.movie_id) || (wanted && !it.genres.some((g) => wanted.includes(g.toLowerCase())))) continue;
+        if (rank++ < offset) continue;
+        items.push({ movie_id: it.movie_id, title: it.title, genres: it.genres, score: roundScore(1 - rank / (list.length + 1)), reason: 'popular' });
+        if (items.length >= limit) break;
+      }
+      return { user_id: q.user_id, model_version: diskFallback?.version ?? null, source: 'fallback', variant, items };
+    }
     const items: FeedItem[] = [];
     let rank = 0;
     for (const idx of snap.v.fallback) {
@@ -246,7 +274,7 @@ export function createApp(deps: AppDeps): ApiApp {
         const idx = v.indexById.get(id);
         if (idx !== undefined) watched.push(idx);
       }
-      if (watched.length > 0) {
+      if (watched.length > 0 && v.k > 0) {
         source = 'fold_in';
         // Every recent watch counts as a full watch: c = CONF_WATCH_WEIGHT (completion is not kept in `recent`).
         const conf = new Float32Array(watched.length).fill(cfg.CONF_WATCH_WEIGHT);

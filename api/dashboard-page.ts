@@ -90,7 +90,7 @@ const SCRIPT = `
           el('td', {}, (r.gated_model || r.run_model || '') + (r.params && r.params.factors ? ' k=' + r.params.factors + ' e=' + r.params.epochs : '')),
           el('td', { class: 'num' }, fx(r.ndcg_10)), el('td', { class: 'num' }, fx(r.recall_20)), el('td', { class: 'num' }, fx(r.coverage_10, 3)),
           el('td', { class: 'num' }, fx(r.popularity.ndcg_10)),
-          el('td', {}, el('span', { class: 'badge gate ' + (r.gate_passed ? 'pass' : 'fail'), title: r.gate_reason }, r.gate_passed ? 'pass' : 'fail'), ' ', el('span', { class: 'small' }, r.gate_reason)),
+          el('td', {}, el('span', { class: 'badge gate ' + (r.gate_passed ? 'pass' : 'fail'), title: r.gate_reason }, r.gate_outcome || (r.gate_passed ? 'pass' : 'fail')), ' ', el('span', { class: 'small' }, r.gate_reason)),
           el('td', {}, r.published ? 'yes' : 'no')));
         table.replaceChildren(el('thead', {}, el('tr', {}, ...['created (UTC)', 'version', 'model', 'NDCG@10', 'Recall@20', 'Cov@10', 'pop NDCG@10', 'gate', 'published'].map((h) => el('th', {}, h)))), el('tbody', {}, rows));
       }

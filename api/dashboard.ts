@@ -126,6 +126,8 @@ export interface RunView {
   run_model: string | null;
   params: Record<string, unknown> | null;
   gate_passed: boolean;
+  /** pass | fail | inconclusive (older runs: from gate_passed). */
+  gate_outcome: string;
   gate_reason: string;
   published: boolean;
   /** The evaluated model whose NDCG@10 the gate judged. */
@@ -173,6 +175,7 @@ export function runViews(rows: Row[]): RunView[] {
       run_model: str(run.run_model),
       params,
       gate_passed: run.gate_passed === true,
+      gate_outcome: str(run.gate_outcome) ?? (run.gate_passed === true ? 'pass' : 'fail'),
       gate_reason: String(run.gate_reason ?? ''),
       published: run.published === true,
       gated_model: gated,

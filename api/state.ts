@@ -34,7 +34,7 @@ export interface VersionState {
   items: CatalogItem[]; // item-index order
   indexById: Map<string, number>; // movie_id → itemIndex
   itemFactors: Float32Array; // nItems × k, row-major
-  ann: hnswlib.HierarchicalNSW; // labels are item indices, space 'ip'
+  ann: hnswlib.HierarchicalNSW | null; // labels are item indices, space 'ip'; null for a version without factors (k = 0: a popularity baseline)
   popular: number[]; // item indices, most popular first
   trending: number[]; // item indices, most trending first
   /** α0·YᵀY (k × k, Float64), shared by every fold-in solve of this version. */
@@ -187,7 +187,8 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
   const items = parseItems(version, blob.items);
   const nItems = items.length;
   const k = metaNumber(blob.meta, 'k', nItems > 0 ? blob.itemFactors.length / 4 / nItems : undefined);
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`version ${version}: k=${k} is not a positive integer`);
+  // k = 0: a baseline version (popularity lists, no factors): served without fold-in and similar titles.
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`version ${version}: k=${k} is not a non-negative integer`);
   if (blob.itemFactors.length !== nItems * k * 4) throw new RangeError(`version ${version}: item factors have ${blob.itemFactors.length} bytes, expected ${nItems}×${k}×4`);
   const metaN = metaValue(blob.meta, 'n_items');
   if (metaN !== undefined && Number(metaN) !== nItems) throw new RangeError(`version ${version}: n_items=${String(metaN)} but items has ${nItems}`);
@@ -203,9 +204,9 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
   const popular = inRange(lists.popular);
   const trending = inRange(lists.trending);
 
-  const ann = await buildAnn(itemFactors, nItems, k, o);
+  const ann = k > 0 ? await buildAnn(itemFactors, nItems, k, o) : null;
   let t0 = performance.now();
-  ann.setEf(o.hnswEfSearch);
+  ann?.setEf(o.hnswEfSearch);
 
   // α0·YᵀY (what model/foldin.ts prepareFoldIn computes) accumulated over row blocks, so no
   // single block holds the event loop for long at 10^5 items.

@@ -1,49 +1,49 @@
-// Offline quality benchmark: popularity, trending, iALS (retrieval only) and ranked iALS (TF.js
-// ranker over iALS's top RANK_CANDIDATES) on the same holdout, through the pipeline's own storage
-// and model code (no Temporal; a scratch DuckDB per data set):
-//   demo        the synthetic demo world (data/generator.ts, DATA_DIR/worlds/demo-<seed>, generated
-//               when missing), global time holdout (last EVAL_WINDOW_DAYS), plus the generator's
-//               oracle ceiling (titles ranked by the true watch propensity at the cutoff)
-//   movielens   ../shared/data/ml-latest-small-2016 when that folder exists (data/movielens.ts),
-//               per-user temporal holdout (each user's last 20 % of events)
-//   cold titles a slice of warm titles hidden from the retrieval model entirely; the content model
-//               (trained on the other titles' factors) gives them vectors; audience hit rate = share
-//               of their real watchers among the top-A users by predicted vector, vs A / users
-// Targets: iALS ≥ +30 % NDCG@10 over popularity (demo, MovieLens) and ≥ 80 % of the oracle (demo);
-// ranked ≥ +5 % over iALS on demo and no loss on MovieLens; cold-title lift ≥ 3×.
+// Offline quality benchmark through the pipeline's own code (pipeline/: the same preparation,
+// training, evaluation and release decision as a retrain, without Temporal; a scratch DuckDB per
+// data set), with the default pipeline settings and the global time protocol:
+//   demo          the synthetic demo world (DATA_DIR/worlds/demo-<seed>, generated when missing), plus
+//                 the generator's oracle ceiling (titles ranked by the true watch propensity at the cutoff)
+//   movielens     ../shared/data/ml-latest-small-2016 when that folder exists, or every --dataset DIR
+//                 (any MovieLens directory: ratings.csv+movies.csv, ratings.dat+movies.dat, u.data+u.item)
+// For each: the holdout the run chose (sized for power), every system's NDCG@10 / Recall@20 with 95 %
+// intervals and sample sizes, the gate's outcome and release action, the paired shipped-vs-retrieval
+// comparison, and two experiments the pipeline does not run:
+//   negatives     the gate ranker retrained with uniform-over-catalog negatives of the same expected count,
+//                 against today's rank-thinned hard negatives + popularity-proportional draws: NDCG@10 with
+//                 intervals (paired) and the mean popularity of the top 10
+//   cold titles   a slice of warm titles hidden from the retrieval model entirely; the content model
+//                 (trained on the other titles' factors) gives them vectors; audience hit rate = share
+//                 of their real watchers among the top-A users by predicted vector, vs A / users
 // Prints a table, writes bench/results/quality.json.
 //
-// The iALS recipe starts from the configured ALS_* (or --factors/--epochs/--alpha0/--lambda, with
-// --ml-… overrides for MovieLens) and is tuned by a small grid over α0 and λ on the validation
-// window — the pre period (fit before the pre clock, scored on its labels), never the test
-// holdout — unless --no-tune. The chosen recipe drives every iALS fit of the data set.
-//
-// Run: npm run bench:quality [-- --only demo|movielens] [--seed 42] [--preset demo] [--no-tune]
-//      [--factors N --epochs N --alpha0 X --lambda X] [--ml-factors N --ml-epochs N --ml-alpha0 X --ml-lambda X]
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Run: npm run bench:quality [-- --only demo|movielens] [--dataset DIR …] [--seed 42] [--preset demo] [--no-negatives] [--no-cold]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fitRankerPhase, loadRankedRecommender, rankerSettings } from '../activities/rank';
-import { loadRecommender } from '../activities/score';
-import { fitRetrieval } from '../activities/train';
-import type { RetrievalParams } from '../activities/types';
-import { defaultParams } from '../activities/plan';
+import { renameSync } from 'node:fs';
+import { basename } from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { generateWorld, loadOracle, type PresetName } from '../data/generator';
 import { importMovieLens } from '../data/movielens';
 import { evaluateFactorPredictions, fnv1a32, trainContentModel } from '../model/content';
-import { evaluateRecommender, type EvalContext } from '../model/evaluate';
+import { pairedComparison, type PairedComparison } from '../model/bootstrap';
+import { evaluateRecommender, LIGHT_MAX, type Evaluation } from '../model/evaluate';
+import { describeComparison } from '../model/gate';
 import { trainIals, transposeCsr } from '../model/ials';
 import type { Metrics } from '../model/metrics';
 import { fmix32 } from '../model/ranker';
-import { globalRecommender, type Recommender } from '../model/recommend';
+import { globalRecommender, shippedRecommender, type Recommender } from '../model/recommend';
 import { initTf } from '../model/tf-backend';
 import { TopN } from '../model/topk';
-import type { Csr } from '../model/types';
+import type { Csr, RetrievalParams } from '../model/types';
+import { evaluateRun, type GateOut } from '../pipeline/evaluate';
+import { fitRankerPhase, loadRankedRecommender, rankerDir, rankerSettings, type RankerInfo, type RankerPlan } from '../pipeline/ranking';
+import { defaultParams, defaultRankerPlan } from '../pipeline/recipe';
+import { fitRetrieval } from '../pipeline/retrieval';
 import { Warehouse } from '../storage/duckdb';
 import { ingestFile, initSchema } from '../storage/ingest';
-import { prepareRunData, runFiles, type HoldoutKind, type RunItem, type RunManifest } from '../storage/run-data';
+import { prepareRunData, runFiles, type RunItem, type RunManifest } from '../storage/run-data';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MOVIELENS_DIR = resolve(ROOT, '..', 'shared', 'data', 'ml-latest-small-2016');
@@ -58,26 +58,30 @@ const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const log = (msg: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
 
-interface Row {
-  model: string;
-  metrics: Metrics;
-}
-
-interface TuningRow {
-  alpha0: number;
-  lambda: number;
-  validationNdcg10: number;
+interface NegativesResult {
+  /** Expected negatives per user of both modes (storage/ranker-data.ts expectedNegatives). */
+  uniformRanker: RankerInfo;
+  /** NDCG@10 / Recall@20 with intervals, mean popularity of the top 10 (training-window popularity counts). */
+  hardPopularity: Metrics;
+  uniform: Metrics;
+  /** Paired: uniform − today's negatives, and uniform − the retrieval order. */
+  uniformVsHard: PairedComparison;
+  uniformVsRetrieval: PairedComparison;
 }
 
 interface DatasetResult {
   name: string;
-  holdout: HoldoutKind;
-  configuredParams: RetrievalParams;
-  tuning: TuningRow[];
   params: RetrievalParams;
+  ranker: RankerPlan;
   run: RunManifest;
-  rows: Row[];
-  ranker: Awaited<ReturnType<typeof fitRankerPhase>>;
+  metrics: Record<string, Record<string, Metrics>>;
+  gate: GateOut;
+  /** Paired on the gate holdout: what ships vs the retrieval order alone (the acceptance figure). */
+  shippedVsRetrieval: PairedComparison;
+  rankedVsRetrieval: PairedComparison | null;
+  gateRanker: RankerInfo;
+  negatives?: NegativesResult;
+  oracle?: Metrics;
   cold?: ColdResult;
   seconds: Record<string, number>;
 }
@@ -188,38 +192,34 @@ async function coldTitles(dir: string, params: RetrievalParams, cfg: Config, aud
   };
 }
 
-/** Grid over α0 × λ around the recipe, fit on the pre period and scored on its labels (the validation window). */
-async function tuneOnValidation(dir: string, base: RetrievalParams, cfg: Config): Promise<{ best: RetrievalParams; rows: TuningRow[] }> {
-  const ctx: EvalContext = {
-    seen: runFiles.csr(dir, 'pre_seen'),
-    holdout: runFiles.csr(dir, 'pre_holdout'),
-    train: runFiles.csr(dir, 'pre'),
-    popularity: runFiles.f32(dir, 'pop_pre'),
-    maxUsers: cfg.EVAL_MAX_USERS,
-    seed: base.seed,
-  };
-  const rows: TuningRow[] = [];
-  let best = base, bestNdcg = -Infinity;
-  for (const alpha0 of [...new Set([base.alpha0, 0.02, 0.05, 0.1, 0.2])]) {
-    for (const lambda of [...new Set([base.lambda, 0.01])]) {
-      const p = { ...base, alpha0, lambda };
-      await fitRetrieval(dir, 'tune', 'pre', p, cfg.ALS_THREADS);
-      const ndcg = (await evaluateRecommender(loadRecommender(dir, 'tune', 'pop_pre', cfg.ALS_THREADS), ctx)).all.ndcg_10;
-      log(`  validation α0=${alpha0} λ=${lambda}: NDCG@10 ${ndcg.toFixed(4)}`);
-      rows.push({ alpha0, lambda, validationNdcg10: ndcg });
-      if (ndcg > bestNdcg) {
-        bestNdcg = ndcg;
-        best = p;
-      }
-    }
+/** The gate ranker retrained with uniform negatives of the same expected count, against today's. */
+async function negativesExperiment(dir: string, plan: RankerPlan, cfg: Config, evals: Record<string, Evaluation>, ctx: Parameters<typeof evaluateRecommender>[1]): Promise<NegativesResult> {
+  // Today's gate ranker moves aside; the uniform one trains into the gate ranker's place.
+  renameSync(rankerDir(dir, 'gate'), `${rankerDir(dir, 'gate')}-hard`);
+  const uniformRanker = await fitRankerPhase(dir, 'gate', rankerSettings({ ...plan, negatives: 'uniform' }, cfg.ALS_THREADS));
+  if (!uniformRanker.trained) throw new Error(`uniform-negatives ranker not trained: ${uniformRanker.reason}`);
+  const train = runFiles.csr(dir, 'train');
+  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_train')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_train')) };
+  const rec = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_train', candidates: plan.candidates, threads: cfg.ALS_THREADS });
+  try {
+    const uni = await evaluateRecommender(shippedRecommender(rec, train, baselines, { lightMax: LIGHT_MAX, lightStrategy: 'model' }), ctx);
+    const o = { samples: cfg.EVAL_BOOTSTRAP_SAMPLES, seed: 42 };
+    return {
+      uniformRanker,
+      hardPopularity: evals.ranked.slices.all,
+      uniform: uni.slices.all,
+      uniformVsHard: pairedComparison(uni.ndcg10, evals.ranked.ndcg10, o),
+      uniformVsRetrieval: pairedComparison(uni.ndcg10, evals.candidate.ndcg10, o),
+    };
+  } finally {
+    rec.dispose();
   }
-  return { best, rows };
 }
 
-async function runDataset(o: { name: string; worldDir: string; holdout: HoldoutKind; params: RetrievalParams; tune: boolean; cfg: Config; oracle: boolean; audienceSize: number }): Promise<DatasetResult> {
+async function runDataset(o: { name: string; worldDir: string; cfg: Config; oracle: boolean; audienceSize: number; negatives: boolean; cold: boolean }): Promise<DatasetResult> {
   const { cfg } = o;
-  let params = o.params;
-  let tuning: TuningRow[] = [];
+  const params = defaultParams(cfg);
+  const plan = defaultRankerPlan(cfg);
   const work = mkdtempSync(join(tmpdir(), `recs-quality-${o.name}-`));
   const seconds: Record<string, number> = {};
   const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
@@ -241,70 +241,56 @@ async function runDataset(o: { name: string; worldDir: string; holdout: HoldoutK
         await ingestFile(wh, 'titles', join(o.worldDir, 'movies.csv'));
         await ingestFile(wh, 'events', join(o.worldDir, 'events.csv'));
       });
-      log(`${o.name}: prepare (${o.holdout} holdout)`);
-      run = await timed('prepare', () => prepareRunData(wh, cfg, { version: `bench-${o.name}`, dir, holdout: o.holdout }, (s) => log(`  ${s}`)));
+      log(`${o.name}: prepare (global time split, holdout sized for power)`);
+      run = await timed('prepare', () => prepareRunData(wh, cfg, { version: `bench-${o.name}`, dir }, (s) => log(`  ${s}`)));
     } finally {
       wh.close();
     }
-    log(`${o.name}: ${run.nUsers} users, ${run.nItems} titles, ${run.trainInteractions} training positives, ${run.holdoutUsers} holdout users`);
+    log(`${o.name}: ${run.nUsers} users, ${run.nItems} titles, ${run.trainInteractions} training positives, ${run.holdoutUsers} holdout users; ${run.window.reason}`);
 
-    if (o.tune) {
-      log(`${o.name}: tuning α0, λ on the validation window (pre period)`);
-      const t = await timed('tuning', () => tuneOnValidation(dir, params, cfg));
-      params = t.best;
-      tuning = t.rows;
-    }
     log(`${o.name}: iALS (gate) k=${params.factors} epochs=${params.epochs} α0=${params.alpha0} λ=${params.lambda}`);
     await timed('ials_gate', () => fitRetrieval(dir, 'gate', 'train', params, cfg.ALS_THREADS));
     log(`${o.name}: iALS (pre: the gate ranker's candidates)`);
     await timed('ials_pre', () => fitRetrieval(dir, 'pre', 'pre', params, cfg.ALS_THREADS));
-    const settings = rankerSettings(cfg);
     log(`${o.name}: ranker (examples at the pre clock, labels in [pre, cutoff))`);
-    const ranker = await timed('ranker', () => fitRankerPhase(dir, 'gate', settings, (d) => (d.epoch ? log(`  epoch ${d.epoch}: val AUC ${Number(d.valAuc).toFixed(4)} log loss ${Number(d.valLogLoss).toFixed(4)}`) : undefined)));
-    log(`${o.name}: ranker ${ranker.trained ? `trained on ${ranker.backend}: ${ranker.examples} examples (${ranker.positives} positives), best epoch ${ranker.bestEpoch}/${ranker.epochs}, val AUC ${ranker.valAuc?.toFixed(4)}` : `not trained: ${ranker.reason}`}`);
+    const gateRanker = await timed('ranker', () => fitRankerPhase(dir, 'gate', rankerSettings(plan, cfg.ALS_THREADS), (d) => (d.epoch ? log(`  epoch ${d.epoch}: val AUC ${Number(d.valAuc).toFixed(4)}`) : undefined)));
+    log(`${o.name}: ranker ${gateRanker.trained ? `trained on ${gateRanker.backend}: ${gateRanker.examples} examples (${gateRanker.positives} positives), val AUC ${gateRanker.valAuc?.toFixed(4)}` : `not trained: ${gateRanker.reason}`}`);
 
-    const ctx: EvalContext = {
-      seen: runFiles.csr(dir, 'train_seen'),
-      holdout: runFiles.csr(dir, 'holdout'),
-      train: runFiles.csr(dir, 'train'),
-      popularity: runFiles.f32(dir, 'pop_train'),
-      maxUsers: cfg.EVAL_MAX_USERS,
-      seed: params.seed,
-    };
-    const rows: Row[] = [];
-    const evaluate = async (model: string, rec: Recommender) => {
-      log(`${o.name}: evaluate ${model}`);
-      rows.push({ model, metrics: (await timed(`eval_${model}`, () => evaluateRecommender(rec, ctx))).all });
-    };
-    await evaluate('popularity', globalRecommender('popularity', runFiles.f32(dir, 'pop_train')));
-    await evaluate('trending', globalRecommender('trending', runFiles.f32(dir, 'trend_train')));
-    await evaluate('ials', loadRecommender(dir, 'gate', 'pop_train', cfg.ALS_THREADS));
-    if (ranker.trained) {
-      const rec = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_train', candidates: settings.candidates, threads: cfg.ALS_THREADS });
-      try {
-        await evaluate('ranked_ials', rec);
-      } finally {
-        rec.dispose();
-      }
+    const bootstrap = { samples: cfg.EVAL_BOOTSTRAP_SAMPLES, seed: params.seed };
+    const ev = await timed('evaluate', () =>
+      evaluateRun(dir, {
+        params,
+        ranker: plan,
+        live: null,
+        threads: cfg.ALS_THREADS,
+        maxUsers: cfg.EVAL_MAX_USERS,
+        bootstrap,
+        gate: { minLiftOverPopularity: cfg.GATE_MIN_LIFT_OVER_POPULARITY, maxRegressionVsLive: cfg.GATE_MAX_REGRESSION_VS_LIVE },
+        tfBackend: cfg.TF_BACKEND,
+        progress: (d) => log(`  evaluate ${String(d.model)}`),
+      }),
+    );
+    log(`${o.name}: ${ev.gate.releaseReason}`);
+    log(`${o.name}: ${ev.gate.rankerReason}`);
+    log(`${o.name}: ${ev.gate.lightReason}`);
+    const shippedVsRetrieval = pairedComparison(ev.evals.shipped.ndcg10, ev.evals.candidate.ndcg10, bootstrap);
+    const rankedVsRetrieval = ev.evals.ranked ? pairedComparison(ev.evals.ranked.ndcg10, ev.evals.candidate.ndcg10, bootstrap) : null;
+    const ctx = { seen: runFiles.csr(dir, 'train_seen'), holdout: runFiles.csr(dir, 'holdout'), train: runFiles.csr(dir, 'train'), popularity: runFiles.f32(dir, 'pop_train'), maxUsers: cfg.EVAL_MAX_USERS, seed: params.seed, bootstrapSamples: cfg.EVAL_BOOTSTRAP_SAMPLES };
+    let negatives: NegativesResult | undefined;
+    if (o.negatives && ev.evals.ranked) {
+      log(`${o.name}: negatives experiment (uniform over the catalog, same expected count)`);
+      negatives = await timed('negatives', () => negativesExperiment(dir, plan, cfg, ev.evals, ctx));
     }
-    if (o.oracle) await evaluate('oracle', await oracleRecommender(o.worldDir, runFiles.users(dir), runFiles.items(dir), new Date(run.cutoff)));
-    const cold = await timed('cold_titles', () => coldTitles(dir, params, cfg, o.audienceSize));
-    return { name: o.name, holdout: o.holdout, configuredParams: o.params, tuning, params, run, rows, ranker, cold, seconds };
+    let oracle: Metrics | undefined;
+    if (o.oracle) oracle = (await evaluateRecommender(await oracleRecommender(o.worldDir, runFiles.users(dir), runFiles.items(dir), new Date(run.cutoff)), ctx)).slices.all;
+    const cold = o.cold ? await timed('cold_titles', () => coldTitles(dir, params, cfg, o.audienceSize)) : undefined;
+    return { name: o.name, params, ranker: plan, run, metrics: ev.metrics, gate: ev.gate, shippedVsRetrieval, rankedVsRetrieval, gateRanker, negatives, oracle, cold, seconds };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function recipe(cfg: Config, prefix: string): RetrievalParams {
-  const p = defaultParams(cfg);
-  return {
-    ...p,
-    factors: num(`${prefix}factors`) ?? num('factors') ?? p.factors,
-    epochs: num(`${prefix}epochs`) ?? num('epochs') ?? p.epochs,
-    alpha0: num(`${prefix}alpha0`) ?? num('alpha0') ?? p.alpha0,
-    lambda: num(`${prefix}lambda`) ?? num('lambda') ?? p.lambda,
-  };
-}
+const ci = (m: Metrics, k: 'ndcg_10' | 'recall_20') => `${m[k].toFixed(4)} [${(m[`${k}_lo`] ?? NaN).toFixed(4)}, ${(m[`${k}_hi`] ?? NaN).toFixed(4)}]`;
 
 async function main() {
   const cfg = loadConfig();
@@ -312,63 +298,65 @@ async function main() {
   const only = arg('only');
   const seed = num('seed') ?? 42;
   const preset = (arg('preset') ?? 'demo') as PresetName;
-  const tune = !process.argv.includes('--no-tune');
+  const datasets = process.argv.flatMap((a, i) => (a === '--dataset' && process.argv[i + 1] ? [resolve(process.argv[i + 1])] : []));
+  const negatives = !process.argv.includes('--no-negatives');
+  const cold = !process.argv.includes('--no-cold');
   const results: DatasetResult[] = [];
 
-  if (!only || only === 'demo') {
+  if (datasets.length === 0 && (!only || only === 'demo')) {
     const worldDir = join(cfg.DATA_DIR, 'worlds', `${preset}-${seed}`);
     if (!existsSync(join(worldDir, 'manifest.json'))) {
       log(`generating the ${preset} world (seed ${seed}) into ${worldDir}`);
       await generateWorld({ preset, seed, outDir: worldDir });
     }
-    results.push(await runDataset({ name: preset, worldDir, holdout: 'global_time', params: recipe(cfg, ''), tune, cfg, oracle: true, audienceSize: 500 }));
+    results.push(await runDataset({ name: preset, worldDir, cfg, oracle: true, audienceSize: 500, negatives, cold }));
   }
-  if ((!only || only === 'movielens') && existsSync(MOVIELENS_DIR)) {
+  const movielens = datasets.length > 0 ? datasets : (!only || only === 'movielens') && existsSync(MOVIELENS_DIR) ? [MOVIELENS_DIR] : [];
+  if (datasets.length === 0 && (!only || only === 'movielens') && !existsSync(MOVIELENS_DIR)) log(`no MovieLens sample at ${MOVIELENS_DIR}: skipped`);
+  for (const mlDir of movielens) {
     const worldDir = mkdtempSync(join(tmpdir(), 'recs-quality-ml-world-'));
     try {
-      log(`importing ${MOVIELENS_DIR}`);
-      await importMovieLens(MOVIELENS_DIR, worldDir);
-      // 671 users: an audience of 500 would be most of them; 10 % of users keeps the measure meaningful.
-      results.push(await runDataset({ name: 'movielens', worldDir, holdout: 'per_user', params: recipe(cfg, 'ml-'), tune, cfg, oracle: false, audienceSize: 67 }));
+      log(`importing ${mlDir}`);
+      await importMovieLens(mlDir, worldDir);
+      // A few hundred users: an audience of 500 would be most of them; 10 % of users keeps the measure meaningful.
+      const users = runFilesUsersHint(worldDir);
+      results.push(await runDataset({ name: basename(mlDir), worldDir, cfg, oracle: false, audienceSize: Math.max(10, Math.round(users / 10)), negatives, cold }));
     } finally {
       rmSync(worldDir, { recursive: true, force: true });
     }
-  } else if (!only || only === 'movielens') {
-    log(`no MovieLens sample at ${MOVIELENS_DIR}: skipped`);
   }
 
-  // Table and targets.
+  // Table.
   const lines: string[] = [];
   const pad = (s: string, n: number) => s.padEnd(n);
-  lines.push(`${pad('data set', 11)}${pad('model', 13)}${pad('users', 7)}${pad('NDCG@10', 9)}${pad('Recall@20', 10)}${pad('MAP@10', 8)}${pad('HR@10', 8)}${pad('cov@10', 8)}vs popularity`);
-  const targets: { target: string; value: number; threshold: number; met: boolean }[] = [];
+  lines.push(`${pad('data set', 26)}${pad('system', 18)}${pad('users', 7)}${pad('NDCG@10 [95% CI]', 27)}${pad('Recall@20 [95% CI]', 27)}${pad('cov@10', 8)}mean pop@10`);
   const summary: Record<string, unknown>[] = [];
   for (const r of results) {
-    const by = Object.fromEntries(r.rows.map((x) => [x.model, x.metrics]));
-    const pop = by.popularity.ndcg_10;
-    for (const { model, metrics: m } of r.rows) {
-      lines.push(`${pad(r.name, 11)}${pad(model, 13)}${pad(String(m.users), 7)}${pad(m.ndcg_10.toFixed(4), 9)}${pad(m.recall_20.toFixed(4), 10)}${pad(m.map_10.toFixed(4), 8)}${pad(m.hitrate_10.toFixed(4), 8)}${pad(m.coverage_10.toFixed(3), 8)}${((m.ndcg_10 / pop - 1) * 100).toFixed(1)}%`);
-    }
-    const t = (target: string, value: number, threshold: number) => targets.push({ target: `${r.name}: ${target}`, value, threshold, met: value >= threshold });
-    t('iALS NDCG@10 lift over popularity', by.ials.ndcg_10 / pop - 1, 0.3);
-    if (by.oracle) t('iALS share of the oracle NDCG@10', by.ials.ndcg_10 / by.oracle.ndcg_10, 0.8);
-    if (by.ranked_ials) t('ranked NDCG@10 lift over iALS', by.ranked_ials.ndcg_10 / by.ials.ndcg_10 - 1, r.name === 'movielens' ? 0 : 0.05);
-    if (r.cold) t(`cold titles: audience hit-rate lift over random (A=${r.cold.audienceSize})`, r.cold.lift, 3);
-    summary.push({ name: r.name, holdout: r.holdout, configuredParams: r.configuredParams, tuning: r.tuning, params: r.params, run: r.run, metrics: by, ranker: r.ranker, coldTitles: r.cold, seconds: r.seconds });
+    const rows: [string, Metrics][] = Object.entries(r.metrics).map(([m, sl]) => [m, sl.all]);
+    if (r.oracle) rows.push(['oracle', r.oracle]);
+    if (r.negatives) rows.push(['ranked (uniform neg.)', r.negatives.uniform]);
+    for (const [model, m] of rows) lines.push(`${pad(r.name, 26)}${pad(model, 18)}${pad(String(m.users), 7)}${pad(ci(m, 'ndcg_10'), 27)}${pad(ci(m, 'recall_20'), 27)}${pad(m.coverage_10.toFixed(3), 8)}${m.mean_pop_10.toFixed(1)}`);
+    summary.push({ name: r.name, params: r.params, ranker: r.ranker, run: r.run, gate: r.gate, shippedVsRetrieval: r.shippedVsRetrieval, rankedVsRetrieval: r.rankedVsRetrieval, metrics: r.metrics, oracle: r.oracle, gateRanker: r.gateRanker, negatives: r.negatives, coldTitles: r.cold, seconds: r.seconds });
   }
+  lines.push('');
   for (const r of results) {
-    lines.push(`${r.name} iALS recipe: k=${r.params.factors} epochs=${r.params.epochs} α0=${r.params.alpha0} λ=${r.params.lambda}${r.tuning.length ? ` (tuned on the validation window; configured α0=${r.configuredParams.alpha0} λ=${r.configuredParams.lambda})` : ''}`);
-    if (r.ranker.trained) lines.push(`${r.name} ranker: ${r.ranker.examples} examples of ${r.ranker.users} users (${r.ranker.positives} positives, ${r.ranker.popularitySamples} popularity draws), best epoch ${r.ranker.bestEpoch}/${r.ranker.epochs}, validation AUC ${r.ranker.valAuc?.toFixed(4)}, ${r.ranker.seconds.toFixed(0)} s on ${r.ranker.backend}`);
-    if (r.cold) lines.push(`${r.name} cold titles: ${r.cold.hiddenTitles} hidden titles (${r.cold.watchers} watchers), audience top-${r.cold.audienceSize} of ${r.cold.users} users: hit rate ${r.cold.audienceHitRate.toFixed(4)} vs random ${r.cold.randomHitRate.toFixed(4)} → ${r.cold.lift.toFixed(2)}×`);
+    lines.push(`${r.name}: holdout ${r.run.window.reason}`);
+    lines.push(`${r.name}: gate ${r.gate.outcome} → ${r.gate.releaseReason}`);
+    lines.push(`${r.name}: ${r.gate.rankerReason}`);
+    lines.push(`${r.name}: ${r.gate.lightReason}`);
+    lines.push(`${r.name}: shipped vs retrieval order (paired): ${describeComparison(r.shippedVsRetrieval, 'shipped', 'retrieval')}`);
+    if (r.negatives) {
+      lines.push(`${r.name}: negatives: uniform ${describeComparison(r.negatives.uniformVsHard, 'uniform', 'hard+popularity')}; mean pop@10 ${r.negatives.uniform.mean_pop_10.toFixed(1)} vs ${r.negatives.hardPopularity.mean_pop_10.toFixed(1)}`);
+    }
+    if (r.cold) lines.push(`${r.name}: cold titles: ${r.cold.hiddenTitles} hidden titles (${r.cold.watchers} watchers), audience top-${r.cold.audienceSize} of ${r.cold.users} users: hit rate ${r.cold.audienceHitRate.toFixed(4)} vs random ${r.cold.randomHitRate.toFixed(4)} → ${r.cold.lift.toFixed(2)}×`);
   }
-  lines.push('', 'targets:');
-  for (const x of targets) lines.push(`  ${x.met ? 'MET    ' : 'MISSED '} ${x.target}: ${x.value.toFixed(3)} (target ≥ ${x.threshold})`);
   lines.push('', `TF.js backend: ${backend}; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end`);
   console.log(lines.join('\n'));
 
   const cpu = process.cpuUsage(cpu0);
   const out = {
     date: new Date().toISOString(),
+    script: 'npm run bench:quality',
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: availableParallelism(),
@@ -376,14 +364,22 @@ async function main() {
     wallSeconds: (performance.now() - t0) / 1000,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     tfBackend: backend,
-    ranker: rankerSettings(cfg),
     datasets: summary,
-    targets,
   };
-  const path = join(ROOT, 'bench', 'results', 'quality.json');
+  const path = arg('out') ? resolve(arg('out')!) : join(ROOT, 'bench', 'results', 'quality.json');
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(out, null, 1) + '\n');
   log(`wrote ${path}`);
+}
+
+/** Users in an imported world (its manifest), to size the cold-title audience. */
+function runFilesUsersHint(worldDir: string): number {
+  try {
+    const m = JSON.parse(readFileSync(join(worldDir, 'manifest.json'), 'utf8')) as { users?: number; nUsers?: number; counts?: { users?: number } };
+    return m.users ?? m.nUsers ?? m.counts?.users ?? 670;
+  } catch {
+    return 670;
+  }
 }
 
 main().catch((e) => {

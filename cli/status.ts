@@ -24,15 +24,19 @@ export default async function main(argv: string[]): Promise<number> {
         start: w.startTime.toISOString(),
         version: sa.ModelVersion?.[0] ?? null,
         gatePassed: sa.GatePassed?.[0] ?? null,
+        gate: sa.GateOutcome?.[0] ?? null,
+        release: sa.Release?.[0] ?? null,
         ndcg10: sa.NdcgAt10?.[0] ?? null,
         dataAsOf: sa.DataAsOf?.[0] ?? null,
       });
       if (runs.length >= Number(values.last)) break;
     }
-    const out = { live, liveDataAsOf: liveMeta.data_as_of ?? null, liveModel: liveMeta.model ?? null, kept, runs };
+    const liveGate = liveMeta.gate ? (JSON.parse(liveMeta.gate) as { outcome: string; release: string; reason: string }) : null;
+    const out = { live, liveDataAsOf: liveMeta.data_as_of ?? null, liveModel: liveMeta.model ?? null, liveGate, kept, runs };
     if (values.json) console.log(JSON.stringify(out, null, 2));
     else {
       console.log(`live version: ${live ?? '(none)'}${liveMeta.data_as_of ? `  (data as of ${liveMeta.data_as_of}, model ${liveMeta.model})` : ''}`);
+      if (liveGate) console.log(`live version's gate: ${liveGate.reason}`);
       console.log(`kept for rollback: ${kept.join(', ') || '(none)'}`);
       console.log('last retrains:');
       console.table(runs);

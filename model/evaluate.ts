@@ -1,7 +1,15 @@
 // Offline evaluation driver: full ranking over the whole catalog (no sampled negatives) for the
 // users who have held-out titles, excluding what each user saw before the cutoff, then the
-// metrics of model/metrics.ts over slices: all, light (< LIGHT_MAX training positives), heavy.
-import { evaluateRankings, type Metrics } from './metrics';
+// metrics of model/metrics.ts over slices, each with its sample size and a 95 % bootstrap
+// interval over users (model/bootstrap.ts):
+//   all         every evaluated user
+//   light       users with fewer than LIGHT_MAX training positives (0 included)
+//   heavy       the others
+//   new_titles  only the held-out titles added inside the holdout window (users who watched one)
+// It also returns the per-user NDCG@10 of the `all` slice, aligned by user, so two systems can be
+// compared pairwise on the same users (model/gate.ts).
+import { bootstrapMeans } from './bootstrap';
+import { PER_USER_METRICS, userMetrics, type Metrics, type UserMetrics } from './metrics';
 import { gatherRows, type Recommender } from './recommend';
 import type { Csr } from './types';
 
@@ -15,6 +23,21 @@ export interface EvalContext {
   popularity: Float32Array; // nItems, for mean popularity of recommendations
   maxUsers: number; // evaluate at most this many holdout users (deterministic sample)
   seed: number;
+  /** nItems flags: titles added inside the holdout window (the new_titles slice); none when absent. */
+  newItems?: Uint8Array;
+  /** Resamples for the intervals (EVAL_BOOTSTRAP_SAMPLES); 0 = no intervals. */
+  bootstrapSamples?: number;
+}
+
+/** What evaluateRecommender measured: slices, and per-user NDCG@10 for paired comparisons. */
+export interface Evaluation {
+  slices: Record<string, Metrics>;
+  /** Run user indices of the evaluated users (all slice), ascending. */
+  users: Int32Array;
+  /** NDCG@10 of users[j]. */
+  ndcg10: Float64Array;
+  /** 1 where users[j] is light (fewer than LIGHT_MAX training positives). */
+  light: Uint8Array;
 }
 
 /** Holdout users, or a deterministic sample of maxUsers of them (sorted). */
@@ -32,17 +55,78 @@ export function evalUsers(holdout: Csr, maxUsers: number, seed: number): Int32Ar
   return Int32Array.from(all.slice(0, maxUsers)).sort();
 }
 
-export async function evaluateRecommender(rec: Recommender, ctx: EvalContext): Promise<Record<string, Metrics>> {
+/** The entries of m whose column is flagged (rows kept, others emptied). */
+export function keepColumns(m: Csr, flags: Uint8Array): Csr {
+  const indptr = new Int32Array(m.nRows + 1);
+  const idx: number[] = [], val: number[] = [];
+  for (let u = 0; u < m.nRows; u++) {
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
+      if (flags[m.indices[p]]) {
+        idx.push(m.indices[p]);
+        val.push(m.values[p]);
+      }
+    }
+    indptr[u + 1] = idx.length;
+  }
+  return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
+}
+
+/** The entries of m whose value is above `min` (e.g. holdout labels after an instant: values are seconds into the window). */
+export function keepValuesAbove(m: Csr, min: number): Csr {
+  const indptr = new Int32Array(m.nRows + 1);
+  const idx: number[] = [], val: number[] = [];
+  for (let u = 0; u < m.nRows; u++) {
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
+      if (m.values[p] > min) {
+        idx.push(m.indices[p]);
+        val.push(m.values[p]);
+      }
+    }
+    indptr[u + 1] = idx.length;
+  }
+  return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
+}
+
+/** Aggregate a UserMetrics over a subset of its evaluated rows (positions into um.rows), with intervals. */
+function summarize(um: UserMetrics, keep: ((j: number) => boolean) | null, samples: number, seed: number): Metrics {
+  const pos: number[] = [];
+  for (let j = 0; j < um.rows.length; j++) if (!keep || keep(j)) pos.push(j);
+  const series = PER_USER_METRICS.map((m) => Float64Array.from(pos, (j) => um.values[m][j]));
+  const out = { users: pos.length, coverage_10: um.coverage_10, mean_pop_10: um.mean_pop_10 } as Metrics;
+  PER_USER_METRICS.forEach((m, s) => {
+    let sum = 0;
+    for (let i = 0; i < series[s].length; i++) sum += series[s][i];
+    out[m] = pos.length ? sum / pos.length : 0;
+  });
+  if (samples > 0 && pos.length > 0) {
+    const iv = bootstrapMeans(series, { samples, seed });
+    PER_USER_METRICS.forEach((m, s) => {
+      out[`${m}_lo`] = iv[s].lo;
+      out[`${m}_hi`] = iv[s].hi;
+    });
+  }
+  return out;
+}
+
+export async function evaluateRecommender(rec: Recommender, ctx: EvalContext): Promise<Evaluation> {
   const users = evalUsers(ctx.holdout, ctx.maxUsers, ctx.seed);
   const depth = Math.min(EVAL_DEPTH, ctx.seen.nCols);
   const top = await rec.topN(users, ctx.seen, depth);
   const relevant = gatherRows(ctx.holdout, users);
-  const light = new Uint8Array(users.length);
-  for (let j = 0; j < users.length; j++) light[j] = ctx.train.indptr[users[j] + 1] - ctx.train.indptr[users[j]] < LIGHT_MAX ? 1 : 0;
-  const run = (keep?: (row: number) => boolean) => evaluateRankings({ ranked: top.idx, n: depth, relevant, popularity: ctx.popularity, users: keep });
-  return {
-    all: run(),
-    light: run((j) => light[j] === 1),
-    heavy: run((j) => light[j] === 0),
+  const lightOf = new Uint8Array(users.length);
+  for (let j = 0; j < users.length; j++) lightOf[j] = ctx.train.indptr[users[j] + 1] - ctx.train.indptr[users[j]] < LIGHT_MAX ? 1 : 0;
+  const samples = ctx.bootstrapSamples ?? 0;
+  const um = userMetrics({ ranked: top.idx, n: depth, relevant, popularity: ctx.popularity });
+  // um.rows are the rows with ≥ 1 relevant item: every sampled user (evalUsers picks holdout users).
+  const light = Uint8Array.from(um.rows, (r) => lightOf[r]);
+  const slices: Record<string, Metrics> = {
+    all: summarize(um, null, samples, ctx.seed),
+    light: summarize(um, (j) => light[j] === 1, samples, ctx.seed),
+    heavy: summarize(um, (j) => light[j] === 0, samples, ctx.seed),
   };
+  if (ctx.newItems) {
+    const fresh = userMetrics({ ranked: top.idx, n: depth, relevant: keepColumns(relevant, ctx.newItems), popularity: ctx.popularity });
+    slices.new_titles = summarize(fresh, null, samples, ctx.seed);
+  }
+  return { slices, users: Int32Array.from(um.rows, (r) => users[r]), ndcg10: um.values.ndcg_10, light };
 }

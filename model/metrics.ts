@@ -15,7 +15,14 @@
 // (they carry no signal) and not counted in `users`. Padding (−1) in a list is never relevant.
 import type { Csr } from './types';
 
-export interface Metrics {
+/** The metrics that are a mean over users (they get bootstrap intervals and paired comparisons). */
+export const PER_USER_METRICS = ['recall_10', 'recall_20', 'recall_50', 'ndcg_10', 'ndcg_100', 'map_10', 'hitrate_10'] as const;
+export type PerUserMetric = (typeof PER_USER_METRICS)[number];
+
+/** A slice's metrics; `<metric>_lo`/`_hi` are the 95 % bootstrap interval over users (model/bootstrap.ts) where computed. */
+export type Metrics = MetricsCore & Partial<Record<`${PerUserMetric}_lo` | `${PerUserMetric}_hi`, number>>;
+
+interface MetricsCore {
   users: number;
   recall_10: number;
   recall_20: number;
@@ -44,7 +51,27 @@ function discounts(n: number): Float64Array {
   return d;
 }
 
+/** Per evaluated user (rows with ≥ 1 relevant item, in row order): each per-user metric; plus the list-level figures. */
+export interface UserMetrics {
+  rows: Int32Array; // the evaluated rows
+  values: Record<PerUserMetric, Float64Array>; // one value per evaluated row
+  coverage_10: number;
+  mean_pop_10: number;
+}
+
 export function evaluateRankings(input: RankingsInput): Metrics {
+  const u = userMetrics(input);
+  const mean = (x: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i];
+    return x.length ? s / x.length : 0;
+  };
+  const out = { users: u.rows.length, coverage_10: u.coverage_10, mean_pop_10: u.mean_pop_10 } as Metrics;
+  for (const m of PER_USER_METRICS) out[m] = mean(u.values[m]);
+  return out;
+}
+
+export function userMetrics(input: RankingsInput): UserMetrics {
   const { ranked, n, relevant, popularity } = input;
   const nRows = relevant.nRows, nItems = relevant.nCols;
   if (ranked.length < nRows * n) throw new RangeError(`ranked needs ${nRows}×${n} entries, got ${ranked.length}`);
@@ -64,13 +91,14 @@ export function evaluateRankings(input: RankingsInput): Metrics {
   const disc = discounts(Math.max(n, 100));
   const stamp = new Int32Array(nItems).fill(-1); // stamp[item] = row while that row's rel is marked
   const shown = new Uint8Array(nItems);
-  let users = 0, r10 = 0, r20 = 0, r50 = 0, n10 = 0, n100 = 0, map10 = 0, hit10 = 0;
+  const evaluated: number[] = [];
+  const cols: Record<PerUserMetric, number[]> = { recall_10: [], recall_20: [], recall_50: [], ndcg_10: [], ndcg_100: [], map_10: [], hitrate_10: [] };
   let popSum = 0, popCount = 0;
   for (const r of rows) {
     const a = relevant.indptr[r], b = relevant.indptr[r + 1];
     const nRel = b - a;
     if (nRel === 0) continue;
-    users++;
+    evaluated.push(r);
     for (let j = a; j < b; j++) stamp[relevant.indices[j]] = r;
     const o = r * n;
     let hits = 0, dcg = 0, ap = 0;
@@ -109,26 +137,21 @@ export function evaluateRankings(input: RankingsInput): Metrics {
       for (let p = 0; p < Math.min(K, nRel); p++) s += disc[p];
       return s;
     };
-    r10 += hitsAt10 / Math.min(10, nRel);
-    r20 += hitsAt20 / Math.min(20, nRel);
-    r50 += hitsAt50 / Math.min(50, nRel);
-    n10 += dcgAt10 / idcg(10);
-    n100 += dcgAt100 / idcg(100);
-    map10 += ap / Math.min(10, nRel);
-    hit10 += hitsAt10 > 0 ? 1 : 0;
+    cols.recall_10.push(hitsAt10 / Math.min(10, nRel));
+    cols.recall_20.push(hitsAt20 / Math.min(20, nRel));
+    cols.recall_50.push(hitsAt50 / Math.min(50, nRel));
+    cols.ndcg_10.push(dcgAt10 / idcg(10));
+    cols.ndcg_100.push(dcgAt100 / idcg(100));
+    cols.map_10.push(ap / Math.min(10, nRel));
+    cols.hitrate_10.push(hitsAt10 > 0 ? 1 : 0);
   }
   let distinct = 0;
   for (let i = 0; i < nItems; i++) distinct += shown[i];
-  const mean = (s: number) => (users ? s / users : 0);
+  const values = {} as Record<PerUserMetric, Float64Array>;
+  for (const m of PER_USER_METRICS) values[m] = Float64Array.from(cols[m]);
   return {
-    users,
-    recall_10: mean(r10),
-    recall_20: mean(r20),
-    recall_50: mean(r50),
-    ndcg_10: mean(n10),
-    ndcg_100: mean(n100),
-    map_10: mean(map10),
-    hitrate_10: mean(hit10),
+    rows: Int32Array.from(evaluated),
+    values,
     coverage_10: nItems ? distinct / nItems : 0,
     mean_pop_10: popCount ? popSum / popCount : 0,
   };

@@ -42,3 +42,28 @@ export interface Title {
   duration_seconds: number | null;
   added_at: string; // ISO-8601 UTC
 }
+
+/**
+ * The periods of a run, one vocabulary for files, SQL parameters, artifacts and logs:
+ *   pre   events before the pre clock (cutoff − the holdout's length): the gate ranker's examples
+ *   gate  events before the cutoff: the gate models, evaluated on the holdout [cutoff, as-of]
+ *   ship  every event up to as-of: the shipped models
+ */
+export type RunPhase = 'pre' | 'gate' | 'ship';
+
+export type ModelKind = 'ials' | 'popularity';
+
+/** Retrieval recipe; every field has a configured default (config.ts ALS_*). */
+export interface RetrievalParams {
+  model: ModelKind;
+  factors: number;
+  epochs: number;
+  alpha0: number;
+  lambda: number;
+  nu: number;
+  cgSteps: number;
+  seed: number;
+}
+
+/** How users with few training positives are served (chosen on the gate holdout, model/gate.ts). */
+export type LightStrategy = 'model' | 'popularity' | 'trending';

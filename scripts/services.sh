@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SVC_DIR="$DATA_DIR/services"
-SEARCH_ATTRS=(ModelVersion=Keyword NdcgAt10=Double GatePassed=Bool DataAsOf=Datetime)
+SEARCH_ATTRS=(ModelVersion=Keyword NdcgAt10=Double GatePassed=Bool DataAsOf=Datetime GateOutcome=Keyword Release=Keyword)
 
 wait_for() { # what, seconds, command...
   local what="$1" secs="$2"; shift 2
@@ -39,7 +39,7 @@ register_search_attributes() {
   for kv in "${SEARCH_ATTRS[@]}"; do
     grep -q "${kv%%=*}" <<<"$existing" && continue
     "$bin" operator search-attribute create --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" \
-      --name "${kv%%=*}" --type "${kv##*=}" --yes >/dev/null 2>&1 || log "temporal: could not register ${kv%%=*}"
+      --name "${kv%%=*}" --type "${kv##*=}" >/dev/null 2>&1 || log "temporal: could not register ${kv%%=*}"
   done
 }
 

@@ -5,7 +5,9 @@
 -- window is [cutoff, as-of].
 -- Params: $from, $to VARCHAR ('pre' | 'gate' | 'ship'), $label_completion DOUBLE.
 -- Input: events, run_clock, run_items, int_user_item_confidence (built at period $from).
--- Output: user_index, item_index, 1.0 sorted. Grain: (user_index, item_index).
+-- Output: user_index, item_index, t = seconds from the window's start to the first labelled watch + 1 (> 0;
+-- evaluation keeps the labels after an instant with it, e.g. the live version's data clock), sorted.
+-- Grain: (user_index, item_index).
 WITH clock AS (
   SELECT user_id, user_index,
     CASE $from::VARCHAR WHEN 'pre' THEN pre_ts WHEN 'gate' THEN gate_ts ELSE ship_ts END AS from_ts,
@@ -13,16 +15,17 @@ WITH clock AS (
   FROM run_clock
 ),
 label_watches AS (
-  SELECT DISTINCT k.user_index, i.item_index
+  SELECT k.user_index, i.item_index, epoch(min(e.ts)) - epoch(any_value(k.from_ts)) + 1 AS t
   FROM events e
   JOIN clock k USING (user_id)
   JOIN run_items i USING (movie_id)
   WHERE e.event_type = 'watch'
     AND e.ts >= k.from_ts AND e.ts < k.to_ts
     AND e.watch_seconds / coalesce(nullif(e.duration_seconds, 0), nullif(i.duration_seconds, 0), e.watch_seconds + 1e-9) >= $label_completion
+  GROUP BY k.user_index, i.item_index
 ),
 final AS (
-  SELECT l.user_index, l.item_index, 1.0::FLOAT AS one
+  SELECT l.user_index, l.item_index, l.t::FLOAT AS t
   FROM label_watches l
   ANTI JOIN int_user_item_confidence s ON s.user_index = l.user_index AND s.item_index = l.item_index AND (s.is_seen OR s.is_positive)
 )

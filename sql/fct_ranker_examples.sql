@@ -10,9 +10,12 @@
 --                     like any other title: popularity-proportional, never uniform over the catalog, so the
 --                     ranker learns to tell apart titles a user might be shown, not hits from titles nobody
 --                     watches. Kept off the candidate list so they do not bias it toward unpopular titles.
+-- $negatives = 'uniform' (the benchmark's comparison, bench/quality.ts): no hard negatives and no popularity
+--   weighting: $draws titles per user drawn uniformly over the catalog (seen titles dropped; a drawn title
+--   that is a candidate keeps its score and rank), the caller passing the count the default mode keeps.
 -- Candidates keep their retrieval score and rank; sampled titles outside the candidate list have no score
 -- (in_candidates = 0: the caller computes x_u·y_i) and rank $n_candidates.
--- Params: $seed, $hard_negatives, $pop_negatives, $n_candidates INTEGER.
+-- Params: $seed, $hard_negatives, $draws, $n_candidates INTEGER; $negatives VARCHAR ('hard_popularity' | 'uniform').
 -- Output: user_index, item_index, label (0/1), in_candidates (0/1), score (0 when not a candidate), rank,
 --   from_popularity (0/1), sorted by (user_index, item_index). Grain: (user_index, item_index).
 WITH cand AS (
@@ -23,10 +26,12 @@ WITH cand AS (
 from_candidates AS (
   SELECT user_index, item_index, label, true AS in_candidates, score, rank, false AS from_popularity
   FROM cand
-  WHERE label OR (hash(user_index, item_index, $seed) >> 11)::DOUBLE / 9007199254740992.0 < least(1.0, $hard_negatives / (rank + 1.0))
+  WHERE label OR ($negatives::VARCHAR = 'hard_popularity' AND (hash(user_index, item_index, $seed) >> 11)::DOUBLE / 9007199254740992.0 < least(1.0, $hard_negatives / (rank + 1.0)))
 ),
 pop AS (
-  SELECT item_index, popularity FROM ranker_item_pop WHERE popularity > 0
+  SELECT item_index, CASE WHEN $negatives::VARCHAR = 'uniform' THEN 1.0 ELSE popularity END AS popularity
+  FROM ranker_item_pop
+  WHERE popularity > 0 OR $negatives::VARCHAR = 'uniform'
 ),
 item_cdf AS (
   -- [lo, lo + p_i) is title i's share of [0, 1)
@@ -36,7 +41,7 @@ item_cdf AS (
 draws AS (
   SELECT u.user_index, (hash(u.user_index, d.j, $seed + 1) >> 11)::DOUBLE / 9007199254740992.0 AS r
   FROM (SELECT DISTINCT user_index FROM ranker_candidates) u
-  CROSS JOIN range(CAST($pop_negatives AS BIGINT)) d(j)
+  CROSS JOIN range(CAST($draws AS BIGINT)) d(j)
 ),
 pop_drawn AS (
   SELECT DISTINCT d.user_index, c.item_index
@@ -46,14 +51,16 @@ pop_drawn AS (
 from_popularity AS (
   SELECT p.user_index, p.item_index,
     l.user_index IS NOT NULL AS label,
-    false AS in_candidates,
-    0.0::FLOAT AS score,
-    $n_candidates AS rank,
+    c.user_index IS NOT NULL AS in_candidates,
+    coalesce(c.score, 0.0)::FLOAT AS score,
+    coalesce(c.rank, $n_candidates) AS rank,
     true AS from_popularity
   FROM pop_drawn p
   LEFT JOIN ranker_labels l USING (user_index, item_index)
+  LEFT JOIN ranker_candidates c USING (user_index, item_index)
   WHERE NOT EXISTS (SELECT 1 FROM ranker_seen s WHERE s.user_index = p.user_index AND s.item_index = p.item_index)
-    AND NOT EXISTS (SELECT 1 FROM ranker_candidates c WHERE c.user_index = p.user_index AND c.item_index = p.item_index)
+    AND (c.user_index IS NULL OR $negatives::VARCHAR = 'uniform')
+    AND NOT (l.user_index IS NOT NULL AND c.user_index IS NOT NULL)
 ),
 final AS (
   SELECT user_index, item_index, label::INTEGER AS label, in_candidates::INTEGER AS in_candidates, score, rank, from_popularity::INTEGER AS from_popularity

@@ -3,7 +3,7 @@
 -- "all"; a run without metrics yields one row with model NULL.
 -- Params: $limit INTEGER (the newest this many runs).
 -- Output: version, created_at, data_as_of, cutoff (ISO-8601 UTC text), run_model, params (JSON text),
---   gate_passed, gate_reason, published, live_version, gate_ndcg_10, popularity_ndcg_10,
+--   gate_passed, gate_outcome, release, gate_reason, published, live_version, gate_ndcg_10, popularity_ndcg_10,
 --   live_ndcg_10, n_users, n_items, model, ndcg_10, recall_20, coverage_10.
 -- Grain: (version, model).
 WITH runs AS (
@@ -34,6 +34,8 @@ final AS (
     r.model AS run_model,
     CAST(r.params AS VARCHAR) AS params,
     r.gate_passed,
+    r.gate_outcome,
+    r.release,
     r.gate_reason,
     r.published,
     r.live_version,

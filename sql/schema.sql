@@ -61,13 +61,23 @@ CREATE TABLE IF NOT EXISTS model_runs (
   published_at TIMESTAMP,
   n_users BIGINT,
   n_items BIGINT,
-  n_train_interactions BIGINT
+  n_train_interactions BIGINT,
+  gate_outcome VARCHAR,           -- pass | fail | inconclusive (model/gate.ts)
+  release VARCHAR,                -- publish | keep_live | publish_baseline
+  holdout_users BIGINT,           -- users the gate compared (its sample size)
+  holdout_days DOUBLE             -- the holdout window it chose (sql/get_holdout_window.sql)
 );
+-- Warehouses made before these columns existed gain them.
+ALTER TABLE model_runs ADD COLUMN IF NOT EXISTS gate_outcome VARCHAR;
+ALTER TABLE model_runs ADD COLUMN IF NOT EXISTS release VARCHAR;
+ALTER TABLE model_runs ADD COLUMN IF NOT EXISTS holdout_users BIGINT;
+ALTER TABLE model_runs ADD COLUMN IF NOT EXISTS holdout_days DOUBLE;
 CREATE TABLE IF NOT EXISTS eval_metrics (
   version VARCHAR NOT NULL,
-  model VARCHAR NOT NULL,         -- candidate | popularity | trending | live
-  holdout VARCHAR NOT NULL,       -- global_time | per_user
-  slice VARCHAR NOT NULL,         -- all | light | heavy
+  model VARCHAR NOT NULL,         -- popularity | trending | candidate | ranked | shipped | live | shipped_vs_live
+  holdout VARCHAR NOT NULL,       -- global_time
+  slice VARCHAR NOT NULL,         -- all | light | heavy | new_titles
+  -- metric: users (sample size), recall_10 … hitrate_10 with <metric>_lo / _hi (95 % bootstrap interval), coverage_10, mean_pop_10
   metric VARCHAR NOT NULL,
   value DOUBLE,
   PRIMARY KEY (version, model, holdout, slice, metric)

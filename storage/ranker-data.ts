@@ -199,6 +199,14 @@ export interface ExampleOptions {
   /** H: an unwatched candidate of rank r is kept with probability min(1, H/(r+1)) (see rankKeepLogProb). */
   hardNegatives: number;
   popNegatives: number;
+  /** 'hard_popularity' (default) or 'uniform': the same expected count per user drawn uniformly over the catalog. */
+  negatives?: 'hard_popularity' | 'uniform';
+}
+
+/** Expected negatives per user of the default mode: H·(1 + ln(N/H)) thinned candidates + the popularity draws. */
+export function expectedNegatives(o: Pick<ExampleOptions, 'hardNegatives' | 'popNegatives' | 'nCandidates'>): number {
+  const h = Math.min(o.hardNegatives, o.nCandidates);
+  return Math.round(h * (1 + Math.log(Math.max(1, o.nCandidates / h))) + o.popNegatives);
 }
 
 export interface RankerExamples {
@@ -262,7 +270,13 @@ export async function buildRankerExamples(users: Int32Array, candidates: TopN, l
     pop.closeSync();
     const { n: rows, cols } = await wh.columns(
       'fct_ranker_examples',
-      { seed: o.seed, hard_negatives: o.hardNegatives, pop_negatives: o.popNegatives, n_candidates: o.nCandidates },
+      {
+        seed: o.seed,
+        hard_negatives: o.hardNegatives,
+        negatives: o.negatives ?? 'hard_popularity',
+        draws: (o.negatives ?? 'hard_popularity') === 'uniform' ? expectedNegatives(o) : o.popNegatives,
+        n_candidates: o.nCandidates,
+      },
       ['i32', 'i32', 'f32', 'i32', 'f32', 'i32', 'i32'] as const,
     );
     return {

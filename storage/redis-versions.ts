@@ -16,6 +16,11 @@ export interface VersionMeta {
   nu: number;
   /** The recipe (retrieval params) that produced the version: the gate retrains it as "live". */
   params: object;
+  /** The recipe the version ships (activities/types.ts Recipe): the next run reads its light strategy. */
+  recipe: object;
+  /** The gate's outcome, release action and reason for this version. */
+  gate: object;
+  /** The shipped list's metrics on the gate holdout (slice all). */
   metrics: object;
 }
 

@@ -1,14 +1,17 @@
 // Export one run's training data from the warehouse into artifact files, so training, evaluation
 // and scoring read files (on any worker) instead of holding a DuckDB connection.
 //
-// A run has three periods, each ending at a per-user clock (sql/int_run_clock.sql):
-//   pre   events before cutoff − window: the gate ranker's examples are built here, labelled by [pre, gate)
-//   gate  events before the cutoff: the gate models (evaluated on the holdout [gate, ship)); the shipped
-//         ranker's examples, labelled by the holdout
+// A run has three periods (model/types.ts RunPhase), split by one global clock for everyone
+// (sql/int_run_clock.sql) — a time split, never random and never per user, so no item-side quantity
+// (popularity, trending, features, factors) ever sees an event after the period's clock:
+//   pre   events before the pre clock (cutoff − the holdout's length): the gate ranker's examples,
+//         labelled by [pre, cutoff)
+//   gate  events before the cutoff: the gate models (evaluated on the holdout [cutoff, as-of]); the
+//         shipped ranker's examples, labelled by the holdout
 //   ship  events up to as-of: the shipped retrieval model; batch scoring's features
-// With the global time holdout every user shares the clocks (cutoff = as-of − EVAL_WINDOW_DAYS); with
-// the per-user holdout each user's last 20 % of events (by time) is the holdout and the 20 % before
-// those the pre window (for data sets such as MovieLens where users come in bursts).
+// The holdout is sized for power (sql/get_holdout_window.sql): it starts EVAL_WINDOW_DAYS before as-of
+// and grows backwards until EVAL_MIN_USERS users have a label-eligible watch in it, capped so that at
+// most EVAL_MAX_HOLDOUT_FRACTION of those watches fall in it. The manifest records the choice and why.
 //
 // Files under runs/<version>/:
 //   run.json                 RunManifest below
@@ -26,18 +29,29 @@ import type { Warehouse } from './duckdb';
 import { csrFromSortedTriples, readCsr, readF32, readJson, writeCsr, writeF32, writeJson } from './artifacts';
 import { exportFeatureSnapshot, writeFeatureSnapshot, type Period } from './ranker-data';
 
-/** How the run splits time: one cutoff for everyone, or each user's last events. */
-export type HoldoutKind = 'global_time' | 'per_user';
-export const HOLDOUT_KINDS: readonly HoldoutKind[] = ['global_time', 'per_user'];
-/** Per-user holdout: each user's last this share of events (and the same share before them for the pre window). */
-export const PER_USER_HOLDOUT_FRACTION = 0.2;
+/** How the run splits time: one global cutoff for everyone (the only protocol: see the header). */
+export type HoldoutKind = 'global_time';
+
+/** How the holdout window was chosen (sql/get_holdout_window.sql). */
+export interface HoldoutWindow {
+  days: number; // as-of − cutoff
+  defaultDays: number; // EVAL_WINDOW_DAYS
+  minUsers: number; // EVAL_MIN_USERS
+  maxFraction: number; // EVAL_MAX_HOLDOUT_FRACTION
+  eligibleUsers: number; // users with any label-eligible watch up to as-of
+  usersInDefault: number; // … with one in the default window
+  usersInWindow: number; // … with one in the chosen window
+  /** One line: why this window. */
+  reason: string;
+}
 
 export interface RunManifest {
   version: string;
   holdout: HoldoutKind;
   asOf: string; // ISO: the data's clock (latest event time unless given)
-  cutoff: string; // ISO: train < cutoff ≤ holdout ≤ asOf (per-user holdout: the latest user cutoff)
-  preCutoff: string; // ISO: the pre period's clock (per-user holdout: the latest user pre clock)
+  cutoff: string; // ISO: train < cutoff ≤ holdout ≤ asOf
+  preCutoff: string; // ISO: the pre period's clock (cutoff − the holdout's length)
+  window: HoldoutWindow;
   nUsers: number;
   nItems: number;
   nGenres: number;
@@ -101,19 +115,16 @@ const PERIODS = [
 export async function prepareRunData(
   wh: Warehouse,
   cfg: Config,
-  opts: { version: string; dir: string; asOf?: string; evalWindowDays?: number; holdout?: HoldoutKind },
+  opts: { version: string; dir: string; asOf?: string; evalWindowDays?: number; minUsers?: number },
   progress: (msg: string) => void = () => {},
 ): Promise<RunManifest> {
-  const holdoutKind = opts.holdout ?? 'global_time';
-  if (!HOLDOUT_KINDS.includes(holdoutKind)) throw new NoDataError(`holdout must be one of ${HOLDOUT_KINDS.join(', ')}, got ${JSON.stringify(holdoutKind)}`);
   const clock = await dataClock(wh);
   if (!clock.maxTs) throw new NoDataError('the warehouse has no events: ingest a world first');
   const asOfDate = opts.asOf ? new Date(opts.asOf) : clock.maxTs;
   if (Number.isNaN(asOfDate.getTime())) throw new NoDataError(`asOf is not a timestamp: ${opts.asOf}`);
-  const windowMs = (opts.evalWindowDays ?? cfg.EVAL_WINDOW_DAYS) * 86400_000;
+  const defaultDays = opts.evalWindowDays ?? cfg.EVAL_WINDOW_DAYS;
   const asOf = asOfDate.toISOString();
-  const cutoff = new Date(asOfDate.getTime() - windowMs).toISOString();
-  const preCutoff = new Date(asOfDate.getTime() - 2 * windowMs).toISOString();
+  const defaultCutoff = new Date(asOfDate.getTime() - defaultDays * 86400_000).toISOString();
   const afterAsOf = new Date(asOfDate.getTime() + 1000).toISOString(); // ts < this ⇔ ts ≤ asOf (second precision)
 
   progress('indexing users and titles');
@@ -121,7 +132,31 @@ export async function prepareRunData(
   await wh.exec('int_run_items', { as_of: asOf });
   await wh.exec('int_run_genres');
   await wh.exec('int_item_genres');
-  await wh.exec('int_run_clock', { holdout: holdoutKind, pre_cutoff: preCutoff, cutoff, ship: afterAsOf, fraction: PER_USER_HOLDOUT_FRACTION });
+  progress('sizing the holdout window');
+  const minUsers = opts.minUsers ?? cfg.EVAL_MIN_USERS;
+  const [w] = await wh.rows<{ cutoff: Date; cap_ts: Date; eligible_users: bigint; users_default: bigint | null; users_chosen: bigint | null; capped: boolean }>('get_holdout_window', {
+    default_cutoff: defaultCutoff,
+    ship: afterAsOf,
+    min_users: minUsers,
+    max_fraction: cfg.EVAL_MAX_HOLDOUT_FRACTION,
+    label_completion: cfg.LABEL_COMPLETION,
+  });
+  const cutoffDate = w.cutoff;
+  const cutoff = cutoffDate.toISOString();
+  const windowMs = asOfDate.getTime() - cutoffDate.getTime();
+  const preCutoff = new Date(cutoffDate.getTime() - windowMs).toISOString();
+  const days = windowMs / 86400_000;
+  const usersInWindow = Number(w.users_chosen ?? 0), usersInDefault = Number(w.users_default ?? 0), eligibleUsers = Number(w.eligible_users);
+  const grown = cutoff !== new Date(defaultCutoff).toISOString();
+  const judged = 'users with a watch on both sides of the cutoff';
+  const reason = !grown
+    ? `${defaultDays} days (EVAL_WINDOW_DAYS) hold ${usersInDefault} ${judged} (${minUsers} wanted, EVAL_MIN_USERS)`
+    : w.capped
+      ? `grown from ${defaultDays} to ${days.toFixed(1)} days, the most ${judged} (${usersInWindow}; ${minUsers} wanted) within the cap of ${(cfg.EVAL_MAX_HOLDOUT_FRACTION * 100).toFixed(0)}% of eligible watches; ${usersInDefault} in ${defaultDays} days`
+      : `grown from ${defaultDays} to ${days.toFixed(1)} days to hold ${usersInWindow} ${judged} (${minUsers} wanted); ${usersInDefault} in ${defaultDays} days`;
+  const window: HoldoutWindow = { days, defaultDays, minUsers, maxFraction: cfg.EVAL_MAX_HOLDOUT_FRACTION, eligibleUsers, usersInDefault, usersInWindow, reason };
+  progress(`holdout: ${reason}`);
+  await wh.exec('int_run_clock', { pre_cutoff: preCutoff, cutoff, ship: afterAsOf });
   const users = (await wh.rows<{ user_id: string }>('exp_run_users')).map((r) => r.user_id);
   const items = (await wh.rows<RunItem & { item_index: number }>('exp_run_items')).map(({ item_index: _i, ...r }) => ({ ...r, year: r.year ?? null, duration_seconds: r.duration_seconds ?? null }));
   const genres = (await wh.rows<{ genre: string }>('exp_run_genres')).map((r) => r.genre);
@@ -153,10 +188,11 @@ export async function prepareRunData(
   for (const [name, m] of Object.entries(csrs)) writeCsr(join(d, `${name}.csr`), m);
   const manifest: RunManifest = {
     version: opts.version,
-    holdout: holdoutKind,
+    holdout: 'global_time',
     asOf,
-    cutoff: holdoutKind === 'global_time' ? cutoff : refs.gate,
-    preCutoff: holdoutKind === 'global_time' ? preCutoff : refs.pre,
+    cutoff,
+    preCutoff,
+    window,
     nUsers,
     nItems,
     nGenres: genres.length,

@@ -17,6 +17,7 @@ import { servingRedisOptions } from '../../api/server';
 import { apiOptions, type ApiOptions } from '../../api/schemas';
 import { RedisFeedStore } from '../../api/store';
 import { encodeF32, encodeUserList, keys } from '../../storage/redis-keys';
+import { tempDir } from '../helpers/paths';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
 const PREFIX = `t-api-${randomBytes(4).toString('hex')}`;
@@ -116,8 +117,8 @@ const TEST_OPTIONS: Partial<ApiOptions> = {
   ]),
 };
 
-function makeApp(redisUrl: string, prefix: string, extra: { titleAdder?: { addTitle(t: Title): Promise<{ workflowId: string }> }; options?: Partial<ApiOptions> } = {}) {
-  const cfg = loadConfig({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ADMIN_TOKEN: ADMIN });
+function makeApp(redisUrl: string, prefix: string, extra: { titleAdder?: { addTitle(t: Title): Promise<{ workflowId: string }> }; options?: Partial<ApiOptions>; dataDir?: string } = {}) {
+  const cfg = loadConfig({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ADMIN_TOKEN: ADMIN, DATA_DIR: extra.dataDir ?? tempDir('api') });
   const options = { ...TEST_OPTIONS, ...extra.options };
   const redis = new Redis(redisUrl, servingRedisOptions(apiOptions(cfg, options)));
   redis.on('error', () => {});
@@ -524,6 +525,43 @@ describe('Redis outage', () => {
       s.close();
       await a.close().catch(() => {});
       redis.disconnect();
+    }
+  });
+
+  it('an API started while Redis is down answers the popular list it saved at its last load, never an empty feed', async () => {
+    const dataDir = tempDir('api-fallback');
+    const prefix = `${PREFIX}-fb`;
+    const seed = new Redis(REDIS_URL);
+    await seedVersion(seed, prefix, V1);
+    // First life: Redis up; loading V1 saves its popular head under DATA_DIR/api/.
+    const first = makeApp(REDIS_URL, prefix, { dataDir });
+    await once(first.redis, 'ready');
+    await first.app.start();
+    expect(first.app.state.snapshot()?.v.version).toBe(V1);
+    await first.app.close();
+    first.redis.disconnect();
+    await deletePrefix(seed, prefix);
+    seed.disconnect();
+
+    // Second life: nothing answers at the Redis address.
+    const dead = `redis://127.0.0.1:${await freePort()}`;
+    const second = makeApp(dead, prefix, { dataDir });
+    await second.app.start();
+    const { server: s, base: b } = await listen(second.app);
+    try {
+      expect(second.app.state.snapshot()).toBeNull();
+      const r = await getJson<FeedResponse>(b, '/home-feed?user_id=u-anyone&limit=5&exclude=m-a0');
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ source: 'fallback', model_version: V1 });
+      expect(ids(r.body)).toEqual(['m-a1', 'm-a2', 'm-a3', 'm-a4', 'm-a5']);
+      // A genre filter still answers from the saved list.
+      const horror = await getJson<FeedResponse>(b, '/home-feed?user_id=u-anyone&limit=3&genres=Horror');
+      expect(horror.body.items.length).toBe(3);
+      expect(horror.body.items.every((i) => i.genres.includes('Horror'))).toBe(true);
+    } finally {
+      s.close();
+      await second.app.close().catch(() => {});
+      second.redis.disconnect();
     }
   });
 });

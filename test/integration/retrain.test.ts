@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainResult } from '../../activities/types';
-import { loadRankedRecommender } from '../../activities/rank';
+import { loadShippedRecommender } from '../../pipeline/scoring';
 import { generateWorld } from '../../data/generator';
 import { loadContentModel } from '../../model/content';
 import type { Title } from '../../model/types';
@@ -38,8 +38,11 @@ describe('the retrain workflow on a tiny world', () => {
   it('publishes an iALS version that beats popularity, with a list for every user with events', async () => {
     first = await retrain({ worldDir });
     expect(first.status).toBe('published');
+    expect(first.gate.outcome).toBe('pass');
+    expect(first.gate.release).toBe('publish');
     expect(first.params.model).toBe('ials');
     expect(first.gate.candidate).toBeGreaterThan(first.gate.popularity);
+    expect(first.gate.reason).toMatch(/^pass: vs popularity: shipped 0\.\d+ vs popularity 0\.\d+ \(\+\d+\.\d%, 95% CI \[\+/);
     expect(first.ingest?.find((c) => c.kind === 'events')?.ingested).toBeGreaterThan(1000);
 
     const k = keys(p.cfg.REDIS_PREFIX);
@@ -59,22 +62,28 @@ describe('the retrain workflow on a tiny world', () => {
     for (let i = 1; i < one.score.length; i++) expect(one.score[i]).toBeLessThanOrEqual(one.score[i - 1]);
   });
 
-  it('a retrain publishes ranked lists and records both metric sets (retrieval-only and ranked)', async () => {
+  it("ships the ranker's order only when it beat the retrieval order, records every metric set, and the lists follow the recipe", async () => {
     expect(first.ranker.plan.enabled).toBe(true);
     expect(first.ranker.gate?.trained).toBe(true);
-    expect(first.ranker.ship?.trained).toBe(true);
-    expect(first.ranker.ship?.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
-    expect(first.gate.judged).toBe('ranked');
-    expect(first.gate.candidate).toBe(first.metrics.ranked.all.ndcg_10);
-    expect(first.metrics.candidate.all.users).toBe(first.metrics.ranked.all.users);
+    const rankedCheck = first.gate.checks.find((c) => c.name === 'ranked_vs_retrieval')!;
+    expect(rankedCheck.n).toBe(first.metrics.candidate.all.users);
+    expect(first.gate.rankerReason).toMatch(/^ranker (on|off): ranked 0\.\d+ vs retrieval order 0\.\d+ \(.*95% CI.*n=\d+\)/);
+    expect(first.gate.judged).toBe(rankedCheck.outcome === 'pass' ? 'ranked' : 'candidate');
+    expect(first.ranker.ship?.trained ?? false).toBe(first.gate.judged === 'ranked');
+    expect(first.gate.candidate).toBe(first.metrics.shipped.all.ndcg_10);
+    for (const m of ['ndcg_10', 'recall_20']) {
+      const s = first.metrics.shipped.all as unknown as Record<string, number>;
+      expect(s[`${m}_lo`]).toBeLessThanOrEqual(s[m]);
+      expect(s[`${m}_hi`]).toBeGreaterThanOrEqual(s[m]);
+    }
 
-    // Both metric sets are in the analysts' eval_metrics, the examples in ranker_examples.
+    // Every metric set is in the analysts' eval_metrics, the examples in ranker_examples.
     const db = await openAnalytics(p.cfg.DATA_DIR);
     try {
       const { rows } = await db.query(`SELECT DISTINCT model FROM eval_metrics WHERE version = '${first.version}' ORDER BY model`);
-      expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['candidate', 'content', 'popularity', 'ranked', 'trending']));
+      expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['candidate', 'content', 'popularity', 'ranked', 'shipped', 'trending']));
       const ex = await db.query(`SELECT phase, count(*) AS n, sum(label) AS pos, count(*) FILTER (WHERE source = 'popularity') AS pop FROM ranker_examples WHERE version = '${first.version}' GROUP BY phase ORDER BY phase`);
-      expect(ex.rows.map((r) => r.phase)).toEqual(['gate', 'ship']);
+      expect(ex.rows[0].phase).toBe('gate');
       for (const r of ex.rows) {
         expect(Number(r.pos)).toBeGreaterThan(0);
         expect(Number(r.pop)).toBeGreaterThan(0);
@@ -83,9 +92,11 @@ describe('the retrain workflow on a tiny world', () => {
       db.close();
     }
 
-    // The published lists are the shipped ranker's order of the shipped retrieval model's candidates.
+    // The published lists are the shipped system of the version's recipe (pipeline/scoring.ts).
     const dir = runDir(p.cfg.DATA_DIR, first.version);
-    const rec = await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_full', candidates: first.ranker.plan.candidates, threads: 2 });
+    const recipe = JSON.parse((await p.redis.hget(keys(p.cfg.REDIS_PREFIX).versionMeta(first.version), 'recipe'))!);
+    expect(recipe).toMatchObject({ rankedLists: first.gate.judged === 'ranked', lightStrategy: first.gate.lightStrategy, params: first.params });
+    const rec = await loadShippedRecommender(dir, { rankedLists: recipe.rankedLists, candidates: first.ranker.plan.candidates, lightStrategy: recipe.lightStrategy }, 2);
     const users = runFiles.users(dir);
     const sample = Int32Array.from([0, 1, 2, 3, 4]);
     const expected = await rec.topN(sample, runFiles.csr(dir, 'full_seen'), p.cfg.TOP_N);
@@ -95,7 +106,6 @@ describe('the retrain workflow on a tiny world', () => {
       const list = decodeUserList((await p.redis.getBuffer(k.userList(first.version, users[u])))!);
       const want = Array.from(expected.idx.subarray(u * p.cfg.TOP_N, (u + 1) * p.cfg.TOP_N)).filter((i) => i >= 0);
       expect(Array.from(list.itemIndex)).toEqual(want);
-      for (const s of list.score) expect(s > 0 && s < 1).toBe(true); // p(watch), not an inner product
     }
   });
 
@@ -146,7 +156,8 @@ describe('the retrain workflow on a tiny world', () => {
     const bad = await retrain({ params: { epochs: 0 } });
     expect(bad.status).toBe('not_published');
     expect(bad.published).toBe(false);
-    expect(bad.reason).toMatch(/popularity|live/);
+    expect(bad.gate.outcome).toBe('fail');
+    expect(bad.reason).toMatch(/^kept live v\S+: fail: vs (popularity|live recipe): /);
     expect(await p.redis.get(keys(p.cfg.REDIS_PREFIX).live)).toBe(live);
   });
 

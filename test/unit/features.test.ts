@@ -4,8 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPhaseExamples, loadRankingInputs, rankerSettings, type PhaseExamples } from '../../activities/rank';
-import { fitRetrieval } from '../../activities/train';
+import { defaultRankerPlan } from '../../pipeline/recipe';
+import { buildPhaseExamples, loadRankingInputs, rankerSettings, type PhaseExamples } from '../../pipeline/ranking';
+import { fitRetrieval } from '../../pipeline/retrieval';
 import type { RetrievalParams } from '../../activities/types';
 import { loadConfig, type Config } from '../../config';
 import { generateWorld } from '../../data/generator';
@@ -240,7 +241,8 @@ describe('the training and scoring paths of the features', () => {
     base = tempDir('features-paths');
     world = join(base, 'world');
     await generateWorld({ preset: 'tiny', seed: 3, outDir: world });
-    cfg = loadConfig({ DATA_DIR: base, ALS_THREADS: '2', RANK_CANDIDATES: '60', RANKER_TRAIN_USERS: '80' });
+    // EVAL_MIN_USERS=1: the holdout stays EVAL_WINDOW_DAYS long, so the cutoff is as-of − that window.
+    cfg = loadConfig({ DATA_DIR: base, ALS_THREADS: '2', RANK_CANDIDATES: '60', RANKER_TRAIN_USERS: '80', EVAL_MIN_USERS: '1' });
   });
 
   it('compute the same vector for the same (user, title, time): training examples at the cutoff = scoring at as-of = the cutoff', async () => {
@@ -267,7 +269,7 @@ describe('the training and scoring paths of the features', () => {
     await fitRetrieval(dirA, 'gate', 'train', PARAMS, 2);
     await fitRetrieval(dirB, 'ship', 'full', PARAMS, 2);
 
-    const s = rankerSettings(cfg);
+    const s = rankerSettings(defaultRankerPlan(cfg), cfg.ALS_THREADS);
     const train = (await buildPhaseExamples(dirA, 'ship', s)) as PhaseExamples;
     expect(train.ex.n).toBeGreaterThan(100);
     const inp = loadRankingInputs(dirB, { retrievalPhase: 'ship', period: 'ship', popName: 'pop_full', candidates: s.candidates, threads: 2 });
@@ -295,7 +297,7 @@ describe('the training and scoring paths of the features', () => {
   it('never see an event of the label window: a planted search and watches after the cutoff leave every training feature unchanged', async () => {
     const wh = await Warehouse.open(':memory:');
     const dir1 = join(base, 'leak-1'), dir2 = join(base, 'leak-2');
-    const s = rankerSettings(cfg);
+    const s = rankerSettings(defaultRankerPlan(cfg), cfg.ALS_THREADS);
     let before: PhaseExamples, asOf: string, cutoff: string;
     try {
       await ingestWorld(wh, world);

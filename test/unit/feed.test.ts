@@ -180,7 +180,7 @@ describe('version state', () => {
     const q = Float32Array.from([1, 0.2, -0.3]);
     let best = 0;
     for (let i = 1; i < n; i++) if (dot(q, y, i * k, k) > dot(q, y, best * k, k)) best = i;
-    expect(v.ann.searchKnn(Array.from(q), 1).neighbors[0]).toBe(best);
+    expect(v.ann!.searchKnn(Array.from(q), 1).neighbors[0]).toBe(best);
   });
 
   it('builds a big catalog\'s index off the event loop (worker thread) with the same answers', async () => {
@@ -194,12 +194,12 @@ describe('version state', () => {
     const timer = setInterval(() => ticks++, 1);
     const v = await buildVersionState('v20240101T000000Z', blob, { hnswM: 16, hnswEfConstruction: 100, hnswEfSearch: 100, fallbackSize: 2, defaults: { alpha0: 0.1, lambda: 1, nu: 1 } });
     clearInterval(timer);
-    expect(v.ann.getCurrentCount()).toBe(n);
+    expect(v.ann!.getCurrentCount()).toBe(n);
     expect(v.fallback).toEqual([0, 1]); // no lists: catalog order
     const q = Float32Array.from([0.3, -1, 0.2, 0.5]);
     let best = 0;
     for (let i = 1; i < n; i++) if (dot(q, y, i * k, k) > dot(q, y, best * k, k)) best = i;
-    expect(v.ann.searchKnn(Array.from(q), 5).neighbors).toContain(best);
+    expect(v.ann!.searchKnn(Array.from(q), 5).neighbors).toContain(best);
     expect(ticks).toBeGreaterThan(0); // the loop kept turning during the build
   });
 

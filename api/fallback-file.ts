@@ -1,0 +1,44 @@
+// The API's last-resort list on disk: the popular head of the last version it loaded (ids, titles,
+// genres), written on every load and read at start. An API that starts while Redis is down — or
+// before any version is live in a Redis that lost its data — still answers a non-empty feed
+// (source "fallback") as long as it once saw a catalog. Owned by the API (its own file under
+// DATA_DIR/api/); it never reads the worker's run artifacts or the warehouse.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+export interface FallbackTitle {
+  movie_id: string;
+  title: string;
+  genres: string[];
+}
+
+export interface FallbackList {
+  version: string;
+  saved_at: string;
+  items: FallbackTitle[]; // most popular first
+}
+
+const schema = z.object({
+  version: z.string(),
+  saved_at: z.string(),
+  items: z.array(z.object({ movie_id: z.string(), title: z.string(), genres: z.array(z.string()) })).min(1),
+});
+
+/** Write atomically (temp file + rename): a crash never leaves a half-written list. */
+export function saveFallbackList(path: string, list: FallbackList): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(list));
+  renameSync(tmp, path);
+}
+
+/** The saved list, or null when there is none or it does not parse (it is only a fallback). */
+export function loadFallbackList(path: string): FallbackList | null {
+  try {
+    const r = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
