@@ -6,6 +6,8 @@
 -- Params: $from, $to VARCHAR ('pre' | 'gate' | 'ship'), $label_completion DOUBLE.
 -- Input: events, run_clock, run_items, int_user_item_confidence (built at period $from).
 -- Output: user_index, item_index, 1.0 sorted. Grain: (user_index, item_index).
+-- grain: user_index, item_index
+-- not_null: user_index, item_index
 WITH clock AS (
   SELECT user_id, user_index,
     CASE $from::VARCHAR WHEN 'pre' THEN pre_ts WHEN 'gate' THEN gate_ts ELSE ship_ts END AS from_ts,

@@ -9,6 +9,9 @@
 -- Params: $holdout VARCHAR, $pre_cutoff, $cutoff, $ship TIMESTAMP, $fraction DOUBLE (0–1).
 -- Input: events, run_users. Output: run_clock(user_index, user_id, pre_ts, gate_ts, ship_ts).
 -- Grain: one row per run user; pre_ts ≤ gate_ts ≤ ship_ts.
+-- table: run_clock
+-- grain: user_index
+-- not_null: user_index, user_id, pre_ts, gate_ts, ship_ts
 CREATE OR REPLACE TEMP TABLE run_clock AS
 WITH ev AS (
   SELECT e.user_id, e.ts,
