@@ -11,47 +11,29 @@
 // are restored. Inputs are plain typed arrays; the pipeline builds them in SQL.
 import * as tf from '@tensorflow/tfjs';
 import { affineFastGrad, currentTf, tidyRead } from './tf-backend';
+import type { TrainingConfig } from './training-config';
 
-export interface RankerConfig {
-  /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). Default 1. */
+/** The ranker's knobs (model/training-config.ts for the shared ones); validation loss is log loss. */
+export interface RankerConfig extends TrainingConfig {
+  /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). */
   crossLayers: number;
-  /** Units of each ReLU hidden layer. Default [64, 32]. */
-  hiddenUnits: number[];
-  /** Adam learning rate. Default 1e-3. */
-  learningRate: number;
-  /** Examples per gradient step. Default 1024. */
-  batchSize: number;
-  /** Upper bound on passes over the training rows. Default 30. */
-  maxEpochs: number;
-  /** Epochs without a validation log-loss improvement of at least minDelta before stopping. Default 3. */
-  patience: number;
-  /** Smallest validation log-loss decrease that counts as an improvement. Default 1e-4. */
-  minDelta: number;
-  /** Fraction of users (groups) held out for validation; 0 trains maxEpochs with no early stopping. Default 0.1. */
-  validationFraction: number;
-  /** L2 penalty on every kernel (weight matrix); early stopping is the main regularizer. Default 0. */
-  l2: number;
-  /** Standardized features are clipped to ±clipZ (robust to heavy tails; log1p counts in SQL). Default 5. */
+  /** Standardized features are clipped to ±clipZ (robust to heavy tails; log1p counts in SQL). */
   clipZ: number;
-  /** Seeds weight init, the user split and the shuffles. Default 42. */
-  seed: number;
-  /** Rows per forward pass in predict() and validation. Default 8192. */
-  predictBatchSize: number;
 }
 
 export const DEFAULT_RANKER_CONFIG: Readonly<RankerConfig> = Object.freeze({
   crossLayers: 1,
   hiddenUnits: [64, 32],
   learningRate: 1e-3,
-  batchSize: 1024,
+  batchSize: 1024, // examples
   maxEpochs: 30,
   patience: 3,
   minDelta: 1e-4,
-  validationFraction: 0.1,
-  l2: 0,
+  validationFraction: 0.1, // of users: a user's examples never straddle the split
+  l2: 0, // early stopping is the main regularizer
   clipZ: 5,
   seed: 42,
-  predictBatchSize: 8192,
+  predictBatchSize: 8192, // rows per forward pass in predict() and validation
 });
 
 export interface RankerEpoch {

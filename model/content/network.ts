@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fmix32, mulberry32, shuffleInPlace } from '../ranker';
 import { affineFastGrad, currentTf, tidyRead } from '../tf-backend';
+import type { TrainingConfig } from '../training-config';
 import type { Title } from '../types';
 import {
   buildContentVocabulary,
@@ -31,43 +32,25 @@ import {
   type Layout,
 } from './features';
 
-export interface ContentModelConfig extends ContentFeatureConfig {
-  /** Units of each ReLU hidden layer. Default [256]. */
-  hiddenUnits: number[];
-  /** 'cosine' (direction only; see the file header) or 'mse' (raw factors). Default 'cosine'. */
+/** The content model's knobs: features, the shared training ones (model/training-config.ts), and the loss. */
+export interface ContentModelConfig extends ContentFeatureConfig, TrainingConfig {
+  /** 'cosine' (direction only; see the file header) or 'mse' (raw factors). */
   loss: 'cosine' | 'mse';
-  /** Adam learning rate. Default 1e-3. */
-  learningRate: number;
-  /** Titles per gradient step. Default 128. */
-  batchSize: number;
-  /** Upper bound on passes over the training titles. Default 100. */
-  maxEpochs: number;
-  /** Epochs without a validation-loss improvement of at least minDelta before stopping. Default 8. */
-  patience: number;
-  /** Default 1e-4. */
-  minDelta: number;
-  /** Fraction of titles (by movie_id hash) held out for early stopping; 0 = none. Default 0.1. */
-  validationFraction: number;
-  /** L2 penalty on every kernel. Default 1e-5. */
-  l2: number;
-  /** Seeds init, split and shuffles. Default 42. */
-  seed: number;
-  /** Titles per forward pass in embed(). Default 4096. */
-  predictBatchSize: number;
 }
+
 export const DEFAULT_CONTENT_CONFIG: Readonly<ContentModelConfig> = Object.freeze({
   ...DEFAULT_FEATURE_CONFIG,
   hiddenUnits: [256],
   loss: 'cosine',
   learningRate: 1e-3,
-  batchSize: 128,
+  batchSize: 128, // titles
   maxEpochs: 100,
   patience: 8,
   minDelta: 1e-4,
-  validationFraction: 0.1,
+  validationFraction: 0.1, // of titles, by movie_id hash
   l2: 1e-5,
   seed: 42,
-  predictBatchSize: 4096,
+  predictBatchSize: 4096, // titles per forward pass in embed()
 });
 export interface ContentEpoch {
   epoch: number; // 1-based
