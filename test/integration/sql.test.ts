@@ -203,6 +203,8 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
       await wh.exec('ins_model_run', {
         version, workflow_id: 'wf-1', model: 'ials', now, as_of: run.asOf, cutoff: run.cutoff, params: '{"model":"ials"}', gate_passed: true, gate_reason: 'beats popularity',
         live_version: null, ndcg_10: 0.2, popularity_ndcg_10: 0.1, live_ndcg_10: null, n_users: run.nUsers, n_items: run.nItems, n_train: run.trainInteractions,
+        // Bound only where the statement names them (the gate/release rework adds these columns).
+        gate_outcome: 'pass', release: 'publish', holdout_users: run.nUsers, holdout_days: 7,
       });
       for (const [model, value] of [['candidate', 0.2], ['popularity', 0.1]] as const) {
         for (const metric of ['ndcg@10', 'recall@20', 'coverage@10']) await wh.exec('ins_eval_metric', { version, model, holdout: 'global_time', slice: 'all', metric, value });
