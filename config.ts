@@ -2,10 +2,8 @@
 // A wrong value names the variable and exits (fail fast); nothing else reads process.env.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { apiOptionsSchema } from './api/schemas';
+import { apiOptionsSchema, int, num } from './config-serving';
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
-const num = (def: number, min = -Infinity, max = Infinity) => z.coerce.number().min(min).max(max).default(def);
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -90,7 +88,7 @@ const baseSchema = z.object({
   TRENDING_DAYS: num(7, 0.01),
 });
 
-/** The pipeline's knobs above plus the API's serving knobs (api/schemas.ts: A/B variants, exploration,
+/** The pipeline's knobs above plus the API's serving knobs (config-serving.ts: A/B variants, exploration,
  * Redis timeouts, HNSW, event limits), so every one of them is an environment variable checked at start. */
 export const configSchema = baseSchema.extend(apiOptionsSchema.shape);
 

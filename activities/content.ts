@@ -7,7 +7,7 @@
 // content finds the title's place in the space; bench/quality.ts has the strictly cold version
 // (titles hidden from the retrieval model too). Numbers go to eval_metrics (model 'content').
 import { join } from 'node:path';
-import { evaluateContentModel, fnv1a32, saveContentModel, trainContentModel } from '../model/content';
+import { evaluateContentModel, fnv1a32, trainContentModel } from '../model/content';
 import { transposeCsr } from '../model/ials';
 import { fmix32 } from '../model/ranker';
 import { initTf } from '../model/tf-backend';
@@ -16,6 +16,7 @@ import { analyticsPaths, copyToParquet } from '../storage/analytics';
 import { readF32, readJson, runDir, writeJson } from '../storage/artifacts';
 import { contentDir } from '../storage/content-store';
 import { runFiles, type RunItem } from '../storage/run-data';
+import { saveContentModel } from '../storage/tf-models';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
 import { factorFiles, type TrainedModelInfo } from '../pipeline/retrieval';

@@ -68,13 +68,8 @@ export interface AppDeps {
   fallbackFile?: string | null;
 }
 
-export interface FeedResponse {
-  user_id: string;
-  model_version: string | null;
-  source: Source;
-  variant: string;
-  items: FeedItem[];
-}
+import type { FeedResponse } from './feed-response';
+export type { FeedResponse };
 
 /** The Express app plus its lifecycle: start() loads state and starts timers; close() flushes. */
 export type ApiApp = Express & {

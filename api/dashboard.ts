@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { openAnalytics } from '../storage/analytics';
 import { sqlText } from '../storage/duckdb';
 import { VersionStore } from '../storage/redis-versions';
-import type { FeedResponse } from './app';
+import type { FeedResponse } from './feed-response';
 import { lineChart, type Point, type Series } from './charts';
 import { dashboardCsp, dashboardHtml } from './dashboard-page';
 import type { FeedItem } from './feed';

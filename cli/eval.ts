@@ -7,6 +7,7 @@ import { sqlText } from '../storage/duckdb';
 import { redisClient } from '../storage/clients';
 import { VersionStore } from '../storage/redis-versions';
 import { assertVersion } from '../storage/redis-keys';
+import { formatFields, formatTable, numericRows, printOutput } from './table';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { version: { type: 'string' }, json: { type: 'boolean', default: false }, variants: { type: 'boolean', default: false } }, strict: true });
@@ -32,7 +33,7 @@ export default async function main(argv: string[]): Promise<number> {
       console.error('recs eval: no evaluation has been written yet');
       return 1;
     }
-    const { rows } = await db.query(`SELECT model, holdout, slice, metric, value FROM eval_metrics WHERE version = $version ORDER BY model, holdout, slice, metric`, { version });
+    const { rows } = await db.query(sqlText('rpt_report_metrics'), { version });
     if (rows.length === 0) {
       console.error(`recs eval: no metrics for ${version}`);
       return 1;
@@ -41,13 +42,17 @@ export default async function main(argv: string[]): Promise<number> {
     for (const r of rows as { model: string; slice: string; metric: string; value: number }[]) {
       ((metrics[r.model] ??= {})[r.slice] ??= {})[r.metric] = Number(r.value);
     }
-    const run = (await db.query(`SELECT gate_passed, gate_reason, data_as_of, cutoff, params FROM model_runs WHERE version = $version`, { version })).rows[0] ?? null;
+    const run = db.views.includes('model_runs') ? ((await db.query(sqlText('rpt_report_run'), { version })).rows[0] ?? null) : null;
     const out = { version, run, metrics };
-    if (values.json) console.log(JSON.stringify(out, null, 2));
-    else {
-      console.log(`version ${version}${run ? `  gate: ${run.gate_reason}` : ''}`);
-      console.table(Object.fromEntries(Object.entries(metrics).map(([m, s]) => [m, { users: s.all?.users, ndcg_10: s.all?.ndcg_10, recall_20: s.all?.recall_20, recall_50: s.all?.recall_50, map_10: s.all?.map_10, coverage_10: s.all?.coverage_10 }])));
-    }
+    printOutput(out, values.json, (o) =>
+      [
+        formatFields({ version: o.version, 'data as of': o.run?.data_as_of, cutoff: o.run?.cutoff, gate: o.run?.gate_reason }),
+        '',
+        formatTable(
+          Object.entries(o.metrics).map(([model, s]) => ({ model, users: s.all?.users, ndcg_10: s.all?.ndcg_10, recall_20: s.all?.recall_20, recall_50: s.all?.recall_50, map_10: s.all?.map_10, coverage_10: s.all?.coverage_10 })),
+        ),
+      ].join('\n'),
+    );
     return 0;
   } finally {
     db.close();
@@ -62,9 +67,8 @@ async function variantOutcomes(dataDir: string, json: boolean): Promise<number> 
       console.error('recs eval --variants: no events have been landed yet (run the event drain)');
       return 1;
     }
-    const { rows } = await db.query(sqlText('rpt_variant_outcomes'));
-    if (json) console.log(JSON.stringify(rows, null, 2));
-    else console.table(rows);
+    const rows = numericRows(await db.query(sqlText('rpt_variant_outcomes')));
+    printOutput(rows, json, (r) => formatTable(r));
     return 0;
   } finally {
     db.close();

@@ -4,8 +4,10 @@
 //   recs schedule create [--workflow retrain|drain-events] [--cron "0 3 * * *"] [--id ID] [--input JSON] [--paused] [--note TEXT]
 //   recs schedule pause|unpause [--workflow W | --id ID] [--note TEXT]
 //   recs schedule trigger [--workflow W | --id ID]       start a run now; prints its workflow id
-//   recs schedule describe [--workflow W | --id ID]      JSON: spec, state, next and recent runs
+//   recs schedule describe [--workflow W | --id ID]      spec, state, next and recent runs
 //   recs schedule delete [--workflow W | --id ID]
+// Every action takes --json: stdout is then one JSON value (describe: the summary below; the others:
+// what they did), for scripts; progress notes always go to stderr.
 //
 // Decisions:
 // - Default schedule id: `<TEMPORAL_TASK_QUEUE>-<workflow>`, i.e. `recs-retrain` and
@@ -25,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit, type Config } from '../config';
 import { temporalClient } from '../storage/clients';
 import { rootMessage } from '../storage/failure';
+import { formatFields, formatTable, printOutput } from './table';
 
 /** CLI name → workflow type registered by the worker (workflows/index.ts). */
 export const SCHEDULED_WORKFLOWS = {
@@ -41,8 +44,8 @@ export function defaultScheduleId(cfg: Pick<Config, 'TEMPORAL_TASK_QUEUE'>, work
   return `${cfg.TEMPORAL_TASK_QUEUE}-${workflow}`;
 }
 
-const USAGE = `usage: recs schedule create [--workflow retrain|drain-events] [--cron EXPR] [--id ID] [--input JSON] [--paused] [--note TEXT]
-       recs schedule pause|unpause|trigger|describe|delete [--workflow retrain|drain-events | --id ID] [--note TEXT]`;
+const USAGE = `usage: recs schedule create [--workflow retrain|drain-events] [--cron EXPR] [--id ID] [--input JSON] [--paused] [--note TEXT] [--json]
+       recs schedule pause|unpause|trigger|describe|delete [--workflow retrain|drain-events | --id ID] [--note TEXT] [--json]`;
 
 function usageError(msg: string): number {
   console.error(`recs schedule: ${msg}\n${USAGE}`);
@@ -71,7 +74,23 @@ export function summarize(d: ScheduleDescription) {
   };
 }
 
-async function trigger(client: Client, id: string): Promise<number> {
+/** describe's summary for people: the settings, then the recent runs as a table. */
+function describeText(s: ReturnType<typeof summarize>): string {
+  const { recentRuns, running, nextRuns, input, ...fields } = s;
+  return [
+    formatFields({ ...fields, input: input === null ? null : JSON.stringify(input), 'next runs': nextRuns.join(', '), running: running.map((r) => r.workflowId).join(', ') }),
+    '',
+    'recent runs:',
+    formatTable(recentRuns, { columns: ['workflowId', 'scheduledAt', 'takenAt'] }),
+  ].join('\n');
+}
+
+/** Print what an action did: its workflow id or schedule id as plain text, or a JSON object with --json. */
+function done(json: boolean, result: { id: string; action: Action; workflowId?: string; skipped?: boolean }): void {
+  printOutput(result, json, (r) => r.workflowId ?? r.id);
+}
+
+async function trigger(client: Client, id: string, json: boolean): Promise<number> {
   const handle = client.schedule.getHandle(id);
   const before = await handle.describe();
   await handle.trigger();
@@ -81,16 +100,18 @@ async function trigger(client: Client, id: string): Promise<number> {
     if (d.info.numActionsTaken > before.info.numActionsTaken) {
       const last = d.info.recentActions[d.info.recentActions.length - 1];
       console.error(`triggered ${id}: started ${last.action.workflow.workflowId}`);
-      console.log(last.action.workflow.workflowId);
+      done(json, { id, action: 'trigger', workflowId: last.action.workflow.workflowId });
       return 0;
     }
     if (d.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) {
       console.error(`triggered ${id}: skipped, a run is still going (overlap ${d.policies.overlap}): ${d.info.runningActions.map((r) => r.workflow.workflowId).join(', ')}`);
+      if (json) done(json, { id, action: 'trigger', skipped: true });
       return 0;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   console.error(`triggered ${id}; no run has appeared yet (see recs schedule describe)`);
+  if (json) done(json, { id, action: 'trigger' });
   return 0;
 }
 
@@ -105,7 +126,7 @@ export default async function main(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { workflow: { type: 'string' }, id: { type: 'string' }, cron: { type: 'string' }, input: { type: 'string' }, note: { type: 'string' }, paused: { type: 'boolean', default: false } },
+      options: { workflow: { type: 'string' }, id: { type: 'string' }, cron: { type: 'string' }, input: { type: 'string' }, note: { type: 'string' }, paused: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
       strict: true,
     }));
   } catch (e) {
@@ -140,25 +161,28 @@ export default async function main(argv: string[]): Promise<number> {
           state: { paused: values.paused, note: values.note ?? `created by recs schedule create (${workflow}, ${cron} UTC)` },
         });
         console.error(`created schedule ${id}: ${SCHEDULED_WORKFLOWS[workflow].type} on task queue ${cfg.TEMPORAL_TASK_QUEUE}, cron "${cron}" (UTC)${values.paused ? ', paused' : ''}`);
-        console.log(id);
+        done(values.json, { id, action: 'create' });
         return 0;
       }
       case 'pause':
         await handle.pause(values.note ?? 'paused by recs schedule pause');
         console.error(`paused ${id}`);
+        if (values.json) done(true, { id, action: action as Action });
         return 0;
       case 'unpause':
         await handle.unpause(values.note ?? 'unpaused by recs schedule unpause');
         console.error(`unpaused ${id}`);
+        if (values.json) done(true, { id, action: action as Action });
         return 0;
       case 'trigger':
-        return await trigger(client, id);
+        return await trigger(client, id, values.json);
       case 'describe':
-        console.log(JSON.stringify(summarize(await handle.describe()), null, 2));
+        printOutput(summarize(await handle.describe()), values.json, describeText);
         return 0;
       case 'delete':
         await handle.delete();
         console.error(`deleted ${id}`);
+        if (values.json) done(true, { id, action: action as Action });
         return 0;
     }
   } catch (e) {

@@ -1,8 +1,9 @@
-// recs sql "SELECT …" [--json]: read-only SQL over the analysts' Parquet views (works while a
+// recs sql "SELECT …" [--json] | --tables [--json]: read-only SQL over the analysts' Parquet views (works while a
 // retrain runs: it never opens the worker's database). `recs sql --tables` lists the views.
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { ANALYTICS_VIEWS, openAnalytics } from '../storage/analytics';
+import { formatTable, numericRows, printOutput } from './table';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, tables: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
@@ -10,7 +11,8 @@ export default async function main(argv: string[]): Promise<number> {
   const db = await openAnalytics(cfg.DATA_DIR);
   try {
     if (values.tables || positionals.length === 0) {
-      for (const [name, v] of Object.entries(ANALYTICS_VIEWS)) console.log(`${db.views.includes(name) ? '  ' : '- '}${name.padEnd(16)} ${v.doc}${db.views.includes(name) ? '' : ' (no data yet)'}`);
+      const views = Object.entries(ANALYTICS_VIEWS).map(([name, v]) => ({ view: name, has_data: db.views.includes(name), contents: v.doc }));
+      printOutput(views, values.json, (rows) => formatTable(rows.map((r) => ({ ...r, has_data: r.has_data ? 'yes' : 'no (yet)' }))));
       return positionals.length === 0 && !values.tables ? 2 : 0;
     }
     const sql = positionals.join(' ');
@@ -18,9 +20,8 @@ export default async function main(argv: string[]): Promise<number> {
       console.error('recs sql: only read-only queries (SELECT/WITH/DESCRIBE/SHOW/SUMMARIZE/FROM)');
       return 2;
     }
-    const { rows } = await db.query(sql);
-    if (values.json) console.log(JSON.stringify(rows, null, 2));
-    else console.table(rows);
+    const rows = numericRows(await db.query(sql));
+    printOutput(rows, values.json, (r) => formatTable(r));
     return 0;
   } catch (e) {
     console.error(`recs sql: ${(e as Error).message}`);

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { redisClient, temporalClient } from '../storage/clients';
 import { VersionStore } from '../storage/redis-versions';
+import { formatFields, formatTable, printOutput } from './table';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, last: { type: 'string', default: '10' } }, strict: true });
@@ -33,14 +34,14 @@ export default async function main(argv: string[]): Promise<number> {
     }
     const liveGate = liveMeta.gate ? (JSON.parse(liveMeta.gate) as { outcome: string; release: string; reason: string }) : null;
     const out = { live, liveDataAsOf: liveMeta.data_as_of ?? null, liveModel: liveMeta.model ?? null, liveGate, kept, runs };
-    if (values.json) console.log(JSON.stringify(out, null, 2));
-    else {
-      console.log(`live version: ${live ?? '(none)'}${liveMeta.data_as_of ? `  (data as of ${liveMeta.data_as_of}, model ${liveMeta.model})` : ''}`);
-      if (liveGate) console.log(`live version's gate: ${liveGate.reason}`);
-      console.log(`kept for rollback: ${kept.join(', ') || '(none)'}`);
-      console.log('last retrains:');
-      console.table(runs);
-    }
+    printOutput(out, values.json, (o) =>
+      [
+        formatFields({ 'live version': o.live ?? '(none)', 'data as of': o.liveDataAsOf, model: o.liveModel, gate: o.liveGate?.reason ?? null, 'kept for rollback': o.kept.join(', ') || '(none)' }),
+        '',
+        'last retrains:',
+        formatTable(o.runs, { columns: ['workflowId', 'status', 'start', 'version', 'gate', 'release', 'ndcg10', 'dataAsOf'] }),
+      ].join('\n'),
+    );
     return 0;
   } finally {
     redis.disconnect();

@@ -10,48 +10,30 @@
 // the split, so the score is not inflated by memorising that user). The best epoch's weights
 // are restored. Inputs are plain typed arrays; the pipeline builds them in SQL.
 import * as tf from '@tensorflow/tfjs';
-import { currentTf, affineFastGrad, modelDirIO, tidyRead } from './tf-backend';
+import { affineFastGrad, currentTf, tidyRead } from './tf-backend';
+import type { TrainingConfig } from './training-config';
 
-export interface RankerConfig {
-  /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). Default 1. */
+/** The ranker's knobs (model/training-config.ts for the shared ones); validation loss is log loss. */
+export interface RankerConfig extends TrainingConfig {
+  /** DCN-v2 cross layers in front of the MLP (0 = plain MLP). */
   crossLayers: number;
-  /** Units of each ReLU hidden layer. Default [64, 32]. */
-  hiddenUnits: number[];
-  /** Adam learning rate. Default 1e-3. */
-  learningRate: number;
-  /** Examples per gradient step. Default 1024. */
-  batchSize: number;
-  /** Upper bound on passes over the training rows. Default 30. */
-  maxEpochs: number;
-  /** Epochs without a validation log-loss improvement of at least minDelta before stopping. Default 3. */
-  patience: number;
-  /** Smallest validation log-loss decrease that counts as an improvement. Default 1e-4. */
-  minDelta: number;
-  /** Fraction of users (groups) held out for validation; 0 trains maxEpochs with no early stopping. Default 0.1. */
-  validationFraction: number;
-  /** L2 penalty on every kernel (weight matrix); early stopping is the main regularizer. Default 0. */
-  l2: number;
-  /** Standardized features are clipped to ±clipZ (robust to heavy tails; log1p counts in SQL). Default 5. */
+  /** Standardized features are clipped to ±clipZ (robust to heavy tails; log1p counts in SQL). */
   clipZ: number;
-  /** Seeds weight init, the user split and the shuffles. Default 42. */
-  seed: number;
-  /** Rows per forward pass in predict() and validation. Default 8192. */
-  predictBatchSize: number;
 }
 
 export const DEFAULT_RANKER_CONFIG: Readonly<RankerConfig> = Object.freeze({
   crossLayers: 1,
   hiddenUnits: [64, 32],
   learningRate: 1e-3,
-  batchSize: 1024,
+  batchSize: 1024, // examples
   maxEpochs: 30,
   patience: 3,
   minDelta: 1e-4,
-  validationFraction: 0.1,
-  l2: 0,
+  validationFraction: 0.1, // of users: a user's examples never straddle the split
+  l2: 0, // early stopping is the main regularizer
   clipZ: 5,
   seed: 42,
-  predictBatchSize: 8192,
+  predictBatchSize: 8192, // rows per forward pass in predict() and validation
 });
 
 export interface RankerEpoch {
@@ -528,8 +510,8 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Persistence: <dir>/model.json + <dir>/weights.bin; featureNames, normalization, config,
-// history and the training backend travel in model.json's userDefinedMetadata.
+// Persistence (the files are storage/tf-models.ts's): featureNames, normalization, config and
+// history travel in the network's userDefinedMetadata, so one tfjs model holds everything.
 
 const RANKER_KIND = 'recs-ranker';
 const RANKER_FORMAT_VERSION = 1;
@@ -548,8 +530,8 @@ interface RankerMetadata {
   nValid: number;
 }
 
-/** Write the ranker to dir (model.json + weights.bin). */
-export async function saveRanker(model: RankerModel, dir: string): Promise<void> {
+/** The ranker's network with its metadata attached, ready to save (storage/tf-models.ts saveRanker). */
+export function rankerNetwork(model: RankerModel): tf.LayersModel {
   if (!(model instanceof TfRanker)) throw new TypeError('saveRanker expects a model from trainRanker or loadRanker');
   const meta: RankerMetadata = {
     kind: RANKER_KIND,
@@ -566,21 +548,19 @@ export async function saveRanker(model: RankerModel, dir: string): Promise<void>
     nValid: model.nValid,
   };
   model.network.setUserDefinedMetadata(JSON.parse(JSON.stringify(meta)));
-  await model.network.save(modelDirIO(dir));
+  return model.network;
 }
 
-/** Read a ranker written by saveRanker (on whatever backend is live now). */
-export async function loadRanker(dir: string): Promise<RankerModel> {
-  const { tf: tfr } = await currentTf();
-  const network = await tfr.loadLayersModel(modelDirIO(dir));
+/** The ranker a saved network holds (source names where it came from, for errors); disposes the network if it holds none. */
+export function rankerFromNetwork(network: tf.LayersModel, source: string): RankerModel {
   const meta = network.getUserDefinedMetadata() as RankerMetadata | undefined;
   if (!meta || meta.kind !== RANKER_KIND) {
     network.dispose();
-    throw new TypeError(`${dir} does not hold a ranker (metadata kind ${JSON.stringify(meta?.kind)})`);
+    throw new TypeError(`${source} does not hold a ranker (metadata kind ${JSON.stringify(meta?.kind)})`);
   }
   if (meta.version !== RANKER_FORMAT_VERSION) {
     network.dispose();
-    throw new TypeError(`${dir} holds ranker format ${meta.version}; this code reads ${RANKER_FORMAT_VERSION}`);
+    throw new TypeError(`${source} holds ranker format ${meta.version}; this code reads ${RANKER_FORMAT_VERSION}`);
   }
   const history = meta.history.map((h) => ({ ...h, valLogLoss: h.valLogLoss ?? NaN, valAuc: h.valAuc ?? NaN }));
   return new TfRanker(network, meta.featureNames, Float32Array.from(meta.mean), Float32Array.from(meta.std), resolveConfig(meta.config), meta.trainedOn, history, meta.bestEpoch, meta.nTrain, meta.nValid);

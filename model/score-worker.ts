@@ -2,29 +2,7 @@
 // a shared atomic counter and writes their top-N into shared output arrays.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Csr } from './types';
-import { createJsScorer, createTfScorer, scoreRangeWith, type DenseScorer, type ScoreKernel, type TopNResult } from './score';
-
-export interface ScoreWorkerData {
-  k: number;
-  nItems: number;
-  nUsers: number;
-  n: number;
-  kernel: ScoreKernel;
-  blockUsers: number;
-  userFactors: Float32Array; // nUsers × k (shared)
-  itemFactors: Float32Array; // nItems × k (shared)
-  indptr: Int32Array; // training items per user (exclusions)
-  indices: Int32Array;
-  counter: Int32Array; // [0]: next block to take
-}
-
-export interface ScoreJob {
-  id: number;
-  userStart: number;
-  userEnd: number;
-  idx: Int32Array; // (userEnd − userStart) × n, shared output
-  score: Float32Array;
-}
+import { createJsScorer, createTfScorer, scoreRangeWith, type DenseScorer, type ScoreJob, type ScoreWorkerData, type TopNResult } from './score';
 
 const d = workerData as ScoreWorkerData;
 const train: Csr = { nRows: d.nUsers, nCols: d.nItems, indptr: d.indptr, indices: d.indices, values: new Float32Array(0) };

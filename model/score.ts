@@ -21,9 +21,32 @@ import { availableParallelism } from 'node:os';
 import type { Csr, Factors } from './types';
 import { TopN } from './topk';
 import { WorkerPool } from './worker-pool';
-import type { ScoreJob, ScoreWorkerData } from './score-worker';
 
 export type ScoreKernel = 'wasm' | 'js';
+
+/** What createBatchScorer hands each worker thread (model/score-worker.ts) once. */
+export interface ScoreWorkerData {
+  k: number;
+  nItems: number;
+  nUsers: number;
+  n: number;
+  kernel: ScoreKernel;
+  blockUsers: number;
+  userFactors: Float32Array; // nUsers × k (shared)
+  itemFactors: Float32Array; // nItems × k (shared)
+  indptr: Int32Array; // training items per user (exclusions)
+  indices: Int32Array;
+  counter: Int32Array; // [0]: next block to take
+}
+
+/** One score() call, shared by every worker: they take blocks of it from `counter`. */
+export interface ScoreJob {
+  id: number;
+  userStart: number;
+  userEnd: number;
+  idx: Int32Array; // (userEnd − userStart) × n, shared output
+  score: Float32Array;
+}
 
 /** Top-N per user: row u of both arrays is user (userStart + u). */
 export interface TopNResult {

@@ -1,6 +1,6 @@
-// TensorFlow.js runtime: one place that picks the backend and one place that reads/writes saved
-// models. Order of preference: @tensorflow/tfjs-node (native libtensorflow; an optional
-// dependency that is often absent) → @tensorflow/tfjs-backend-wasm (XNNPACK, fast dense ops,
+// TensorFlow.js runtime: the one place that picks the backend (saved models are read and
+// written by storage/tf-models.ts). Order of preference: @tensorflow/tfjs-node (native
+// libtensorflow; an optional dependency that is often absent) → @tensorflow/tfjs-backend-wasm (XNNPACK, fast dense ops,
 // missing a few gradient kernels such as embedding gathers) → 'cpu' (plain JS, always there).
 // The same model code and the same saved files work on any of them.
 //
@@ -8,9 +8,8 @@
 // Entry points should read it through their configuration and pass it to initTf(); the
 // process.env read below is only the documented default for callers that pass nothing.
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { dirname, sep } from 'node:path';
 
 export const TF_BACKENDS = ['node', 'wasm', 'cpu'] as const;
 /** A backend preference; each name falls back to the names after it. */
@@ -182,58 +181,3 @@ function affineCustomOp(inputNeedsGrad: boolean) {
 }
 const affineOp = affineCustomOp(true);
 const affineOnDataOp = affineCustomOp(false);
-
-// ---------------------------------------------------------------------------------------------
-// Saved models: <dir>/model.json (topology, weight manifest, userDefinedMetadata) and
-// <dir>/weights.bin, the standard tfjs layers-model layout, written with node:fs so it works
-// without tfjs-node (whose file:// handler is the usual way). Each file is written to a
-// temporary name and renamed, so a reader never sees a half-written file.
-
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-
-/** tf.io handler that saves a LayersModel to / loads it from a directory. */
-export function modelDirIO(dir: string): tf.io.IOHandler {
-  return {
-    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      if (artifacts.modelTopology instanceof ArrayBuffer) throw new TypeError('modelDirIO saves JSON topologies only');
-      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-      const json: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as object,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
-        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-      };
-      await mkdir(dir, { recursive: true });
-      await writeAtomic(join(dir, WEIGHTS_BIN), new Uint8Array(weights));
-      await writeAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    },
-    async load(): Promise<tf.io.ModelArtifacts> {
-      const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
-      if (json.modelTopology == null || !Array.isArray(json.weightsManifest)) {
-        throw new TypeError(`${join(dir, MODEL_JSON)} is not a tfjs layers model (no modelTopology/weightsManifest)`);
-      }
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const parts: ArrayBuffer[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const p of group.paths) {
-            const buf = await readFile(join(dir, p));
-            parts.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-          }
-        }
-        return [specs, tf.io.CompositeArrayBuffer.join(parts)];
-      });
-    },
-  };
-}
-
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}

@@ -13,7 +13,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, FeatureBuilder, exampleFeatures, retrievalView } from '../model/features';
-import { fmix32, loadRanker, saveRanker, trainRanker, type RankerConfig } from '../model/ranker';
+import { fmix32, trainRanker, type RankerConfig } from '../model/ranker';
+import { loadRanker, saveRanker } from '../storage/tf-models';
 import { dropUnavailable, hardNegativeLogKeep, rankedRecommender } from '../model/rerank';
 import type { Recommender } from '../model/recommend';
 import { initTf } from '../model/tf-backend';

@@ -70,10 +70,13 @@ fi
 
 # Chromium (Debian package), for the dashboard's browser tests (test/integration/dashboard.test.ts,
 # driven by playwright-core through executablePath; Playwright's own browser download is not used).
-# Installed when running as root; otherwise the browser tests skip and say how to install it.
+# Installed when running as root; otherwise the browser tests skip and say how to install it,
+# except with CI set, where a missing prerequisite fails the run (a skipped test is not a pass).
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = "0" ]; then
     apt_install chromium chromium
+  elif [ -n "${CI:-}" ] && [ "${CI}" != "0" ] && [ "${CI}" != "false" ]; then
+    die "missing test prerequisite: Chromium (/usr/bin/chromium); install it with 'sudo apt-get install -y chromium' or set CHROMIUM_PATH"
   else
     log "chromium is missing: the dashboard's browser tests will be skipped (install it with 'sudo apt-get install -y chromium')"
   fi

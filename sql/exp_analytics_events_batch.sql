@@ -1,3 +1,6 @@
 -- Analysts' copy of one ingested batch of events (Parquet; the worker's DuckDB stays private).
 -- Params: $batch_id VARCHAR, $path VARCHAR (a file under DATA_DIR/analytics/events). Grain: event_id.
+-- grain: event_id
+-- not_null: event_id, user_id, movie_id, event_type, ts
+-- range: rating 0.5..5, watch_seconds 0.., duration_seconds 0..
 COPY (SELECT * FROM events WHERE batch_id = $batch_id ORDER BY ts) TO $path (FORMAT parquet);

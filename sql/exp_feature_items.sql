@@ -5,6 +5,9 @@
 -- Input: feature_events, feature_clock, run_items.
 -- Output: item_index, pop_all, pop_long, pop_short, completion_rate, added_at_s (epoch seconds).
 -- Grain: one row per run title, in index order.
+-- grain: item_index
+-- not_null: item_index, pop_all, pop_long, pop_short, completion_rate, added_at_s
+-- range: pop_all 0.., pop_long 0.., pop_short 0.., completion_rate 0..1
 WITH ref AS (
   SELECT max(clock_ts) AS ref_ts FROM feature_clock
 ),

@@ -3,6 +3,9 @@
 -- its genres (item_genres), normalised to sum 1 per user.
 -- Params: $abandon DOUBLE. Input: feature_events, item_genres.
 -- Output: user_index, genre_index, share sorted. Grain: (user_index, genre_index), non-zero shares only.
+-- grain: user_index, genre_index
+-- not_null: user_index, genre_index, share
+-- range: share 0..1
 WITH titles AS (
   SELECT DISTINCT user_index, item_index FROM feature_events WHERE event_type = 'watch' AND completion >= $abandon
 ),

@@ -1,6 +1,9 @@
 -- Intent: searches and browses of each title by each user in the $intent_days before the user's clock.
 -- Params: $intent_days INTEGER. Input: feature_events.
 -- Output: user_index, item_index, n (events) sorted. Grain: (user_index, item_index).
+-- grain: user_index, item_index
+-- not_null: user_index, item_index, n
+-- range: n 1..
 WITH final AS (
   SELECT user_index, item_index, count(*)::FLOAT AS n
   FROM feature_events

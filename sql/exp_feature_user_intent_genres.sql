@@ -2,6 +2,9 @@
 -- spreading weight 1 over the title's genres (item_genres), normalised to sum 1 per user.
 -- Params: $intent_days INTEGER. Input: feature_events, item_genres.
 -- Output: user_index, genre_index, share sorted. Grain: (user_index, genre_index), non-zero shares only.
+-- grain: user_index, genre_index
+-- not_null: user_index, genre_index, share
+-- range: share 0..1
 WITH intents AS (
   SELECT user_index, item_index
   FROM feature_events

@@ -2,6 +2,9 @@
 -- recent first (by the latest such watch; ties by index).
 -- Params: $last_k INTEGER, $abandon DOUBLE. Input: feature_events.
 -- Output: user_index, pos (0 = most recent), item_index sorted. Grain: (user_index, pos).
+-- grain: user_index, pos
+-- not_null: user_index, pos, item_index
+-- range: pos 0..
 WITH titles AS (
   SELECT user_index, item_index, max(ts) AS last_ts
   FROM feature_events

@@ -5,6 +5,9 @@
 -- Input: feature_events, feature_clock.
 -- Output: user_index, clock_s (epoch seconds), n_watch, n_watch_long, days_since_last, completion_rate.
 -- Grain: one row per run user, in index order.
+-- grain: user_index
+-- not_null: user_index, clock_s, n_watch, n_watch_long, days_since_last, completion_rate
+-- range: n_watch 0.., n_watch_long 0.., days_since_last 0.., completion_rate 0..1
 WITH agg AS (
   SELECT user_index,
     count(*) FILTER (WHERE event_type = 'watch') AS n_watch,

@@ -1,6 +1,9 @@
 -- Baseline signals per title before $cutoff: all-time positive users (popularity) and positive
 -- users in the last $trend_days days (trending). Params: $cutoff TIMESTAMP, $trend_days DOUBLE.
 -- Input: int_user_item_confidence, run_items. Output: item_index, popularity, trending (one row per title).
+-- grain: item_index
+-- not_null: item_index, popularity, trending
+-- range: popularity 0.., trending 0..
 WITH final AS (
   SELECT i.item_index,
     count(c.user_index) FILTER (WHERE c.is_positive)::DOUBLE AS popularity,

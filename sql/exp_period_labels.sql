@@ -8,6 +8,8 @@
 -- Output: user_index, item_index, t = seconds from the window's start to the first labelled watch + 1 (> 0;
 -- evaluation keeps the labels after an instant with it, e.g. the live version's data clock), sorted.
 -- Grain: (user_index, item_index).
+-- grain: user_index, item_index
+-- not_null: user_index, item_index, t
 WITH clock AS (
   SELECT user_id, user_index,
     CASE $from::VARCHAR WHEN 'pre' THEN pre_ts WHEN 'gate' THEN gate_ts ELSE ship_ts END AS from_ts,

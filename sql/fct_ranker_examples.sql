@@ -18,6 +18,9 @@
 -- Params: $seed, $hard_negatives, $draws, $n_candidates INTEGER; $negatives VARCHAR ('hard_popularity' | 'uniform').
 -- Output: user_index, item_index, label (0/1), in_candidates (0/1), score (0 when not a candidate), rank,
 --   from_popularity (0/1), sorted by (user_index, item_index). Grain: (user_index, item_index).
+-- grain: user_index, item_index
+-- not_null: user_index, item_index, label, in_candidates, score, rank, from_popularity
+-- range: label 0..1, in_candidates 0..1, from_popularity 0..1, rank 0..
 WITH cand AS (
   SELECT c.user_index, c.item_index, c.score, c.rank, l.user_index IS NOT NULL AS label
   FROM ranker_candidates c

@@ -14,6 +14,8 @@
 -- Input: events, run_items. Output: one row: cutoff, cap_ts, eligible_users (users with a watch before
 --   and after some instant: first_ts < last_ts), users_default (judged at $default_cutoff), users_chosen
 --   (judged at cutoff), capped (true when the cap stopped the growth). Grain: one row.
+-- grain: one row
+-- not_null: cutoff, cap_ts, eligible_users, capped
 WITH eligible AS (
   SELECT e.user_id, e.ts
   FROM events e

@@ -5,6 +5,10 @@
 -- Params: $source_hash VARCHAR (the batch id), $now TIMESTAMP.
 -- Input: stg_events_validated, quarantine. Output: quarantine (+rows). Grain: (source_hash, row_no);
 -- at most one row per (raw.stream_key, raw.stream_id).
+-- table: quarantine
+-- grain: source_hash, row_no
+-- not_null: source_hash, kind, row_no, reason, raw, quarantined_at
+-- range: row_no 1..
 INSERT OR IGNORE INTO quarantine
 WITH already AS (
   SELECT json_extract_string(raw, 'stream_key') AS stream_key, json_extract_string(raw, 'stream_id') AS stream_id

@@ -3,6 +3,10 @@
 -- reads this table and nothing else from the event log.
 -- Input: events, feature_clock, run_items.
 -- Output: feature_events(user_index, item_index, event_type, ts, clock_ts, completion). Grain: event.
+-- table: feature_events
+-- grain: none (one row per event; events carry no key here)
+-- not_null: user_index, item_index, event_type, ts, clock_ts
+-- range: completion 0..1
 CREATE OR REPLACE TEMP TABLE feature_events AS
 WITH final AS (
   SELECT k.user_index, i.item_index, e.event_type, e.ts, k.clock_ts,

@@ -7,6 +7,9 @@
 -- Params: $pre_cutoff, $cutoff, $ship TIMESTAMP.
 -- Input: run_users. Output: run_clock(user_index, user_id, pre_ts, gate_ts, ship_ts).
 -- Grain: one row per run user; pre_ts ≤ gate_ts ≤ ship_ts.
+-- table: run_clock
+-- grain: user_index
+-- not_null: user_index, user_id, pre_ts, gate_ts, ship_ts
 CREATE OR REPLACE TEMP TABLE run_clock AS
 WITH final AS (
   SELECT user_index, user_id, $pre_cutoff::TIMESTAMP AS pre_ts, $cutoff::TIMESTAMP AS gate_ts, $ship::TIMESTAMP AS ship_ts

@@ -10,6 +10,10 @@
 -- Input: events, catalog, run_clock, run_users, run_items. Output: int_user_item_confidence(user_index,
 --   item_index, confidence, is_positive, is_seen, n_watch, max_completion, rating, last_ts).
 -- Grain: one row per (user_index, item_index) with at least one non-impression event.
+-- table: int_user_item_confidence
+-- grain: user_index, item_index
+-- not_null: user_index, item_index, confidence, is_positive, is_seen, n_watch
+-- range: max_completion 0..1, rating 0.5..5, n_watch 0..
 CREATE OR REPLACE TEMP TABLE int_user_item_confidence AS
 WITH ev AS (
   SELECT e.user_id, e.movie_id, e.event_type, e.ts, e.rating,

@@ -6,6 +6,8 @@
 --   gate_passed, gate_outcome, release, gate_reason, published, live_version, gate_ndcg_10, popularity_ndcg_10,
 --   live_ndcg_10, n_users, n_items, model, ndcg_10, recall_20, coverage_10.
 -- Grain: (version, model).
+-- grain: version, model
+-- not_null: version, gate_passed
 WITH runs AS (
   SELECT *
   FROM model_runs

@@ -1,5 +1,8 @@
 -- Reconciliation of one staged events file: read = ingested + duplicates + quarantined.
 -- Input: stg_events_validated. Output: one row.
+-- grain: one row
+-- not_null: rows_read, ingested, duplicates, quarantined
+-- range: rows_read 0.., ingested 0.., duplicates 0.., quarantined 0..
 WITH final AS (
   SELECT
     count(*) AS rows_read,

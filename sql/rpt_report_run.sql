@@ -4,6 +4,8 @@
 --   params (JSON text), gate_passed, gate_reason, published, live_version, ndcg_10,
 --   popularity_ndcg_10, live_ndcg_10, n_users, n_items, n_train_interactions.
 -- Grain: version (zero or one row).
+-- grain: one row
+-- not_null: version, model, gate_passed
 WITH final AS (
   SELECT
     version,

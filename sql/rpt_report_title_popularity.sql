@@ -6,6 +6,9 @@
 -- Output: movie_id, watches, slots, added_after_cutoff (the title joined the catalog inside the
 --   evaluation window: cold for the model that was evaluated).
 -- Grain: movie_id.
+-- grain: movie_id
+-- not_null: movie_id, watches, slots
+-- range: watches 0.., slots 0..
 WITH catalog_titles AS (
   SELECT movie_id, added_at
   FROM catalog

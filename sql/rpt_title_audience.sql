@@ -3,6 +3,9 @@
 -- Params: $version VARCHAR, $movie_id VARCHAR, $limit INTEGER.
 -- Output: user_id, rank, score, audience (users in the whole audience, on every row).
 -- Grain: user_id.
+-- grain: user_id
+-- not_null: user_id, rank, audience
+-- range: rank 1..20, audience 1..
 WITH audience AS (
   SELECT user_id, rank, score
   FROM recommendations

@@ -2,6 +2,8 @@
 -- catalog does not know).
 -- Params: $ids VARCHAR (movie ids joined by chr(31), the ASCII unit separator).
 -- Output: movie_id, title. Grain: movie_id.
+-- grain: movie_id
+-- not_null: movie_id, title
 WITH final AS (
   SELECT movie_id, title
   FROM catalog

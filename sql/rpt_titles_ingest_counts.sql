@@ -1,4 +1,7 @@
 -- Reconciliation of one staged titles file: read = ingested + duplicates + quarantined. Output: one row.
+-- grain: one row
+-- not_null: rows_read, ingested, duplicates, quarantined
+-- range: rows_read 0.., ingested 0.., duplicates 0.., quarantined 0..
 WITH final AS (
   SELECT
     count(*) AS rows_read,

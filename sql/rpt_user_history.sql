@@ -3,6 +3,9 @@
 -- Params: $user_id VARCHAR, $limit INTEGER.
 -- Output: ts (ISO-8601 UTC text), event_type, movie_id, watch_seconds, duration_seconds, rating, source.
 -- Grain: event_id (newest first).
+-- grain: none (one row per event; event_id is not an output column)
+-- not_null: ts, event_type, movie_id
+-- range: rating 0.5..5
 WITH final AS (
   SELECT
     event_id,

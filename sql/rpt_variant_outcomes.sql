@@ -3,6 +3,9 @@
 -- Impression source format: home_feed:<position>:<source>:<variant> (api/app.ts).
 -- Params: none. Output: variant, impressions, users, watched, watch_rate, mean_watched_position.
 -- Grain: one row per variant.
+-- grain: variant
+-- not_null: impressions, users, watched, watch_rate
+-- range: impressions 1.., watch_rate 0..1
 WITH imp AS (
   SELECT user_id, movie_id, ts,
     split_part(source, ':', 4) AS variant,

@@ -8,6 +8,10 @@
 --   row_no. A payload that is not a JSON object stages as all-NULL fields (→ quarantined as
 --   missing_event_id) and keeps its text in `payload`, so the quarantine's raw JSON holds it.
 -- Grain: one row per stream entry.
+-- table: stg_events_raw
+-- grain: row_no
+-- not_null: row_no, stream_key, stream_id
+-- range: row_no 1..
 CREATE OR REPLACE TEMP TABLE stg_events_raw AS
 WITH entries AS (
   SELECT unnest(from_json($entries::JSON, '[{"row_no": "BIGINT", "stream_id": "VARCHAR", "payload": "VARCHAR"}]'), recursive := true)

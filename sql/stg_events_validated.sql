@@ -2,6 +2,10 @@
 -- and flag rows whose event_id already exists (in the warehouse or earlier in the same file).
 -- Params: $now TIMESTAMP (wall clock; events later than now + 1 day are "future").
 -- Input: stg_events_raw, catalog, events. Output: stg_events_validated. Grain: one row per file row.
+-- table: stg_events_validated
+-- grain: row_no
+-- not_null: row_no, is_duplicate
+-- range: row_no 1..
 CREATE OR REPLACE TEMP TABLE stg_events_validated AS
 WITH parsed AS (
   SELECT

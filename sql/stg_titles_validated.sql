@@ -1,6 +1,10 @@
 -- Validate staged titles; `reason` is the first failing rule (NULL = good).
 -- Params: $now TIMESTAMP. Input: stg_titles_raw, catalog. Output: stg_titles_validated.
 -- Grain: one row per file row. is_duplicate: the id is already in the catalog or earlier in the file.
+-- table: stg_titles_validated
+-- grain: row_no
+-- not_null: row_no, is_duplicate
+-- range: row_no 1..
 CREATE OR REPLACE TEMP TABLE stg_titles_validated AS
 WITH parsed AS (
   SELECT

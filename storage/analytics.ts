@@ -76,7 +76,8 @@ export async function openAnalytics(dataDir: string) {
     views,
     async query(sql: string, params?: Record<string, string | number | boolean | null>) {
       const r = await conn.runAndReadAll(sql, params);
-      return { columns: r.columnNames(), rows: r.getRowObjectsJson() as Record<string, unknown>[] };
+      // JSON rows carry BIGINT/HUGEINT/DECIMAL as text (exact); `types` lets a caller tell them from strings.
+      return { columns: r.columnNames(), types: r.columnTypes().map((t) => t.toString()), rows: r.getRowObjectsJson() as Record<string, unknown>[] };
     },
     close() {
       conn.closeSync();

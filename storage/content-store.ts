@@ -2,9 +2,10 @@
 // weights.bin, tfjs layers format, written by the trainContent activity), and the one call the
 // add-title path needs: a brand-new title's vector in that version's retrieval factor space.
 import { join } from 'node:path';
-import { loadContentModel, type ContentModel } from '../model/content';
+import type { ContentModel } from '../model/content';
 import { initTf } from '../model/tf-backend';
 import type { Title } from '../model/types';
+import { loadContentModel } from './tf-models';
 
 export const contentDir = (versionDir: string) => join(versionDir, 'content');
 

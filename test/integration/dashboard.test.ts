@@ -19,17 +19,16 @@ import { generateWorld } from '../../data/generator';
 import { runDir } from '../../storage/artifacts';
 import { runFiles } from '../../storage/run-data';
 import { tempDir } from '../helpers/paths';
+import { prerequisite } from '../helpers/prerequisites';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline';
 import { runRecs } from '../helpers/cli';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.warn(
-    `[dashboard.test] SKIPPING the browser tests: ${CHROMIUM} is missing. scripts/bootstrap.sh (run by npm test) installs the Debian package "chromium" ` +
-      'when it runs as root; as another user install it with `sudo apt-get install -y chromium` (or set CHROMIUM_PATH).',
-  );
-}
+const HAVE_CHROMIUM = prerequisite(
+  `Chromium (${CHROMIUM})`,
+  existsSync(CHROMIUM),
+  'scripts/bootstrap.sh (run by npm test) installs the Debian package "chromium" when it runs as root; as another user install it with `sudo apt-get install -y chromium` (or set CHROMIUM_PATH).',
+);
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'recs-dashboard-screenshots');
 const REASONS = ['because_you_watched', 'trending', 'new_for_you', 'popular'];

@@ -26,7 +26,7 @@ async function recs(...args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 async function describeSchedule(id: string) {
-  const r = await recs('describe', '--id', id);
+  const r = await recs('describe', '--id', id, '--json');
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }

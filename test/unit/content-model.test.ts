@@ -9,8 +9,6 @@ import {
   evaluateFactorPredictions,
   featurizeTitles,
   fnv1a32,
-  loadContentModel,
-  saveContentModel,
   titleWords,
   trainContentModel,
   type ContentModel,
@@ -18,6 +16,7 @@ import {
 import { mulberry32 } from '../../model/ranker';
 import { initTf } from '../../model/tf-backend';
 import type { Title } from '../../model/types';
+import { loadContentModel, saveContentModel } from '../../storage/tf-models';
 
 function title(id: string, genres: string[], extra: Partial<Title> = {}): Title {
   return { movie_id: id, title: `Title ${id}`, year: 2000, genres, tags: [], duration_seconds: 6000, added_at: '2024-01-01T00:00:00Z', ...extra };

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadRanker, mulberry32, rocAuc, saveRanker, splitByGroup, trainRanker, type RankerEpoch } from '../../model/ranker';
+import { mulberry32, rocAuc, splitByGroup, trainRanker, type RankerEpoch } from '../../model/ranker';
 import { initTf, type TfRuntime } from '../../model/tf-backend';
+import { loadRanker, saveRanker } from '../../storage/tf-models';
 
 const FEATURES = ['retrieval_score', 'retrieval_rank', 'popularity', 'item_age', 'genre_match', 'user_activity'];
 

@@ -1,0 +1,58 @@
+// The API's serving knobs (A/B variants, exploration, Redis timeouts, HNSW, event limits) as a
+// zod schema. config.ts extends its own schema with this one, so every knob is an environment
+// variable checked at start; api/schemas.ts reads them for the app (apiOptions). It lives
+// beside config.ts, not in api/, so that configuration imports nothing from the API.
+import { z } from 'zod';
+
+// Every knob has a documented default. They are read from `cfg` under the same name when
+// config.ts defines them, else the default applies; tests pass overrides.
+
+export const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+export const num = (def: number, min = -Infinity, max = Infinity) => z.coerce.number().min(min).max(max).default(def);
+
+export const apiOptionsSchema = z.object({
+  /** Number of hash buckets users are split into for A/B assignment. */
+  AB_BUCKETS: int(100, 1, 100_000),
+  /** Salt of the user-id hash: change it to reshuffle every user into new buckets. */
+  AB_SALT: z.string().min(1).max(64).default('ab1'),
+  /** JSON list of variants `{name, buckets:[from,to), blend?:{explorationSlots?}}`; buckets not covered serve "default". */
+  AB_VARIANTS: z.string().default('[{"name":"control","buckets":[0,100]}]'),
+  /** Deepest offset a feed request may ask for (lists hold TOP_N items). */
+  FEED_MAX_OFFSET: int(1000, 0, 100_000),
+  /** A fresh title takes an exploration slot when θ·affinity ≥ this × the displaced item's score (θ ~ Beta). */
+  EXPLORATION_BAR: num(0.25, 0),
+  /** How often exploration counts are flushed to (and re-read from) Redis. */
+  EXPLORATION_FLUSH_MS: int(1000, 10, 600_000),
+  /** How often buffered impression events are written to the stream. */
+  IMPRESSION_FLUSH_MS: int(20, 5, 60_000),
+  /** Largest number of events written in one script call: Redis runs it ~3 µs per event without serving feed reads, so keep it small. */
+  EVENT_WRITE_BATCH: int(100, 1, 100_000),
+  /** Event batches in flight at once (round trips overlap; Redis still runs them one by one). */
+  EVENT_WRITE_CONCURRENCY: int(2, 1, 64),
+  /** Events held in memory while Redis is unavailable; beyond this the oldest impressions are dropped. */
+  EVENT_BUFFER_MAX: int(200_000, 0, 10_000_000),
+  /** Approximate MAXLEN of the events stream (XADD … MAXLEN ~ n). */
+  EVENTS_MAXLEN: int(10_000_000, 1000),
+  /** Largest number of events in one POST /events body. */
+  EVENTS_MAX_BATCH: int(500, 1, 10_000),
+  /** Largest POST body in bytes. */
+  EVENTS_BODY_LIMIT_BYTES: int(256 * 1024, 1024, 64 * 1024 * 1024),
+  /** Events may be stamped at most this far in the future (client clock skew). */
+  EVENTS_MAX_FUTURE_SKEW_MS: int(60_000, 0, 24 * 3600_000),
+  /** TTL of a user's "recently watched" set, refreshed on each watch. */
+  RECENT_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  /** ioredis connect timeout and per-command timeout. */
+  REDIS_CONNECT_TIMEOUT_MS: int(500, 10, 60_000),
+  REDIS_COMMAND_TIMEOUT_MS: int(250, 5, 60_000),
+  /** After a Redis failure, requests skip Redis for this long (then one probe goes through). */
+  REDIS_CIRCUIT_OPEN_MS: int(1000, 0, 600_000),
+  /** Poll fallback for the pub/sub channel: re-read the live pointer and the fresh pool this often. */
+  STATE_POLL_MS: int(3000, 50, 600_000),
+  /** Size of the in-memory popular list answered while Redis is down. */
+  FALLBACK_SIZE: int(500, 1, 100_000),
+  /** HNSW graph parameters of the item index (inner product). */
+  HNSW_M: int(16, 2, 128),
+  HNSW_EF_CONSTRUCTION: int(100, 8, 2000),
+  HNSW_EF_SEARCH: int(64, 8, 5000),
+});
+export type ApiOptions = z.infer<typeof apiOptionsSchema>;
