@@ -24,6 +24,9 @@ export interface RunRow {
   model: string | null;
   params: string | null;
   gate_passed: boolean | null;
+  /** pass | fail | inconclusive (null on runs from before outcomes existed) and what the run did with it. */
+  gate_outcome: string | null;
+  release: string | null;
   gate_reason: string | null;
   published: boolean | null;
   live_version: string | null;
@@ -82,6 +85,8 @@ export async function loadReportData(db: AnalyticsDb, version: string, now = new
         model: toStr(r.model),
         params: toStr(r.params),
         gate_passed: toBool(r.gate_passed),
+        gate_outcome: toStr(r.gate_outcome),
+        release: toStr(r.release),
         gate_reason: toStr(r.gate_reason),
         published: toBool(r.published),
         live_version: toStr(r.live_version),
@@ -324,7 +329,8 @@ export function renderReport(d: ReportData): string {
   const main = holdouts[0] ?? 'global_time';
   const t = tableOf(d.metrics, main);
   const slices = ordered(t.keys(), SLICE_ORDER);
-  const gate = r?.gate_passed === null || r?.gate_passed === undefined ? '' : `<span class="badge ${r.gate_passed ? 'pass' : 'fail'}">gate ${r.gate_passed ? 'passed' : 'failed'}</span> ${esc(r.gate_reason ?? '')}`;
+  const outcome = r?.gate_outcome ?? (r?.gate_passed ? 'pass' : 'fail');
+  const gate = r?.gate_passed === null || r?.gate_passed === undefined ? '' : `<span class="badge ${r.gate_passed ? 'pass' : 'fail'}">gate: ${esc(outcome)}${r.release ? ` → ${esc(r.release.replace(/_/g, ' '))}` : ''}</span> ${esc(r.gate_reason ?? '')}`;
   const runInfo = r
     ? `<dl>
 <dt>model</dt><dd>${esc(r.model ?? '–')} <span class="small">${esc(r.params ?? '')}</span></dd>

@@ -1,7 +1,7 @@
 -- One run of the analysts' model_runs view, for the evaluation report.
 -- Params: $version VARCHAR.
 -- Output: version, created_at, data_as_of, cutoff, published_at (ISO-8601 UTC text), model,
---   params (JSON text), gate_passed, gate_reason, published, live_version, ndcg_10,
+--   params (JSON text), gate_passed, gate_outcome, release, gate_reason, published, live_version, ndcg_10,
 --   popularity_ndcg_10, live_ndcg_10, n_users, n_items, n_train_interactions.
 -- Grain: version (zero or one row).
 -- grain: one row
@@ -16,6 +16,8 @@ WITH final AS (
     model,
     CAST(params AS VARCHAR) AS params,
     gate_passed,
+    gate_outcome,
+    release,
     gate_reason,
     published,
     live_version,

@@ -25,7 +25,7 @@ const data = (over: Partial<ReportData> = {}): ReportData => ({
   generatedAt: '2024-06-02T00:00:00.000Z',
   run: {
     version: V, created_at: '2024-06-01T01:00:00Z', data_as_of: '2024-06-01T00:00:00Z', cutoff: '2024-05-25T00:00:00Z', published_at: '2024-06-01T01:05:00Z',
-    model: 'ials', params: '{"factors":16}', gate_passed: true, gate_reason: 'candidate ndcg_10 0.2 ≥ popularity threshold 0.105', published: true,
+    model: 'ials', params: '{"factors":16}', gate_passed: true, gate_outcome: 'pass', release: 'publish', gate_reason: 'pass: vs popularity: shipped 0.2000 vs popularity 0.1000 (+100.0%, 95% CI [+80.0%, +120.0%], n=300): beats a lift above 0', published: true,
     live_version: null, ndcg_10: 0.2, popularity_ndcg_10: 0.1, live_ndcg_10: null, n_users: 100, n_items: 40, n_train_interactions: 2000,
   },
   metrics: metrics(),
