@@ -263,6 +263,8 @@ export function createApp(deps: AppDeps): ApiApp {
         userVec = readListUserVec(read.list, userVecScratch); // used synchronously below, then free again
       }
       base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
+      // A baseline version (k = 0) lists popular titles the user has not seen: say so.
+      if (v.k === 0) for (const c of base) c.reason = 'popular';
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {

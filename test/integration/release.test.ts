@@ -75,6 +75,8 @@ describe('with no live version and a gate that does not pass', () => {
       const f = await feed(base, u);
       expect(f.items.length, u).toBe(10);
       expect(f.model_version).toBe(r.version);
+      expect(f.source).toBe('personalized'); // the user's own list: popular titles they have not seen …
+      expect(f.items.slice(0, 2).map((i) => i.reason)).toEqual(['popular', 'popular']); // … and it says so
     }
     // The stored lists are popularity minus what each user saw.
     const pop = runFiles.f32(runDir(p.cfg.DATA_DIR, r.version), 'pop_full');
@@ -167,9 +169,9 @@ describe('a real-format MovieLens export with default settings', () => {
     const userIds = [...new Set(ratings.slice(1).map((l) => l.split(',')[0]))];
     expect(userIds.length).toBe(40);
     for (const u of userIds) {
-      const f = await feed(base, `ml-${u}`);
+      const f = await feed(base, u); // the importer keeps MovieLens user ids as they are
       expect(f.items.length, `user ${u}`).toBeGreaterThan(0);
-      expect(f.source).not.toBe('fallback');
+      expect(f.source, `user ${u}`).toBe('personalized'); // everyone in the file has a list in the version
     }
   });
 });
