@@ -16,7 +16,8 @@ import { bucketOf } from '../../api/ab';
 import { servingRedisOptions } from '../../api/server';
 import { apiOptions, type ApiOptions } from '../../api/schemas';
 import { RedisFeedStore } from '../../api/store';
-import { encodeF32, encodeUserList, keys } from '../../storage/redis-keys';
+import { encodeF32, encodeUserList, EVENTS_GROUP, keys } from '../../storage/redis-keys';
+import { tempDir } from '../helpers/paths';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
 const PREFIX = `t-api-${randomBytes(4).toString('hex')}`;
@@ -117,7 +118,7 @@ const TEST_OPTIONS: Partial<ApiOptions> = {
 };
 
 function makeApp(redisUrl: string, prefix: string, extra: { titleAdder?: { addTitle(t: Title): Promise<{ workflowId: string }> }; options?: Partial<ApiOptions> } = {}) {
-  const cfg = loadConfig({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ADMIN_TOKEN: ADMIN });
+  const cfg = loadConfig({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ADMIN_TOKEN: ADMIN, DATA_DIR: tempDir('api') });
   const options = { ...TEST_OPTIONS, ...extra.options };
   const redis = new Redis(redisUrl, servingRedisOptions(apiOptions(cfg, options)));
   redis.on('error', () => {});
@@ -342,6 +343,47 @@ describe('home feed API on real Redis', () => {
     expect(await seedRedis.ttl(keys(PREFIX).recent('u-rec'))).toBeGreaterThan(0);
   });
 
+  it('an event posted again — with its client id, or without one — keeps the same event_id, so the drain keeps one', async () => {
+    const e = { ...watch('u-retry', 'm-a2', '2024-06-01T10:00:00Z'), source: 'tv' };
+    for (let i = 0; i < 2; i++) expect((await postJson(base, '/events', { events: [e, { ...e, event_id: 'client-7', movie_id: 'm-a3' }] })).status).toBe(202);
+    const rows = (await seedRedis.xrevrange(keys(PREFIX).events, '+', '-', 'COUNT', 4)).map(([, f]) => JSON.parse(f[1]) as { event_id: string; movie_id: string });
+    const derived = rows.filter((r) => r.movie_id === 'm-a2').map((r) => r.event_id);
+    expect(derived).toHaveLength(2);
+    expect(derived[0]).toBe(derived[1]);
+    expect(derived[0]).toMatch(/^h-[0-9a-f]{32}$/);
+    expect(rows.filter((r) => r.movie_id === 'm-a3').map((r) => r.event_id)).toEqual(['client-7', 'client-7']);
+    // The same instant written another way is the same event.
+    expect((await postJson(base, '/events', { events: [{ ...e, ts: '2024-06-01T12:00:00+02:00' }] })).status).toBe(202);
+    const [[, last]] = await seedRedis.xrevrange(keys(PREFIX).events, '+', '-', 'COUNT', 1);
+    expect(JSON.parse(last[1]).event_id).toBe(derived[0]);
+  });
+
+  it('the drain\'s backlog is on /metrics, and /readyz fails while it is above EVENTS_LAG_READY_MAX', async () => {
+    // The API created the warehouse group at start, so every entry since counts as undelivered.
+    const groups = (await seedRedis.call('XINFO', 'GROUPS', keys(PREFIX).events)) as unknown[][];
+    expect(groups.map((g) => g[1])).toContain(EVENTS_GROUP);
+    const strict = makeApp(REDIS_URL, PREFIX, { options: { EVENTS_LAG_READY_MAX: 1, EVENTS_LAG_POLL_MS: 50 } });
+    await once(strict.redis, 'ready');
+    await strict.app.start();
+    const l = await listen(strict.app);
+    try {
+      const lag = await seedRedis.xlen(keys(PREFIX).events); // nothing was ever read by the group
+      expect(await metric(l.base, 'recs_events_stream_lag', 'state="undelivered"')).toBe(lag);
+      expect(await metric(l.base, 'recs_events_stream_lag', 'state="pending"')).toBe(0);
+      const r = await getJson(l.base, '/readyz');
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ ready: false, reason: 'events_lag', events_lag_max: 1, events_lag: { undelivered: lag, pending: 0 } });
+      // The drain catches up (here: the group is moved past every entry): ready again at the next poll.
+      await seedRedis.call('XGROUP', 'SETID', keys(PREFIX).events, EVENTS_GROUP, '$', 'ENTRIESREAD', String(lag));
+      const ok = await eventually(() => getJson(l.base, '/readyz'), (x) => x.status === 200, 3000);
+      expect(ok.body).toMatchObject({ ready: true, events_lag: { undelivered: 0, pending: 0 } });
+    } finally {
+      l.server.close();
+      await strict.app.close();
+      strict.redis.disconnect();
+    }
+  });
+
   it('bad input is a 400 with a machine-readable code', async () => {
     expect((await getJson(base, '/home-feed?user_id=u1&colour=red')).body.error.code).toBe('unknown_parameter');
     expect((await getJson(base, '/home-feed?user_id=u1&colour=red')).status).toBe(400);
@@ -470,6 +512,12 @@ async function startRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
+async function metric(base: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{` : `${name} `) && l.includes(labels));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+}
+
 describe('Redis outage', () => {
   let port: number;
   let redisProc: ChildProcess | null = null;
@@ -508,8 +556,10 @@ describe('Redis outage', () => {
         }
       }
       expect(await getJson(b, '/healthz')).toMatchObject({ status: 200, body: { redis: 'down' } });
-      // Events are kept in memory while Redis is away.
+      // Events posted while Redis is away are acknowledged once they are in the local spool.
       expect((await postJson(b, '/events', { events: [watch('u-during-outage', 'm-a3')] })).status).toBe(202);
+      expect(await metric(b, 'recs_events_spool_bytes')).toBeGreaterThan(0);
+      expect(await metric(b, 'recs_events_accepted_total', 'how="spooled"')).toBe(1);
 
       redisProc = await startRedis(port);
       const again = new Redis(url);
@@ -518,6 +568,9 @@ describe('Redis outage', () => {
       expect(back.body.source).toBe('personalized');
       await eventually(() => a.flush().then(() => again.exists(keys(PREFIX).recent('u-during-outage'))), (n) => n === 1, 5000);
       expect(await again.zscore(keys(PREFIX).recent('u-during-outage'), 'm-a3')).not.toBeNull();
+      const posted = (await again.xrange(keys(PREFIX).events, '-', '+')).map(([, f]) => JSON.parse(f[1])).filter((e) => e.event_type !== 'impression');
+      expect(posted).toMatchObject([{ user_id: 'u-during-outage', movie_id: 'm-a3', event_type: 'watch' }]);
+      expect(await metric(b, 'recs_events_spool_bytes')).toBe(0);
       await deletePrefix(again, PREFIX);
       again.disconnect();
     } finally {
