@@ -580,3 +580,41 @@ describe('Redis outage', () => {
     }
   });
 });
+
+describe('starting the API process', () => {
+  /** Run api/server.ts with `env` on top of a clean environment; resolves with its exit code and stderr (or null while it runs). */
+  async function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['ADMIN_TOKEN', 'RECS_ENV', 'NODE_ENV'].includes(k)) base[k] = v;
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], { env: { ...base, PORT: String(port), REDIS_PREFIX: PREFIX, DATA_DIR: tempDir('api-start'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    const listening = (async () => {
+      for (let i = 0; i < 300; i++) {
+        if (await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false)) return 'up';
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return 'timeout';
+    })();
+    const first = await Promise.race([exited, listening]);
+    if (first === 'up' || first === 'timeout') {
+      proc.kill('SIGTERM');
+      await exited;
+      return { code: null, stderr };
+    }
+    return { code: first, stderr };
+  }
+
+  it('outside demo/test mode, without ADMIN_TOKEN or with the public demo token, it exits 2 and names the variable; with a token it starts', async () => {
+    const none = await start({ NODE_ENV: 'production' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/ADMIN_TOKEN is not set/);
+    const demoToken = await start({ RECS_ENV: 'production', ADMIN_TOKEN: 'dev-admin-token' });
+    expect(demoToken.code).toBe(2);
+    expect(demoToken.stderr).toMatch(/public demo token/);
+    expect((await start({ ADMIN_TOKEN: 'a-real-operator-secret' })).code).toBeNull();
+    expect((await start({ RECS_ENV: 'demo' })).code).toBeNull();
+  }, 60_000);
+});
