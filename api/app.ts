@@ -297,25 +297,26 @@ export function createApp(deps: AppDeps): ApiApp {
   }
 
   /**
-   * One impression event per served item, written in batches. Each is encoded now as the exact
-   * JSON encodeEvent would give (ids, variant and source are validated to need no escaping), from
-   * per-request pieces, and kept off-heap (one Buffer per request) until written.
+   * One impression slate per served page: the user, the ordered item ids with the page's offset
+   * (item i is at position offset + i + 1), the model version, feed source and variant, and a
+   * request id (the slate's event_id). The drain expands it into one impression row per item
+   * (sql/stg_events_stream.sql). Encoded by hand: ids, version, variant and source are validated
+   * to need no escaping. Kept off-heap until written.
    */
   function logImpressions(feed: FeedResponse, offset: number): void {
     if (feed.items.length === 0) return;
     const fresh = state.snapshot()?.freshById;
-    const head = `{"event_id":"imp-${randomUUID()}-`;
-    const user = `","user_id":"${feed.user_id}","movie_id":"`;
-    const mid = `","event_type":"impression","ts":"${new Date(clock()).toISOString()}","watch_seconds":null,"duration_seconds":null,"rating":null,"source":"home_feed:`;
-    const tail = `:${feed.source}:${feed.variant}"}`;
-    let text = '';
+    let items = '';
     for (let i = 0; i < feed.items.length; i++) {
-      const pos = offset + i + 1;
       const movieId = feed.items[i].movie_id;
       if (fresh?.has(movieId)) stats.recordImpression(movieId);
-      text += (i > 0 ? '\n' : '') + head + pos + user + movieId + mid + pos + tail;
+      items += (i > 0 ? ',"' : '"') + movieId + '"';
     }
-    writer.pushText(text, feed.items.length);
+    const version = feed.model_version === null ? 'null' : `"${feed.model_version}"`;
+    writer.pushText(
+      `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[${items}]}`,
+      1,
+    );
   }
 
   async function acceptEvents(body: unknown): Promise<number> {

@@ -138,8 +138,9 @@ export interface RedisFeedStoreOptions {
 }
 
 /**
- * `n` events encoded as newline-separated JSON (what encodeEvent gives; JSON never holds a raw
- * newline) in an off-heap Buffer: buffered events cost the garbage collector nothing to move.
+ * `n` stream entries encoded as newline-separated JSON (what encodeEvent gives, or impression
+ * slates; JSON never holds a raw newline) in an off-heap Buffer: buffered entries cost the garbage
+ * collector nothing to move.
  */
 export interface EncodedEvents {
   data: Buffer;
