@@ -169,6 +169,7 @@ export function createApp(deps: AppDeps): ApiApp {
   metrics.addGauge({ name: 'recs_events_dropped', help: 'Impressions dropped because the memory buffer was full (since start).', read: () => [{ labels: {}, value: writer.dropped }] });
   metrics.addGauge({ name: 'recs_events_spool_bytes', help: 'Bytes of acknowledged events in the local spool, not yet replayed into the stream.', read: () => [{ labels: {}, value: spool.bytes }] });
   metrics.addGauge({ name: 'recs_events_spool_replayed', help: 'Spooled events replayed into the stream (since start).', read: () => [{ labels: {}, value: spool.replayed }] });
+  metrics.addGauge({ name: 'recs_events_spool_fsyncs', help: 'Write + fdatasync rounds of the spool (since start); each commits every batch queued before it began.', read: () => [{ labels: {}, value: spool.rounds }] });
   metrics.addGauge({ name: 'recs_events_spool_corrupt_lines', help: 'Spool lines that were not JSON (a torn, unacknowledged write) and were skipped (since start).', read: () => [{ labels: {}, value: spool.corrupt }] });
   metrics.addGauge({
     name: 'recs_events_stream_lag',

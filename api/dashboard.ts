@@ -1,10 +1,11 @@
 // GET /dashboard: one self-contained page (api/dashboard-page.ts) for operators, and the JSON it
 // reads under /dashboard/api/…. Operators only: every route needs the operator token (bearer) or
 // the session cookie set from it (POST /dashboard/login, or GET /dashboard?token=… once); a
-// browser without either gets the sign-in form with status 401. It reads only what the API already has (the serving snapshot,
-// the app's own feed and similar-titles services, Redis version keys) and the analysts' Parquet
-// views (an in-memory DuckDB over DATA_DIR/analytics, opened for a few seconds at a time) —
-// never the worker's warehouse file. Every panel degrades to "no data yet" instead of failing.
+// browser without either gets the sign-in form with status 401. It reads only what the API
+// already has (the serving snapshot, the app's own feed and similar-titles services, Redis
+// version keys) and the analysts' Parquet views (an in-memory DuckDB over DATA_DIR/analytics,
+// opened for a few seconds at a time) — never the worker's warehouse file. Every panel degrades
+// to "no data yet" instead of failing.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { Redis } from 'ioredis';
 import { z } from 'zod';

@@ -77,6 +77,7 @@ export class EventSpool {
   private queue: Pending[] = [];
   private queuedBytes = 0;
   private writing: Promise<void> | null = null;
+  private writerRunning = false; // set and cleared synchronously with the queue check: no append is ever stranded
   private sealedBytes = 0; // unreplayed bytes in sealed segments on disk (those this spool may replay)
   private replaying: Promise<number> | null = null;
   /** Events appended (durably) since start. */
@@ -93,7 +94,7 @@ export class EventSpool {
     private readonly opts: SpoolOptions,
   ) {
     mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir)) if (replayable(name)) this.sealedBytes += statSync(join(dir, name)).size;
+    this.sealedBytes = this.diskBytes();
   }
 
   /** Bytes held: sealed segments, the open one and appends in flight. */
@@ -118,11 +119,19 @@ export class EventSpool {
     if (!this.hasRoom(data.length)) return Promise.reject(new SpoolFullError(`the event spool is full (${this.bytes} of ${this.opts.maxBytes} bytes)`));
     this.queuedBytes += data.length;
     const done = new Promise<void>((resolve, reject) => this.queue.push({ data, resolve, reject }));
-    if (!this.writing) this.writing = this.writeLoop().finally(() => (this.writing = null));
+    if (!this.writerRunning) {
+      this.writerRunning = true;
+      this.writing = this.writeLoop();
+    }
     return done.then(() => void (this.appended += lines.length));
   }
 
-  /** Write and fdatasync everything queued, round after round, until the queue is empty. */
+  /**
+   * Write and fdatasync everything queued, round after round, until the queue is empty. Every
+   * failure is caught inside a round, and `writerRunning` is cleared in the same synchronous step
+   * as the final empty-queue check: an append made by a continuation of the last round's
+   * callers starts a new loop instead of waiting behind one that has already ended.
+   */
   private async writeLoop(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue;
@@ -148,6 +157,7 @@ export class EventSpool {
         for (const p of batch) p.reject(e);
       }
     }
+    this.writerRunning = false;
   }
 
   private async openSegment(): Promise<void> {
@@ -187,13 +197,17 @@ export class EventSpool {
       if (this.queue.length > 0) continue;
       await this.sealSegment();
       const names = readdirSync(this.dir).filter(replayable).sort();
-      if (names.length === 0) {
-        this.sealedBytes = 0;
-        if (this.isEmpty()) return total;
-        continue;
-      }
       for (const name of names) total += await this.replaySegment(name, sink);
+      this.sealedBytes = this.diskBytes(); // what is left (e.g. a dead process's segment found meanwhile)
+      if (names.length === 0 && this.isEmpty()) return total;
     }
+  }
+
+  /** Bytes of the sealed segments this spool may replay (the open one excluded). */
+  private diskBytes(): number {
+    let n = 0;
+    for (const name of readdirSync(this.dir)) if (name !== this.segment && replayable(name)) n += statSync(join(this.dir, name), { throwIfNoEntry: false })?.size ?? 0;
+    return n;
   }
 
   private async replaySegment(name: string, sink: SpoolSink): Promise<number> {
@@ -225,7 +239,7 @@ export class EventSpool {
       }
       offset = at; // another replayer may have moved it further: continue from there
     }
-    await unlink(path).catch(() => undefined);
+    await unlink(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
     await sink.forget(name);
     this.sealedBytes = Math.max(0, this.sealedBytes - buf.length);
     return sent;

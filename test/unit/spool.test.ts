@@ -54,6 +54,15 @@ describe('the event spool', () => {
     await spool.close();
   });
 
+  it('an append made the moment another one is acknowledged is written too (never stranded behind a finished writer)', async () => {
+    const spool = new EventSpool(dir(), OPTS);
+    const chained = spool.append([line(0)]).then(() => spool.append([line(1)]));
+    const outcome = await Promise.race([chained.then(() => 'written'), new Promise((r) => setTimeout(() => r('stuck'), 2000))]);
+    expect(outcome).toBe('written');
+    expect(spool.appended).toBe(2);
+    await spool.close();
+  });
+
   it('a full spool refuses the batch whole and keeps what it holds', async () => {
     const spool = new EventSpool(dir(), { ...OPTS, maxBytes: 1000 });
     await spool.append(lines(0, 5));
