@@ -29,10 +29,22 @@ export const apiOptionsSchema = z.object({
   EVENT_WRITE_BATCH: int(100, 1, 100_000),
   /** Event batches in flight at once (round trips overlap; Redis still runs them one by one). */
   EVENT_WRITE_CONCURRENCY: int(2, 1, 64),
-  /** Events held in memory while Redis is unavailable; beyond this the oldest impressions are dropped. */
+  /** Impressions held in memory while Redis is unavailable; beyond this the oldest are dropped (posted events go to the spool instead). */
   EVENT_BUFFER_MAX: int(200_000, 0, 10_000_000),
-  /** Approximate MAXLEN of the events stream (XADD … MAXLEN ~ n). */
-  EVENTS_MAXLEN: int(10_000_000, 1000),
+  /** Largest size of the local spool of POST /events (DATA_DIR/spool/<REDIS_PREFIX>) while Redis is unavailable; a full spool answers 503. */
+  SPOOL_MAX_BYTES: int(256 * 1024 * 1024, 0),
+  /** A spool segment file is sealed (and becomes replayable) at this size. */
+  SPOOL_SEGMENT_BYTES: int(16 * 1024 * 1024, 4096),
+  /** How often the spool is replayed into the stream while Redis is up. */
+  SPOOL_REPLAY_MS: int(500, 10, 600_000),
+  /** Retry-After (seconds) of a 503 from POST /events when neither Redis nor the spool can take the batch. */
+  SPOOL_RETRY_AFTER_SECONDS: int(5, 1, 3600),
+  /** /readyz answers 503 while the warehouse drain's backlog (undelivered + unacknowledged stream entries) exceeds this; 0 = never. */
+  EVENTS_LAG_READY_MAX: int(5_000_000, 0),
+  /** How often the drain's backlog is read from Redis for /metrics and /readyz. */
+  EVENTS_LAG_POLL_MS: int(5000, 50, 600_000),
+  /** Lifetime of the dashboard's session cookie, set from the operator token. */
+  DASHBOARD_SESSION_SECONDS: int(12 * 3600, 60, 30 * 24 * 3600),
   /** Largest number of events in one POST /events body. */
   EVENTS_MAX_BATCH: int(500, 1, 10_000),
   /** Largest POST body in bytes. */

@@ -25,7 +25,14 @@ const baseSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('recs'),
   PORT: int(8080, 0, 65535),
-  ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').default('dev-admin-token'),
+  /**
+   * `production` (the default), `demo` (scripts/demo.sh) or `test` (the default when NODE_ENV=test,
+   * as under vitest). Only in demo/test mode does a missing ADMIN_TOKEN fall back to DEMO_ADMIN_TOKEN;
+   * in production the API refuses to start without one (api/server.ts, exit 2).
+   */
+  RECS_ENV: z.enum(['production', 'demo', 'test']).default('production'),
+  /** Operator token: bearer of the admin routes and the dashboard. No default in production. */
+  ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
 
   // Retrieval (iALS, Rendle et al. 2021 form).
   ALS_FACTORS: int(64, 1, 1024),
@@ -96,6 +103,9 @@ export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
+/** The operator token of demo and test mode: public, so production refuses it. */
+export const DEMO_ADMIN_TOKEN = 'dev-admin-token';
+
 /** Parse and validate configuration; throws ConfigError naming each wrong variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
@@ -103,12 +113,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const v = env[key];
     if (v !== undefined && v !== '') picked[key] = v;
   }
+  if (!picked.RECS_ENV && env.NODE_ENV === 'test') picked.RECS_ENV = 'test';
+  if (!picked.ADMIN_TOKEN && (picked.RECS_ENV === 'demo' || picked.RECS_ENV === 'test')) picked.ADMIN_TOKEN = DEMO_ADMIN_TOKEN;
   const r = configSchema.safeParse(picked);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return { ...r.data, DATA_DIR: resolve(r.data.DATA_DIR) };
+}
+
+/**
+ * Why the API must not start with this configuration (null: it may): outside demo/test mode the
+ * operator token must be set explicitly, and not to the public demo token.
+ */
+export function adminTokenProblem(cfg: Pick<Config, 'RECS_ENV' | 'ADMIN_TOKEN'>): string | null {
+  if (cfg.RECS_ENV !== 'production') return null;
+  if (!cfg.ADMIN_TOKEN)
+    return 'ADMIN_TOKEN is not set: outside demo/test mode (RECS_ENV=production, the default) the API needs an explicit operator token for the dashboard and admin routes. Set ADMIN_TOKEN to a secret of at least 8 characters (e.g. `openssl rand -hex 24`), or RECS_ENV=demo for a local demo.';
+  if (cfg.ADMIN_TOKEN === DEMO_ADMIN_TOKEN) return `ADMIN_TOKEN is the public demo token "${DEMO_ADMIN_TOKEN}": in production (RECS_ENV=production) set a secret of your own.`;
+  return null;
 }
 
 /** For entry points: load or print the problem and exit 2. */

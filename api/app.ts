@@ -1,17 +1,19 @@
 // createApp(deps) → the Express app. Services (what a request means) sit above thin route
 // handlers (parse → service → respond); one error middleware renders every failure.
 // The feed degrades instead of failing: no Redis → the in-memory popular list, source "fallback".
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config';
 import { foldInUser } from '../model/foldin';
 import type { EventRow, Title } from '../model/types';
 import { parseVariants, VariantAssigner } from './ab';
+import { operatorAuth } from './auth';
 import { dashboardRouter } from './dashboard';
 import { loadFallbackList, saveFallbackList, type FallbackList } from './fallback-file';
+import { deriveEventId, EventIntake } from './events';
 import { ExplorationStats, type Rng } from './exploration';
 import {
   backfill,
@@ -44,6 +46,7 @@ import {
   type ErrorDetail,
   type HomeFeedQuery,
 } from './schemas';
+import { EventSpool } from './spool';
 import { ServingState, type Snapshot, type VersionState } from './state';
 import { BufferedEventWriter, type FeedRead, type FeedStore } from './store';
 
@@ -114,7 +117,8 @@ export function createApp(deps: AppDeps): ApiApp {
   const assigner = new VariantAssigner(parseVariants(opts.AB_VARIANTS, opts.AB_BUCKETS), opts.AB_SALT, opts.AB_BUCKETS);
   const feedQuery = homeFeedQuerySchema(opts.FEED_MAX_OFFSET);
   const eventsBody = eventsBodySchema(opts.EVENTS_MAX_BATCH);
-  const appendOpts = { maxLen: opts.EVENTS_MAXLEN, recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
+  const appendOpts = { recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
+  const auth = operatorAuth(cfg.ADMIN_TOKEN, opts.DASHBOARD_SESSION_SECONDS, clock);
   // Before any version loads (Redis down at start, nothing live yet): the last version's popular head.
   const fallbackPath = deps.fallbackFile === undefined ? join(cfg.DATA_DIR, 'api', 'fallback.json') : deps.fallbackFile;
   let diskFallback: FallbackList | null = fallbackPath ? loadFallbackList(fallbackPath) : null;
@@ -156,12 +160,31 @@ export function createApp(deps: AppDeps): ApiApp {
     metrics.errors.inc({ where: 'event_write' });
     logSome('warn', 'event write failed; kept in buffer', { error: (e as Error).message, buffered: writer.buffered });
   });
+  const spool = new EventSpool(join(cfg.DATA_DIR, 'spool', cfg.REDIS_PREFIX), { maxBytes: opts.SPOOL_MAX_BYTES, segmentBytes: opts.SPOOL_SEGMENT_BYTES, replayBatch: opts.EVENT_WRITE_BATCH });
+  const intake = new EventIntake(
+    store,
+    spool,
+    { ...appendOpts, replayMs: opts.SPOOL_REPLAY_MS, lagPollMs: opts.EVENTS_LAG_POLL_MS, lagReadyMax: opts.EVENTS_LAG_READY_MAX, retryAfterSeconds: opts.SPOOL_RETRY_AFTER_SECONDS },
+    (what, e) => {
+      metrics.errors.inc({ where: what });
+      logSome('warn', `${what} failed`, { error: (e as Error).message, spool_bytes: spool.bytes });
+    },
+  );
 
   metrics.addGauge({ name: 'recs_model_info', help: 'The loaded model version (value 1).', read: () => (state.snapshot() ? [{ labels: { version: state.snapshot()!.v.version }, value: 1 }] : []) });
   metrics.addGauge({ name: 'recs_fresh_pool_size', help: 'Fresh titles eligible for exploration.', read: () => [{ labels: {}, value: state.snapshot()?.fresh.length ?? 0 }] });
   metrics.addGauge({ name: 'recs_redis_circuit_open', help: '1 while requests skip Redis after a failure.', read: () => [{ labels: {}, value: store.isDegraded() ? 1 : 0 }] });
-  metrics.addGauge({ name: 'recs_events_buffered', help: 'Events waiting to be written to the stream.', read: () => [{ labels: {}, value: writer.buffered }] });
-  metrics.addGauge({ name: 'recs_events_dropped', help: 'Events dropped because the buffer was full (since start).', read: () => [{ labels: {}, value: writer.dropped }] });
+  metrics.addGauge({ name: 'recs_events_buffered', help: 'Impressions waiting in memory to be written to the stream.', read: () => [{ labels: {}, value: writer.buffered }] });
+  metrics.addGauge({ name: 'recs_events_dropped', help: 'Impressions dropped because the memory buffer was full (since start).', read: () => [{ labels: {}, value: writer.dropped }] });
+  metrics.addGauge({ name: 'recs_events_spool_bytes', help: 'Bytes of acknowledged events in the local spool, not yet replayed into the stream.', read: () => [{ labels: {}, value: spool.bytes }] });
+  metrics.addGauge({ name: 'recs_events_spool_replayed', help: 'Spooled events replayed into the stream (since start).', read: () => [{ labels: {}, value: spool.replayed }] });
+  metrics.addGauge({ name: 'recs_events_spool_fsyncs', help: 'Write + fdatasync rounds of the spool (since start); each commits every batch queued before it began.', read: () => [{ labels: {}, value: spool.rounds }] });
+  metrics.addGauge({ name: 'recs_events_spool_corrupt_lines', help: 'Spool lines that were not JSON (a torn, unacknowledged write) and were skipped (since start).', read: () => [{ labels: {}, value: spool.corrupt }] });
+  metrics.addGauge({
+    name: 'recs_events_stream_lag',
+    help: 'Events stream entries the warehouse drain has not acknowledged: state="undelivered" never read, state="pending" read and not yet landed.',
+    read: () => (intake.lag ? [{ labels: { state: 'undelivered' }, value: intake.lag.undelivered }, { labels: { state: 'pending' }, value: intake.lag.pending }] : []),
+  });
 
   // ---- services -----------------------------------------------------------------------
 
@@ -299,25 +322,26 @@ export function createApp(deps: AppDeps): ApiApp {
   }
 
   /**
-   * One impression event per served item, written in batches. Each is encoded now as the exact
-   * JSON encodeEvent would give (ids, variant and source are validated to need no escaping), from
-   * per-request pieces, and kept off-heap (one Buffer per request) until written.
+   * One impression slate per served page: the user, the ordered item ids with the page's offset
+   * (item i is at position offset + i + 1), the model version, feed source and variant, and a
+   * request id (the slate's event_id). The drain expands it into one impression row per item
+   * (sql/stg_events_stream.sql). Encoded by hand: ids, version, variant and source are validated
+   * to need no escaping. Kept off-heap until written.
    */
   function logImpressions(feed: FeedResponse, offset: number): void {
     if (feed.items.length === 0) return;
     const fresh = state.snapshot()?.freshById;
-    const head = `{"event_id":"imp-${randomUUID()}-`;
-    const user = `","user_id":"${feed.user_id}","movie_id":"`;
-    const mid = `","event_type":"impression","ts":"${new Date(clock()).toISOString()}","watch_seconds":null,"duration_seconds":null,"rating":null,"source":"home_feed:`;
-    const tail = `:${feed.source}:${feed.variant}"}`;
-    let text = '';
+    let items = '';
     for (let i = 0; i < feed.items.length; i++) {
-      const pos = offset + i + 1;
       const movieId = feed.items[i].movie_id;
       if (fresh?.has(movieId)) stats.recordImpression(movieId);
-      text += (i > 0 ? '\n' : '') + head + pos + user + movieId + mid + pos + tail;
+      items += (i > 0 ? ',"' : '"') + movieId + '"';
     }
-    writer.pushText(text, feed.items.length);
+    const version = feed.model_version === null ? 'null' : `"${feed.model_version}"`;
+    writer.pushText(
+      `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[${items}]}`,
+      1,
+    );
   }
 
   async function acceptEvents(body: unknown): Promise<number> {
@@ -333,7 +357,7 @@ export function createApp(deps: AppDeps): ApiApp {
     });
     if (issues.length > 0) throw new HttpError(400, 'invalid_body', issues.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; '), issues.slice(0, 50));
     const rows: EventRow[] = parsed.events.map((e) => ({
-      event_id: e.event_id ?? randomUUID(),
+      event_id: e.event_id ?? deriveEventId({ ...e, source: e.source ?? null }),
       user_id: e.user_id,
       movie_id: e.movie_id,
       event_type: e.event_type,
@@ -343,28 +367,10 @@ export function createApp(deps: AppDeps): ApiApp {
       rating: e.rating ?? null,
       source: e.source ?? null,
     }));
-    let how = 'direct';
-    try {
-      if (store.isDegraded()) throw new Error('redis circuit open');
-      await store.appendEvents(rows, appendOpts);
-    } catch (e) {
-      if (!writer.hasRoom(rows.length)) throw new HttpError(503, 'unavailable', 'events cannot be stored right now; retry later');
-      logSome('warn', 'events buffered: redis unavailable', { error: (e as Error).message });
-      writer.push(rows);
-      how = 'buffered';
-    }
+    const how = await intake.accept(rows);
     metrics.events.inc({ how }, rows.length);
     for (const r of rows) if (r.event_type === 'watch' && snap.freshById.has(r.movie_id)) stats.recordWatch(r.movie_id);
     return rows.length;
-  }
-
-  function checkAdmin(req: Request): void {
-    const h = req.get('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(h);
-    if (!m) throw new HttpError(401, 'unauthorized', 'an admin bearer token is required');
-    const got = Buffer.from(m[1]);
-    const want = Buffer.from(cfg.ADMIN_TOKEN);
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new HttpError(403, 'forbidden', 'wrong admin token');
   }
 
   async function addTitle(body: unknown): Promise<string> {
@@ -445,7 +451,7 @@ export function createApp(deps: AppDeps): ApiApp {
   });
 
   app.post('/titles', route('/titles'), (req, _res, next) => {
-    checkAdmin(req); // before the body is parsed: no work for callers without the token
+    auth.checkBearer(req); // before the body is parsed: no work for callers without the token
     next();
   }, jsonBody, async (req, res) => {
     parseOr400(emptyQuerySchema, req.query, 'query');
@@ -459,10 +465,16 @@ export function createApp(deps: AppDeps): ApiApp {
   app.get('/readyz', route('/readyz'), (_req, res) => {
     const snap = state.snapshot();
     if (!snap) {
-      res.status(503).json({ ready: false });
+      res.status(503).json({ ready: false, reason: 'no_model' });
       return;
     }
-    res.json({ ready: true, model_version: snap.v.version, n_items: snap.v.nItems, fresh: snap.fresh.length });
+    const lag = intake.lag;
+    const body = { model_version: snap.v.version, n_items: snap.v.nItems, fresh: snap.fresh.length, events_lag: lag, spool_bytes: spool.bytes };
+    if (intake.lagExceeded()) {
+      res.status(503).json({ ready: false, reason: 'events_lag', events_lag_max: opts.EVENTS_LAG_READY_MAX, ...body });
+      return;
+    }
+    res.json({ ready: true, ...body });
   });
 
   app.get('/metrics', route('/metrics'), (_req, res) => {
@@ -474,7 +486,7 @@ export function createApp(deps: AppDeps): ApiApp {
     res.json(doc);
   });
 
-  app.use('/dashboard', route('/dashboard'), dashboardRouter({ cfg, state, feed: homeFeed, similar }));
+  app.use('/dashboard', route('/dashboard'), dashboardRouter({ cfg, state, feed: homeFeed, similar, auth }));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
@@ -495,7 +507,7 @@ export function createApp(deps: AppDeps): ApiApp {
     }
     if (res.headersSent) return;
     if (e.status === 401) res.set('WWW-Authenticate', 'Bearer');
-    if (e.status === 503) res.set('Retry-After', '1');
+    if (e.status === 503) res.set('Retry-After', String(e.retryAfterSeconds ?? 1));
     res.status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
   });
 
@@ -532,10 +544,12 @@ export function createApp(deps: AppDeps): ApiApp {
     metrics.runtime.start();
     stats.start();
     await state.start();
+    await intake.start();
     void stats.flush();
   };
   app.flush = async () => {
     await writer.flush();
+    await intake.replay().catch(() => 0); // failures are counted and logged by the intake's timer path too
     await stats.flush();
   };
   app.close = async () => {
@@ -543,6 +557,7 @@ export function createApp(deps: AppDeps): ApiApp {
     await state.stop();
     await stats.stop();
     await writer.close();
+    await intake.close();
   };
   return app;
 }

@@ -221,3 +221,21 @@ export function dashboardCsp(): string {
   const hash = createHash('sha256').update(SCRIPT).digest('base64');
   return `default-src 'none'; script-src 'sha256-${hash}'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
+
+const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The sign-in form shown (status 401) to a browser without the operator token: it posts the token to `action`. */
+export function loginHtml(action: string, message: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>movie-recs dashboard: sign in</title><style>body{font:15px system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}input{font:inherit;padding:.4rem;width:100%;box-sizing:border-box;margin:.5rem 0}button{font:inherit;padding:.4rem 1rem}.err{color:#b00020}</style></head>
+<body><h1>Operators only</h1><p>The dashboard needs the operator token (the API's <code>ADMIN_TOKEN</code>).</p>
+${message ? `<p class="err" id="login-error">${escapeHtml(message)}</p>` : ''}
+<form id="login" method="post" action="${escapeHtml(action)}"><label>Token <input id="token" name="token" type="password" autocomplete="current-password" required autofocus></label><button type="submit">Sign in</button></form>
+</body></html>`;
+}
+
+/** The sign-in page runs no script and may post only to this origin. */
+export function loginCsp(): string {
+  return "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+}

@@ -1,9 +1,12 @@
 // GET /dashboard: one self-contained page (api/dashboard-page.ts) for operators, and the JSON it
-// reads under /dashboard/api/…. It reads only what the API already has (the serving snapshot,
-// the app's own feed and similar-titles services, Redis version keys) and the analysts' Parquet
-// views (an in-memory DuckDB over DATA_DIR/analytics, opened for a few seconds at a time) —
-// never the worker's warehouse file. Every panel degrades to "no data yet" instead of failing.
-import { Router, type Request, type Response } from 'express';
+// reads under /dashboard/api/…. Operators only: every route needs the operator token (bearer) or
+// the session cookie set from it (POST /dashboard/login, or GET /dashboard?token=… once); a
+// browser without either gets the sign-in form with status 401. It reads only what the API
+// already has (the serving snapshot, the app's own feed and similar-titles services, Redis
+// version keys) and the analysts' Parquet views (an in-memory DuckDB over DATA_DIR/analytics,
+// opened for a few seconds at a time) — never the worker's warehouse file. Every panel degrades
+// to "no data yet" instead of failing.
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config';
@@ -11,8 +14,9 @@ import { openAnalytics } from '../storage/analytics';
 import { sqlText } from '../storage/duckdb';
 import { VersionStore } from '../storage/redis-versions';
 import type { FeedResponse } from './feed-response';
+import type { OperatorAuth } from './auth';
 import { lineChart, type Point, type Series } from './charts';
-import { dashboardCsp, dashboardHtml } from './dashboard-page';
+import { dashboardCsp, dashboardHtml, loginCsp, loginHtml } from './dashboard-page';
 import type { FeedItem } from './feed';
 import { HttpError, movieIdSchema, parseOr400 } from './schemas';
 import type { Snapshot } from './state';
@@ -382,6 +386,8 @@ export interface DashboardDeps {
   feed(q: { user_id: string; limit?: number }): Promise<FeedResponse>;
   /** The app's own similar-titles service (GET /movies/:id/similar). */
   similar(movieId: string, limit: number): SimilarResult;
+  /** The operator token check (api/auth.ts). */
+  auth: OperatorAuth;
   /** Runs `fn` with a version reader; default: a short-lived Redis connection per call. */
   withVersions?: <T>(fn: (r: VersionReader) => Promise<T>) => Promise<T>;
   /** Default: cachedAnalytics(cfg.DATA_DIR). */
@@ -405,6 +411,33 @@ export function dashboardRouter(deps: DashboardDeps): Router {
   const router = Router();
   const html = dashboardHtml();
   const csp = dashboardCsp();
+  const { auth } = deps;
+
+  const login = (res: Response, status: number, message: string, base: string) =>
+    res.status(status).set({ 'content-security-policy': loginCsp(), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'www-authenticate': 'Bearer' }).type('html').send(loginHtml(`${base}/login`, message));
+  const startSession = (req: Request, res: Response) => res.set('set-cookie', auth.sessionCookie(req.baseUrl || '/')).redirect(303, req.baseUrl || '/');
+
+  router.post('/login', express.urlencoded({ extended: false, limit: 4096, parameterLimit: 5 }), (req: Request, res: Response) => {
+    const token = typeof req.body?.token === 'string' ? req.body.token : '';
+    if (!auth.verifyToken(token)) return void login(res, 401, 'Wrong token.', req.baseUrl);
+    startSession(req, res);
+  });
+
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const t = req.method === 'GET' ? req.query.token : undefined;
+    if (typeof t === 'string') {
+      // One-time exchange: the token leaves the address bar at once (303 to the bare page).
+      if (!auth.verifyToken(t)) return void login(res, 401, 'Wrong token.', req.baseUrl);
+      return void startSession(req, res);
+    }
+    try {
+      auth.checkOperator(req);
+    } catch (e) {
+      if (req.method === 'GET' && req.path === '/' && e instanceof HttpError && e.status === 401 && req.accepts(['json', 'html']) === 'html') return void login(res, 401, '', req.baseUrl);
+      throw e;
+    }
+    next();
+  });
 
   router.get('/', (req: Request, res: Response) => {
     parseOr400(noQuery, req.query, 'query');

@@ -128,7 +128,7 @@ export class ApiMetrics {
   readonly requestSeconds = new Histogram('recs_api_request_duration_seconds', 'Request latency by route, method, status and feed source.', LATENCY_BUCKETS);
   readonly feedItems = new Counter('recs_feed_items_total', 'Items served in feeds by source and reason.');
   readonly fallbacks = new Counter('recs_feed_fallback_total', 'Feeds answered from the in-memory popular list (Redis unavailable or no version).');
-  readonly events = new Counter('recs_events_accepted_total', 'Events accepted by POST /events, by how they were written (direct or buffered).');
+  readonly events = new Counter('recs_events_accepted_total', 'Events accepted by POST /events, by how they were written (direct: in the stream; spooled: in the local spool).');
   readonly errors = new Counter('recs_errors_total', 'Errors by where they happened.');
   readonly versionLoads = new Counter('recs_version_loads_total', 'Versions loaded into memory.');
   private gauges: GaugeSource[] = [];

@@ -102,6 +102,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** Retry-After of a 503, in seconds (default 1). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -1,11 +1,12 @@
 // Entry point of the API: validated configuration → real clients (ioredis, Temporal) → app →
-// listen. The only place in api/ that builds clients. SIGTERM/SIGINT: stop accepting, finish
-// in-flight requests, flush buffered events and counts, close clients.
+// listen. The only place in api/ that builds clients. Refuses to start (exit 2) without an
+// explicit ADMIN_TOKEN outside demo/test mode. SIGTERM/SIGINT: stop accepting, finish in-flight
+// requests, flush buffered events and counts, close clients.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
-import { loadConfigOrExit, type Config } from '../config';
+import { adminTokenProblem, loadConfigOrExit, type Config } from '../config';
 import type { Title } from '../model/types';
 import { createApp, type TitleAdder } from './app';
 import { apiOptions, type ApiOptions } from './schemas';
@@ -52,6 +53,11 @@ function temporalTitleAdder(cfg: Config): TitleAdder & { close(): Promise<void> 
 
 export async function main(): Promise<void> {
   const cfg = loadConfigOrExit();
+  const tokenProblem = adminTokenProblem(cfg);
+  if (tokenProblem) {
+    console.error(tokenProblem);
+    process.exit(2);
+  }
   let opts: ApiOptions;
   try {
     opts = apiOptions(cfg);

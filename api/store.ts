@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EventRow } from '../model/types';
-import { keys as keySchema, type Keys } from '../storage/redis-keys';
+import { EVENTS_GROUP, keys as keySchema, type Keys } from '../storage/redis-keys';
 import type { ExplorationStore } from './exploration';
 
 /** What one home-feed request needs from Redis, read in one pipelined round trip. */
@@ -26,9 +26,16 @@ export interface VersionBlob {
 }
 
 export interface AppendOptions {
-  maxLen: number; // approximate stream MAXLEN
   recentMax: number; // keep the newest this many watches per user
   recentTtlSeconds: number;
+}
+
+/** The warehouse group's backlog on the events stream. */
+export interface StreamLag {
+  /** Entries never delivered to the group (XINFO GROUPS `lag`; the stream length when Redis cannot tell). */
+  undelivered: number;
+  /** Entries delivered and not yet acknowledged. */
+  pending: number;
 }
 
 export interface FeedStore extends ExplorationStore {
@@ -43,6 +50,19 @@ export interface FeedStore extends ExplorationStore {
    * pipeline. An EncodedEvents chunk holds events already encoded (stream only: impressions).
    */
   appendEvents(events: ReadonlyArray<EventRow | EncodedEvents>, opts: AppendOptions): Promise<void>;
+  /**
+   * Replay lines [from, to) of a spool segment (api/spool.ts) into the stream — only when the
+   * segment's recorded offset is `from` — and record `to`, in one script; the watches among them
+   * also go to the recent sets. Returns the recorded offset afterwards.
+   */
+  appendSpooled(segment: string, from: number, to: number, lines: string[], opts: AppendOptions): Promise<number>;
+  /** The recorded replay offset of a spool segment (0 when none). */
+  spoolOffset(segment: string): Promise<number>;
+  forgetSpool(segment: string): Promise<void>;
+  /** Create the warehouse consumer group at the start of the stream if it does not exist. */
+  ensureEventsGroup(): Promise<void>;
+  /** The warehouse group's backlog; null when the group does not exist. */
+  eventsLag(): Promise<StreamLag | null>;
   /** True when Redis answered PING within the command timeout. */
   ping(): Promise<boolean>;
   /** Subscribe to the notify channel; resolves to an unsubscribe function. */
@@ -118,8 +138,9 @@ export interface RedisFeedStoreOptions {
 }
 
 /**
- * `n` events encoded as newline-separated JSON (what encodeEvent gives; JSON never holds a raw
- * newline) in an off-heap Buffer: buffered events cost the garbage collector nothing to move.
+ * `n` stream entries encoded as newline-separated JSON (what encodeEvent gives, or impression
+ * slates; JSON never holds a raw newline) in an off-heap Buffer: buffered entries cost the garbage
+ * collector nothing to move.
  */
 export interface EncodedEvents {
   data: Buffer;
@@ -141,18 +162,38 @@ export function encodeEvent(e: EventRow): string {
 }
 
 /**
- * XADD KEYS[1] MAXLEN ~ ARGV[1] * e <json> for each newline-separated JSON in ARGV[2] (encoded
- * JSON never holds a raw newline); returns the number added. One argument per batch keeps the
- * client from building a protocol frame per event.
+ * XADD KEYS[1] * e <json> for each newline-separated JSON in ARGV[1] (encoded JSON never holds a
+ * raw newline); returns the number added. One argument per batch keeps the client from building a
+ * protocol frame per event. No MAXLEN: only the drain trims, below what its group acknowledged.
  */
-export const XADD_EVENTS_LUA = `local blob, from, n = ARGV[2], 1, 0
+export const XADD_EVENTS_LUA = `local blob, from, n = ARGV[1], 1, 0
 while from <= #blob do
   local to = string.find(blob, '\\n', from, true) or (#blob + 1)
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', string.sub(blob, from, to - 1))
+  redis.call('XADD', KEYS[1], '*', 'e', string.sub(blob, from, to - 1))
   n = n + 1
   from = to + 1
 end
 return n`;
+
+/**
+ * A spool segment's chunk, exactly once: KEYS[1] the stream, KEYS[2] the segment's offset key;
+ * ARGV[1] from, ARGV[2] to, ARGV[3] offset TTL (s), ARGV[4] newline-separated JSON. When the
+ * recorded offset is not `from` (another replay got there first) nothing is written. Returns the
+ * recorded offset afterwards.
+ */
+export const XADD_SPOOLED_LUA = `local at = tonumber(redis.call('GET', KEYS[2]) or '0')
+if at ~= tonumber(ARGV[1]) then return at end
+local blob, from = ARGV[4], 1
+while from <= #blob do
+  local to = string.find(blob, '\\n', from, true) or (#blob + 1)
+  redis.call('XADD', KEYS[1], '*', 'e', string.sub(blob, from, to - 1))
+  from = to + 1
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return tonumber(ARGV[2])`;
+
+/** How long a spool segment's replay offset outlives its last chunk (the segment is deleted right after). */
+const SPOOL_OFFSET_TTL_SECONDS = 7 * 24 * 3600;
 
 export class RedisFeedStore implements FeedStore {
   readonly keys: Keys;
@@ -228,29 +269,87 @@ export class RedisFeedStore implements FeedStore {
         parts.push(isEncoded(e) ? e.data : Buffer.from(encodeEvent(e)));
       }
       const blob = Buffer.concat(parts);
-      p.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, blob);
-      const touched = new Set<string>();
-      for (const e of events) {
-        if (!isEncoded(e) && e.event_type === 'watch') {
-          const key = this.keys.recent(e.user_id);
-          // GT: a late-arriving older watch never moves a newer one back in time.
-          p.zadd(key, 'GT', Date.parse(e.ts), e.movie_id);
-          touched.add(key);
-        }
-      }
-      for (const key of touched) {
-        p.zremrangebyrank(key, 0, -(opts.recentMax + 1));
-        p.expire(key, opts.recentTtlSeconds);
-      }
+      p.evalsha(this.xaddSha, 1, this.keys.events, blob);
+      this.addRecent(p, events.filter((e): e is EventRow => !isEncoded(e)), opts);
       const results = await p.exec();
       if (results?.[0]?.[0] && /NOSCRIPT/.test(results[0][0].message)) {
         // Script cache empty (Redis restarted): load it and write the events (the rest succeeded).
         await this.redis.script('LOAD', XADD_EVENTS_LUA);
-        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, opts.maxLen, blob);
+        await this.redis.evalsha(this.xaddSha, 1, this.keys.events, blob);
         check(results.slice(1) as PipelineResult);
         return;
       }
       check(results);
+    });
+  }
+
+  /** ZADD the watches among `events` to their users' recent sets (trimmed, TTL refreshed). */
+  private addRecent(p: ReturnType<Redis['pipeline']>, events: ReadonlyArray<EventRow>, opts: AppendOptions): void {
+    const touched = new Set<string>();
+    for (const e of events) {
+      if (e.event_type !== 'watch') continue;
+      const key = this.keys.recent(e.user_id);
+      // GT: a late-arriving older watch never moves a newer one back in time.
+      p.zadd(key, 'GT', Date.parse(e.ts), e.movie_id);
+      touched.add(key);
+    }
+    for (const key of touched) {
+      p.zremrangebyrank(key, 0, -(opts.recentMax + 1));
+      p.expire(key, opts.recentTtlSeconds);
+    }
+  }
+
+  appendSpooled(segment: string, from: number, to: number, lines: string[], opts: AppendOptions): Promise<number> {
+    return this.backgroundCircuit.run('appendSpooled', async () => {
+      const p = this.redis.pipeline();
+      p.eval(XADD_SPOOLED_LUA, 2, this.keys.events, this.keys.spoolOffset(segment), from, to, SPOOL_OFFSET_TTL_SECONDS, lines.join('\n'));
+      const rows: EventRow[] = [];
+      for (const line of lines) {
+        const e = JSON.parse(line) as EventRow;
+        if (e.event_type === 'watch' && typeof e.user_id === 'string' && typeof e.movie_id === 'string') rows.push(e);
+      }
+      this.addRecent(p, rows, opts); // idempotent (ZADD GT): harmless when the chunk was already replayed
+      const [at] = check(await p.exec());
+      return Number(at);
+    });
+  }
+
+  spoolOffset(segment: string): Promise<number> {
+    return this.backgroundCircuit.run('spoolOffset', async () => Number((await this.redis.get(this.keys.spoolOffset(segment))) ?? 0));
+  }
+
+  forgetSpool(segment: string): Promise<void> {
+    return this.backgroundCircuit.run('forgetSpool', async () => void (await this.redis.del(this.keys.spoolOffset(segment))));
+  }
+
+  ensureEventsGroup(): Promise<void> {
+    return this.backgroundCircuit.run('ensureEventsGroup', async () => {
+      try {
+        await this.redis.call('XGROUP', 'CREATE', this.keys.events, EVENTS_GROUP, '0', 'MKSTREAM');
+      } catch (e) {
+        if (!(e instanceof Error && e.message.startsWith('BUSYGROUP'))) throw e;
+      }
+    });
+  }
+
+  eventsLag(): Promise<StreamLag | null> {
+    return this.backgroundCircuit.run('eventsLag', async () => {
+      let groups: unknown[][];
+      try {
+        groups = (await this.redis.call('XINFO', 'GROUPS', this.keys.events)) as unknown[][];
+      } catch (e) {
+        if (e instanceof Error && /no such key/i.test(e.message)) return null;
+        throw e;
+      }
+      for (const flat of groups) {
+        const g: Record<string, unknown> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) g[String(flat[i])] = flat[i + 1];
+        if (g.name !== EVENTS_GROUP) continue;
+        // `lag` is null when Redis cannot compute it (entries deleted mid-stream): the length bounds it.
+        const undelivered = g.lag === null || g.lag === undefined ? Number(await this.redis.xlen(this.keys.events)) : Number(g.lag);
+        return { undelivered, pending: Number(g.pending ?? 0) };
+      }
+      return null;
     });
   }
 

@@ -92,11 +92,11 @@ async function main() {
       if (f.items.some((it) => it.movie_id === movieId)) seen = performance.now();
       else await new Promise((r) => setTimeout(r, 20));
     }
-    // The API logs every served item as an impression on the events stream (batched, async).
+    // The API logs every served page as an impression slate on the events stream (batched, async).
     let impression = -1;
     while (seen >= 0 && impression < 0 && performance.now() - seen < 5000) {
       const entries = (await redis.xrevrange(k.events, '+', '-', 'COUNT', 200)) as [string, string[]][];
-      if (entries.some(([, f]) => f[1]?.includes(`"movie_id":"${movieId}"`) && f[1].includes('"event_type":"impression"'))) impression = performance.now();
+      if (entries.some(([, f]) => f[1]?.includes('"event_type":"impression"') && f[1].includes(`"${movieId}"`))) impression = performance.now();
       else await new Promise((r) => setTimeout(r, 10));
     }
     const row = { movieId, genre, user: best, acceptedMs: tAccepted - t0, workflowDoneMs: tWorkflow - t0, firstInFeedSeconds: seen < 0 ? null : (seen - t0) / 1000, impressionInStreamSeconds: impression < 0 ? null : (impression - t0) / 1000, feedRequests: requests };

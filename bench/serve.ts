@@ -437,7 +437,7 @@ async function main(): Promise<void> {
     for (let a = 0; a < API_PROCS; a++) {
       const port = await freePort();
       ports.push(port);
-      const env = { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, PORT: String(port), ALS_FACTORS: String(K) };
+      const env = { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, PORT: String(port), ALS_FACTORS: String(K) };
       const nodeArgs = arg('api-node-args', '').split(' ').filter(Boolean);
       apis.push(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'api/server.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] }));
     }

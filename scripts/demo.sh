@@ -17,6 +17,8 @@ for a in "$@"; do
 done
 [ -n "${CI:-}" ] && ONCE=1
 export PORT="${PORT:-8080}"
+# Demo mode: the API may start without ADMIN_TOKEN (the dashboard then takes the public demo token).
+export RECS_ENV="${RECS_ENV:-demo}"
 
 bash "$ROOT/scripts/services.sh" up
 
@@ -78,6 +80,8 @@ curl -fsS "http://127.0.0.1:$PORT/home-feed?user_id=$USER_ID&limit=10" | node -e
 echo
 echo "API:         http://127.0.0.1:$PORT/home-feed?user_id=$USER_ID"
 echo "Temporal UI: http://$(temporal_host):$(temporal_ui_port)"
+if [ -n "${ADMIN_TOKEN:-}" ]; then echo "Dashboard:   http://127.0.0.1:$PORT/dashboard (sign in with your ADMIN_TOKEN)"
+else echo "Dashboard:   http://127.0.0.1:$PORT/dashboard?token=dev-admin-token (demo mode's public token)"; fi
 if [ "$ONCE" = 1 ]; then exit 0; fi
 log "running; Ctrl-C to stop"
 wait

@@ -20,7 +20,12 @@ redis_up() {
   command -v redis-server >/dev/null || die "redis-server not installed; run: npm run bootstrap"
   mkdir -p "$SVC_DIR/redis"
   log "redis: starting redis-server on $h:$p (AOF in $SVC_DIR/redis)"
-  redis-server --bind "$h" --port "$p" --dir "$SVC_DIR/redis" --appendonly yes --save '' \
+  # AOF with appendfsync everysec: POST /events answers 202 once its XADD is in Redis and written
+  # to the AOF (the OS page cache), so a crash of Redis or the API loses nothing acknowledged; only
+  # a power loss or kernel crash can lose the last second. `always` would fsync inside Redis's
+  # event loop before every reply, putting a disk flush in front of every feed read on this shared
+  # instance; the API's own spool (used while Redis is away) does fsync before its 202.
+  redis-server --bind "$h" --port "$p" --dir "$SVC_DIR/redis" --appendonly yes --appendfsync everysec --save '' \
     --daemonize yes --pidfile "$SVC_DIR/redis/redis.pid" --logfile "$LOG_DIR/redis.log" \
     </dev/null >/dev/null 2>&1
   wait_for redis 20 redis_answers "$h" "$p"

@@ -1,10 +1,11 @@
 -- Quarantine the bad rows of a staged stream batch (stg_events_stream → stg_events_validated)
 -- with their reason and raw text, once per stream entry: an entry re-delivered after a crash
 -- between landing and ack (at-least-once delivery) is already there and is not written again,
--- whatever batch it arrives in. (Good rows get the same guarantee from the event_id dedupe.)
+-- whatever batch it arrives in. (Good rows get the same guarantee from the event_id dedupe.) The
+-- bad items of one impression slate share its entry id: all are written in the same landing.
 -- Params: $source_hash VARCHAR (the batch id), $now TIMESTAMP.
 -- Input: stg_events_validated, quarantine. Output: quarantine (+rows). Grain: (source_hash, row_no);
--- at most one row per (raw.stream_key, raw.stream_id).
+-- at most one landing per (raw.stream_key, raw.stream_id), one row per slate position in it.
 -- table: quarantine
 -- grain: source_hash, row_no
 -- not_null: source_hash, kind, row_no, reason, raw, quarantined_at

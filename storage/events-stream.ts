@@ -1,6 +1,7 @@
 // The API's event stream → the warehouse. The API appends one entry per posted event
-// (`XADD <prefix>:events MAXLEN ~ 10000000 * e <JSON of EventRow>`); the drain reads it with the
-// consumer group `warehouse`, lands each batch in DuckDB, and only then acknowledges it.
+// (`XADD <prefix>:events * e <JSON of EventRow>`, no MAXLEN: nothing undelivered is ever trimmed);
+// the drain reads it with the consumer group `warehouse`, lands each batch in DuckDB, only then
+// acknowledges it, and trims what every group has acknowledged (trimDelivered).
 //
 // Delivery is at-least-once: an entry read by a consumer that dies before its XACK stays in the
 // group's pending list and is claimed by the next consumer (XAUTOCLAIM, once it has been idle
@@ -12,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Warehouse } from './duckdb';
+import { EVENTS_GROUP } from './redis-keys';
 
-/** The consumer group of the warehouse drain. */
-export const EVENTS_GROUP = 'warehouse';
+export { EVENTS_GROUP };
 /** The field of a stream entry that holds the event's JSON. */
 export const EVENT_FIELD = 'e';
 

@@ -34,8 +34,10 @@ export function keys(prefix: string) {
     recent: (userId: string) => `${prefix}:recent:${assertId('user_id', userId)}`,
     /** HASH: movie_id → JSON of a title added after the live model (with its content vector). */
     fresh: `${prefix}:fresh`,
-    /** STREAM: events posted to the API, drained into the warehouse by a consumer group. */
+    /** STREAM: events posted to the API, drained into the warehouse by the consumer group EVENTS_GROUP. */
     events: `${prefix}:events`,
+    /** STRING: bytes of an API spool segment (api/spool.ts) already replayed into `events`; set with the XADDs, atomically. */
+    spoolOffset: (segment: string) => `${prefix}:spool:${assertId('spool segment', segment)}`,
     /** PUB/SUB channel: a version was published/rolled back, or a title was added. */
     channel: `${prefix}:notify`,
     /** HASH: exploration counts of fresh titles, fields `i:<movie_id>` (impressions) and `w:<movie_id>` (watches). */
@@ -43,6 +45,9 @@ export function keys(prefix: string) {
   };
 }
 export type Keys = ReturnType<typeof keys>;
+
+/** The consumer group of the warehouse drain on the events stream (the API creates it, so lag counts from the first event). */
+export const EVENTS_GROUP = 'warehouse';
 
 // ---- user list codec -------------------------------------------------------------------
 // Layout (little-endian):

@@ -16,7 +16,7 @@ import { bucketOf } from '../../api/ab';
 import { servingRedisOptions } from '../../api/server';
 import { apiOptions, type ApiOptions } from '../../api/schemas';
 import { RedisFeedStore } from '../../api/store';
-import { encodeF32, encodeUserList, keys } from '../../storage/redis-keys';
+import { encodeF32, encodeUserList, EVENTS_GROUP, keys } from '../../storage/redis-keys';
 import { tempDir } from '../helpers/paths';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
@@ -289,19 +289,17 @@ describe('home feed API on real Redis', () => {
     expect(comedy.body.items.every((i) => i.genres.includes('Comedy'))).toBe(true);
   });
 
-  it('every served item is logged as an impression with its position, source and variant', async () => {
+  it('every served page is logged as one impression slate: the ordered items, their offset, source, variant, version and a request id', async () => {
+    await app.flush();
+    const before = await seedRedis.xlen(keys(PREFIX).events);
     const { body } = await getJson<FeedResponse>(base, '/home-feed?user_id=u-comedy&limit=4&offset=2');
     await app.flush();
-    const entries = await seedRedis.xrevrange(keys(PREFIX).events, '+', '-', 'COUNT', 50);
-    const rows = entries.map(([, fields]) => JSON.parse(fields[1])).filter((e) => e.event_type === 'impression' && e.user_id === 'u-comedy');
-    const last = rows.slice(0, 4).reverse();
-    expect(last.map((e) => e.movie_id)).toEqual(ids(body));
-    expect(last.map((e) => e.source)).toEqual([3, 4, 5, 6].map((p) => `home_feed:${p}:personalized:${body.variant}`));
-    expect(entries[0][1][0]).toBe('e');
-    // Byte for byte what JSON.stringify gives for an EventRow, in its field order.
-    const raw = entries.find(([, f]) => JSON.parse(f[1]).event_type === 'impression')![1][1];
-    expect(Object.keys(JSON.parse(raw))).toEqual(['event_id', 'user_id', 'movie_id', 'event_type', 'ts', 'watch_seconds', 'duration_seconds', 'rating', 'source']);
-    expect(JSON.stringify(JSON.parse(raw))).toBe(raw);
+    expect(await seedRedis.xlen(keys(PREFIX).events)).toBe(before + 1); // one entry, not one per item
+    const [[, fields]] = await seedRedis.xrevrange(keys(PREFIX).events, '+', '-', 'COUNT', 1);
+    expect(fields[0]).toBe('e');
+    const slate = JSON.parse(fields[1]);
+    expect(slate).toEqual({ event_id: expect.stringMatching(/^imp-[0-9a-f-]{36}$/), user_id: 'u-comedy', event_type: 'impression', ts: expect.any(String), surface: 'home_feed', feed_source: 'personalized', variant: body.variant, model_version: V1, offset: 2, items: ids(body) });
+    expect(JSON.stringify(slate)).toBe(fields[1]); // hand-encoded, byte for byte what JSON.stringify gives
   });
 
   it('A/B: the variant follows the user-id bucket and its exploration slots are used', async () => {
@@ -341,6 +339,47 @@ describe('home feed API on real Redis', () => {
     expect(JSON.parse(fields[1])).toEqual({ event_id: 'evt-1', user_id: 'u-rec', movie_id: 'm-c-fresh', event_type: 'watch', ts: expect.any(String), watch_seconds: 5000, duration_seconds: 5400, rating: null, source: 'home_feed:3:personalized:control' });
     expect(await seedRedis.zscore(keys(PREFIX).recent('u-rec'), 'm-c-fresh')).not.toBeNull();
     expect(await seedRedis.ttl(keys(PREFIX).recent('u-rec'))).toBeGreaterThan(0);
+  });
+
+  it('an event posted again — with its client id, or without one — keeps the same event_id, so the drain keeps one', async () => {
+    const e = { ...watch('u-retry', 'm-a2', '2024-06-01T10:00:00Z'), source: 'tv' };
+    for (let i = 0; i < 2; i++) expect((await postJson(base, '/events', { events: [e, { ...e, event_id: 'client-7', movie_id: 'm-a3' }] })).status).toBe(202);
+    const rows = (await seedRedis.xrevrange(keys(PREFIX).events, '+', '-', 'COUNT', 4)).map(([, f]) => JSON.parse(f[1]) as { event_id: string; movie_id: string });
+    const derived = rows.filter((r) => r.movie_id === 'm-a2').map((r) => r.event_id);
+    expect(derived).toHaveLength(2);
+    expect(derived[0]).toBe(derived[1]);
+    expect(derived[0]).toMatch(/^h-[0-9a-f]{32}$/);
+    expect(rows.filter((r) => r.movie_id === 'm-a3').map((r) => r.event_id)).toEqual(['client-7', 'client-7']);
+    // The same instant written another way is the same event.
+    expect((await postJson(base, '/events', { events: [{ ...e, ts: '2024-06-01T12:00:00+02:00' }] })).status).toBe(202);
+    const [[, last]] = await seedRedis.xrevrange(keys(PREFIX).events, '+', '-', 'COUNT', 1);
+    expect(JSON.parse(last[1]).event_id).toBe(derived[0]);
+  });
+
+  it('the drain\'s backlog is on /metrics, and /readyz fails while it is above EVENTS_LAG_READY_MAX', async () => {
+    // The API created the warehouse group at start, so every entry since counts as undelivered.
+    const groups = (await seedRedis.call('XINFO', 'GROUPS', keys(PREFIX).events)) as unknown[][];
+    expect(groups.map((g) => g[1])).toContain(EVENTS_GROUP);
+    const strict = makeApp(REDIS_URL, PREFIX, { options: { EVENTS_LAG_READY_MAX: 1, EVENTS_LAG_POLL_MS: 50 } });
+    await once(strict.redis, 'ready');
+    await strict.app.start();
+    const l = await listen(strict.app);
+    try {
+      const lag = await seedRedis.xlen(keys(PREFIX).events); // nothing was ever read by the group
+      expect(await metric(l.base, 'recs_events_stream_lag', 'state="undelivered"')).toBe(lag);
+      expect(await metric(l.base, 'recs_events_stream_lag', 'state="pending"')).toBe(0);
+      const r = await getJson(l.base, '/readyz');
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ ready: false, reason: 'events_lag', events_lag_max: 1, events_lag: { undelivered: lag, pending: 0 } });
+      // The drain catches up (here: the group is moved past every entry): ready again at the next poll.
+      await seedRedis.call('XGROUP', 'SETID', keys(PREFIX).events, EVENTS_GROUP, '$', 'ENTRIESREAD', String(lag));
+      const ok = await eventually(() => getJson(l.base, '/readyz'), (x) => x.status === 200, 3000);
+      expect(ok.body).toMatchObject({ ready: true, events_lag: { undelivered: 0, pending: 0 } });
+    } finally {
+      l.server.close();
+      await strict.app.close();
+      strict.redis.disconnect();
+    }
   });
 
   it('bad input is a 400 with a machine-readable code', async () => {
@@ -471,6 +510,12 @@ async function startRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
+async function metric(base: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{` : `${name} `) && l.includes(labels));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+}
+
 describe('Redis outage', () => {
   let port: number;
   let redisProc: ChildProcess | null = null;
@@ -509,8 +554,10 @@ describe('Redis outage', () => {
         }
       }
       expect(await getJson(b, '/healthz')).toMatchObject({ status: 200, body: { redis: 'down' } });
-      // Events are kept in memory while Redis is away.
+      // Events posted while Redis is away are acknowledged once they are in the local spool.
       expect((await postJson(b, '/events', { events: [watch('u-during-outage', 'm-a3')] })).status).toBe(202);
+      expect(await metric(b, 'recs_events_spool_bytes')).toBeGreaterThan(0);
+      expect(await metric(b, 'recs_events_accepted_total', 'how="spooled"')).toBe(1);
 
       redisProc = await startRedis(port);
       const again = new Redis(url);
@@ -519,6 +566,9 @@ describe('Redis outage', () => {
       expect(back.body.source).toBe('personalized');
       await eventually(() => a.flush().then(() => again.exists(keys(PREFIX).recent('u-during-outage'))), (n) => n === 1, 5000);
       expect(await again.zscore(keys(PREFIX).recent('u-during-outage'), 'm-a3')).not.toBeNull();
+      const posted = (await again.xrange(keys(PREFIX).events, '-', '+')).map(([, f]) => JSON.parse(f[1])).filter((e) => e.event_type !== 'impression');
+      expect(posted).toMatchObject([{ user_id: 'u-during-outage', movie_id: 'm-a3', event_type: 'watch' }]);
+      expect(await metric(b, 'recs_events_spool_bytes')).toBe(0);
       await deletePrefix(again, PREFIX);
       again.disconnect();
     } finally {
@@ -564,4 +614,42 @@ describe('Redis outage', () => {
       second.redis.disconnect();
     }
   });
+});
+
+describe('starting the API process', () => {
+  /** Run api/server.ts with `env` on top of a clean environment; resolves with its exit code and stderr (or null while it runs). */
+  async function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['ADMIN_TOKEN', 'RECS_ENV', 'NODE_ENV'].includes(k)) base[k] = v;
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], { env: { ...base, PORT: String(port), REDIS_PREFIX: PREFIX, DATA_DIR: tempDir('api-start'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    const listening = (async () => {
+      for (let i = 0; i < 300; i++) {
+        if (await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false)) return 'up';
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return 'timeout';
+    })();
+    const first = await Promise.race([exited, listening]);
+    if (first === 'up' || first === 'timeout') {
+      proc.kill('SIGTERM');
+      await exited;
+      return { code: null, stderr };
+    }
+    return { code: first, stderr };
+  }
+
+  it('outside demo/test mode, without ADMIN_TOKEN or with the public demo token, it exits 2 and names the variable; with a token it starts', async () => {
+    const none = await start({ NODE_ENV: 'production' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/ADMIN_TOKEN is not set/);
+    const demoToken = await start({ RECS_ENV: 'production', ADMIN_TOKEN: 'dev-admin-token' });
+    expect(demoToken.code).toBe(2);
+    expect(demoToken.stderr).toMatch(/public demo token/);
+    expect((await start({ ADMIN_TOKEN: 'a-real-operator-secret' })).code).toBeNull();
+    expect((await start({ RECS_ENV: 'demo' })).code).toBeNull();
+  }, 60_000);
 });

@@ -32,6 +32,7 @@ const HAVE_CHROMIUM = prerequisite(
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'recs-dashboard-screenshots');
 const REASONS = ['because_you_watched', 'trending', 'new_for_you', 'popular'];
+const OPERATOR = 'dash-operator-token';
 
 let p: TestPipeline;
 let worldRoot: string;
@@ -53,7 +54,7 @@ beforeAll(async () => {
   await generateWorld({ preset: 'tiny', seed: 29, outDir: worldDir });
   // No regression against live is tolerated, so the second, deliberately weak recipe is kept back
   // (the ranker is off: retrieval alone keeps the two runs far apart, and the test quicker).
-  p = await startPipeline('dash', { RANKER_ENABLED: 'false', GATE_MAX_REGRESSION_VS_LIVE: '0' });
+  p = await startPipeline('dash', { RANKER_ENABLED: 'false', GATE_MAX_REGRESSION_VS_LIVE: '0', ADMIN_TOKEN: OPERATOR });
   passed = await retrain({ worldDir });
   failed = await retrain({ params: { factors: 1, epochs: 1 } });
   redis = new Redis(p.cfg.REDIS_URL, servingRedisOptions(apiOptions(p.cfg)));
@@ -104,6 +105,29 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
   afterAll(async () => {
     await ctx?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('without the operator token: the sign-in form (401), no data; a wrong token is refused; the right one opens the dashboard', async () => {
+    expect((await fetch(`${base}/dashboard/api/users/u1`)).status).toBe(401);
+    expect((await fetch(`${base}/dashboard/api/runs`, { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(403);
+    expect((await fetch(`${base}/dashboard/api/runs`, { headers: { authorization: `Bearer ${OPERATOR}` } })).status).toBe(200);
+    const first = await page.goto(`${base}/dashboard`);
+    expect(first!.status()).toBe(401);
+    expect(await page.locator('#runs-charts').count()).toBe(0);
+    await page.fill('#token', 'wrong-token');
+    await page.click('#login button');
+    await page.waitForSelector('#login-error');
+    expect(await page.locator('#login-error').textContent()).toBe('Wrong token.');
+    await page.fill('#token', OPERATOR);
+    await page.click('#login button');
+    await page.waitForSelector('#runs-charts');
+    expect(new URL(page.url()).pathname).toBe('/dashboard');
+    const cookies = await ctx.cookies(`${base}/dashboard`);
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([['recs_operator', true, 'Strict', '/dashboard']]);
+    expect(cookies[0].value).not.toContain(OPERATOR);
+    // The browser logs the two 401 answers (the first visit and the wrong token); nothing else may fail.
+    expect(errors).toEqual(Array(2).fill('Failed to load resource: the server responded with a status of 401 (Unauthorized)'));
+    errors.length = 0;
   });
 
   it('loads, and draws NDCG@10, Recall@20 and coverage@10 per run with the gate decisions marked', async () => {

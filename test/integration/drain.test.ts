@@ -207,4 +207,38 @@ describe('the event drain', () => {
       expect(await wh.query('SELECT count(*) = count(DISTINCT event_id) AS unique_ids FROM events')).toEqual([{ unique_ids: true }]);
     });
   }, 180_000);
+
+  it('an impression slate lands as one impression row per item, with its position and source; an unknown title among them goes to quarantine; landing it again writes nothing twice', async () => {
+    const slate = (id: string, items: string[], offset: number) =>
+      JSON.stringify({ event_id: id, user_id: 'u-slate', event_type: 'impression', ts: '2026-01-06T10:00:00.000Z', surface: 'home_feed', feed_source: 'personalized', variant: 'control', model_version: 'v20260101T000000Z', offset, items });
+    const ids = await post([slate('imp-r1', ['m2', 'm1', 'm3'], 0), event(60_000), slate('imp-r2', ['m3', 'm404'], 20)]);
+    await p.stopWorker();
+    const dead = new EventStreamConsumer(p.redis, stream, 'slate-reader');
+    const batch = await dead.readNew(10, 0);
+    expect(batch.map((e) => e.id)).toEqual(ids);
+    const wh = await Warehouse.open(warehousePath(p.cfg));
+    try {
+      expect(await wh.exclusive(() => landEventBatch(wh, stream, batch))).toMatchObject({ rowsRead: 6, ingested: 5, quarantined: 1 });
+      // Delivered again in another batch (a crash before XACK): nothing new.
+      expect(await wh.exclusive(() => landEventBatch(wh, stream, batch.slice(0, 1)))).toMatchObject({ rowsRead: 3, ingested: 0, duplicates: 3, quarantined: 0 });
+      const rows = await wh.query<{ event_id: string; movie_id: string; source: string; event_type: string }>(
+        "SELECT event_id, movie_id, source, event_type FROM events WHERE user_id = 'u-slate' ORDER BY event_id",
+      );
+      expect(rows).toEqual([
+        { event_id: 'imp-r1-1', movie_id: 'm2', source: 'home_feed:1:personalized:control', event_type: 'impression' },
+        { event_id: 'imp-r1-2', movie_id: 'm1', source: 'home_feed:2:personalized:control', event_type: 'impression' },
+        { event_id: 'imp-r1-3', movie_id: 'm3', source: 'home_feed:3:personalized:control', event_type: 'impression' },
+        { event_id: 'imp-r2-21', movie_id: 'm3', source: 'home_feed:21:personalized:control', event_type: 'impression' },
+      ]);
+      const q = await wh.query<{ reason: string; movie_id: string; pos: string }>(
+        "SELECT reason, json_extract_string(raw, 'movie_id') AS movie_id, json_extract_string(raw, 'slate_position') AS pos FROM quarantine WHERE json_extract_string(raw, 'stream_id') = $id",
+        { id: ids[2] },
+      );
+      expect(q).toEqual([{ reason: 'unknown_title', movie_id: 'm404', pos: '22' }]);
+    } finally {
+      wh.close();
+      await dead.ack(ids);
+      await p.startWorker();
+    }
+  }, 120_000);
 });

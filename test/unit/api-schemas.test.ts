@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config';
+import { adminTokenProblem, DEMO_ADMIN_TOKEN, loadConfig } from '../../config';
 import { encodeEvent } from '../../api/store';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, HttpError, parseOr400, titleBodySchema } from '../../api/schemas';
 
@@ -124,5 +124,22 @@ describe('event encoding for the stream', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the operator token and the run mode', () => {
+  it('production is the default mode, and there the token has no default', () => {
+    const cfg = loadConfig({});
+    expect(cfg.RECS_ENV).toBe('production');
+    expect(cfg.ADMIN_TOKEN).toBeUndefined();
+    expect(adminTokenProblem(cfg)).toMatch(/^ADMIN_TOKEN is not set/);
+  });
+  it('demo and test mode (also NODE_ENV=test) fall back to the public demo token; production refuses it', () => {
+    expect(loadConfig({ RECS_ENV: 'demo' }).ADMIN_TOKEN).toBe(DEMO_ADMIN_TOKEN);
+    expect(loadConfig({ NODE_ENV: 'test' })).toMatchObject({ RECS_ENV: 'test', ADMIN_TOKEN: DEMO_ADMIN_TOKEN });
+    expect(adminTokenProblem(loadConfig({ RECS_ENV: 'demo' }))).toBeNull();
+    expect(adminTokenProblem(loadConfig({ ADMIN_TOKEN: DEMO_ADMIN_TOKEN }))).toMatch(/public demo token/);
+    expect(adminTokenProblem(loadConfig({ ADMIN_TOKEN: 'a-real-secret-token' }))).toBeNull();
+    expect(() => loadConfig({ RECS_ENV: 'staging' })).toThrow(/RECS_ENV/);
   });
 });

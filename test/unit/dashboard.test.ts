@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedResponse } from '../../api/app';
+import { operatorAuth } from '../../api/auth';
 import { cachedAnalytics, dashboardRouter, readVersionPanel, runCharts, runViews, type AnalyticsDb } from '../../api/dashboard';
 import { HttpError } from '../../api/schemas';
 import { tempDir } from '../helpers/paths';
@@ -125,6 +126,12 @@ describe('the version panel', () => {
   });
 });
 
+const OPERATOR = 'unit-operator-token';
+let now = Date.parse('2024-06-01T00:00:00Z');
+const auth = operatorAuth(OPERATOR, 3600, () => now);
+/** fetch as an operator (bearer token). */
+const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${OPERATOR}`, ...init.headers } });
+
 describe('the dashboard router with no data yet', () => {
   let server: Server;
   let base: string;
@@ -144,6 +151,90 @@ describe('the dashboard router with no data yet', () => {
         withVersions: async () => {
           throw new Error('connect ECONNREFUSED');
         },
+        auth,
+      }),
+    );
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const e = err instanceof HttpError ? err : new HttpError(500, 'internal', String(err));
+      if (e.status === 401) res.set('WWW-Authenticate', 'Bearer');
+      res.status(e.status).json({ error: { code: e.code, message: e.message } });
+    });
+    server = createServer(app).listen(0);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard`;
+  });
+  afterAll(() => {
+    server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves one page whose policy allows nothing but its own inline code and API', async () => {
+    const r = await get(base);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/text\/html/);
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    const html = await r.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  });
+
+  it('runs: empty lists and charts that say there is nothing yet', async () => {
+    const d = (await (await get(`${base}/api/runs`)).json()) as { runs: unknown[]; charts: { svg: string }[] };
+    expect(d.runs).toEqual([]);
+    expect(d.charts).toHaveLength(3);
+    for (const c of d.charts) expect(c.svg).toContain('empty');
+  });
+
+  it('versions: Redis down is a message, not a failure', async () => {
+    const r = await get(`${base}/api/versions`);
+    expect(r.status).toBe(200);
+    const d = (await r.json()) as { live: null; versions: unknown[]; error: string };
+    expect(d.versions).toEqual([]);
+    expect(d.error).toMatch(/redis unavailable/);
+  });
+
+  it('a user lookup returns the feed and says there is no history yet', async () => {
+    const d = (await (await get(`${base}/api/users/u1`)).json()) as { history: unknown[]; history_note: string; feed: FeedResponse };
+    expect(d.history).toEqual([]);
+    expect(d.history_note).toMatch(/no events/);
+    expect(d.feed.source).toBe('fallback');
+  });
+
+  it('a title lookup without a model says why instead of failing', async () => {
+    const r = await get(`${base}/api/titles/m1`);
+    expect(r.status).toBe(200);
+    const d = (await r.json()) as { similar: null; similar_error: { code: string }; audience: { note: string } };
+    expect(d.similar_error.code).toBe('not_ready');
+    expect(d.audience.note).toMatch(/no live version/);
+  });
+
+  it('bad ids and unknown parameters are 400s', async () => {
+    expect((await get(`${base}/api/users/${encodeURIComponent('a b')}`)).status).toBe(400);
+    expect((await get(`${base}/api/runs?limit=abc`)).status).toBe(400);
+    expect((await get(`${base}/api/users/u1?x=1`)).status).toBe(400);
+  });
+});
+
+describe('the dashboard is for operators only', () => {
+  let server: Server;
+  let base: string;
+  const dataDir = tempDir('dash-auth');
+  beforeAll(async () => {
+    const app = express();
+    app.use(
+      '/dashboard',
+      dashboardRouter({
+        cfg: { DATA_DIR: dataDir, REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: 't', FEED_DEFAULT_LIMIT: 20 },
+        state: { snapshot: () => null },
+        feed: async (q) => ({ user_id: q.user_id, model_version: null, source: 'fallback', variant: 'control', items: [] }),
+        similar: () => {
+          throw new HttpError(503, 'not_ready', 'no model version loaded yet');
+        },
+        withVersions: async () => {
+          throw new Error('connect ECONNREFUSED');
+        },
+        auth,
       }),
     );
     app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
@@ -158,51 +249,52 @@ describe('the dashboard router with no data yet', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('serves one page whose policy allows nothing but its own inline code and API', async () => {
-    const r = await fetch(base);
-    expect(r.status).toBe(200);
-    expect(r.headers.get('content-type')).toMatch(/text\/html/);
-    const csp = r.headers.get('content-security-policy')!;
-    expect(csp).toMatch(/default-src 'none'/);
-    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
-    const html = await r.text();
-    expect(html).not.toMatch(/https?:\/\//);
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  it('without the token every route is a 401: the JSON ones with a code, the page as a sign-in form', async () => {
+    for (const path of ['/api/runs', '/api/versions', '/api/users/u1', '/api/titles/m1']) {
+      const r = await fetch(base + path);
+      expect(r.status).toBe(401);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    }
+    const page = await fetch(base, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(401);
+    const html = await page.text();
+    expect(html).toContain('<form id="login" method="post" action="/dashboard/login">');
+    expect(html).not.toContain('runs-charts');
+    expect(page.headers.get('content-security-policy')).toMatch(/form-action 'self'/);
   });
 
-  it('runs: empty lists and charts that say there is nothing yet', async () => {
-    const d = (await (await fetch(`${base}/api/runs`)).json()) as { runs: unknown[]; charts: { svg: string }[] };
-    expect(d.runs).toEqual([]);
-    expect(d.charts).toHaveLength(3);
-    for (const c of d.charts) expect(c.svg).toContain('empty');
+  it('a wrong bearer token is a 403; a wrong cookie or a wrong ?token= is a 401', async () => {
+    expect((await fetch(`${base}/api/runs`, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(403);
+    expect((await fetch(`${base}/api/runs`, { headers: { cookie: `recs_operator=${now + 60_000}.${'A'.repeat(43)}` } })).status).toBe(401);
+    expect((await fetch(`${base}?token=nope`, { redirect: 'manual' })).status).toBe(401);
   });
 
-  it('versions: Redis down is a message, not a failure', async () => {
-    const r = await fetch(`${base}/api/versions`);
-    expect(r.status).toBe(200);
-    const d = (await r.json()) as { live: null; versions: unknown[]; error: string };
-    expect(d.versions).toEqual([]);
-    expect(d.error).toMatch(/redis unavailable/);
+  it('?token= trades the token for a session cookie and sends the browser to the bare page; the cookie opens every route until it expires', async () => {
+    const r = await fetch(`${base}?token=${OPERATOR}`, { redirect: 'manual' });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/dashboard');
+    const setCookie = r.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^recs_operator=\d+\.[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=3600; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).not.toContain(OPERATOR);
+    const cookie = setCookie.split(';')[0];
+    expect((await fetch(base, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${base}/api/runs`, { headers: { cookie } })).status).toBe(200);
+    now += 3601_000;
+    try {
+      expect((await fetch(`${base}/api/runs`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      now -= 3601_000;
+    }
   });
 
-  it('a user lookup returns the feed and says there is no history yet', async () => {
-    const d = (await (await fetch(`${base}/api/users/u1`)).json()) as { history: unknown[]; history_note: string; feed: FeedResponse };
-    expect(d.history).toEqual([]);
-    expect(d.history_note).toMatch(/no events/);
-    expect(d.feed.source).toBe('fallback');
-  });
-
-  it('a title lookup without a model says why instead of failing', async () => {
-    const r = await fetch(`${base}/api/titles/m1`);
-    expect(r.status).toBe(200);
-    const d = (await r.json()) as { similar: null; similar_error: { code: string }; audience: { note: string } };
-    expect(d.similar_error.code).toBe('not_ready');
-    expect(d.audience.note).toMatch(/no live version/);
-  });
-
-  it('bad ids and unknown parameters are 400s', async () => {
-    expect((await fetch(`${base}/api/users/${encodeURIComponent('a b')}`)).status).toBe(400);
-    expect((await fetch(`${base}/api/runs?limit=abc`)).status).toBe(400);
-    expect((await fetch(`${base}/api/users/u1?x=1`)).status).toBe(400);
+  it('the sign-in form posts the token and gets the cookie; a wrong one gets the form again with 401', async () => {
+    const post = (token: string) => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+    const ok = await post(OPERATOR);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('set-cookie')).toMatch(/^recs_operator=/);
+    const bad = await post('wrong-token');
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    expect(await bad.text()).toContain('Wrong token.');
   });
 });

@@ -236,7 +236,7 @@ describe('A/B assignment', () => {
 
 describe('buffered event writer', () => {
   const row = (i: number): EventRow => ({ event_id: `e${i}`, user_id: 'u', movie_id: 'm', event_type: 'impression', ts: '2024-01-01T00:00:00.000Z', watch_seconds: null, duration_seconds: null, rating: null, source: null });
-  const opts = { maxLen: 1000, recentMax: 10, recentTtlSeconds: 60, flushMs: 1_000_000, batch: 3, maxBuffered: 10, concurrency: 2 };
+  const opts = { recentMax: 10, recentTtlSeconds: 60, flushMs: 1_000_000, batch: 3, maxBuffered: 10, concurrency: 2 };
 
   it('writes everything in batches, several in flight, and keeps events while the store fails', async () => {
     const written: string[] = [];
