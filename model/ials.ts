@@ -20,7 +20,7 @@
 // with the same kernel (the SIMD and scalar-JS kernels differ in the last bits).
 import { availableParallelism } from 'node:os';
 import type { Csr, Factors } from './types';
-import { lossRows, symmetrizeUpper } from './ials-kernel';
+import { arenaBytes, lossRows, rowLambda, symmetrizeUpper, wasmArena } from './ials-kernel';
 import { WorkerPool } from './worker-pool';
 import type { IalsJob, IalsWorkerData, SideData } from './ials-worker';
 
@@ -207,7 +207,20 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
   const k = cfg.factors;
   const nUsers = byUser.nRows, nItems = byUser.nCols;
   const threads = cfg.threads === 0 ? availableParallelism() : cfg.threads;
-  const userFactors = sharedF32(nUsers * k), itemFactors = sharedF32(nItems * k);
+  const nnz = byUser.indptr[nUsers];
+  // With the SIMD kernel, everything the row solves touch lives in one shared WASM memory (the
+  // kernel reads partner rows where they are); without it, in plain SharedArrayBuffers.
+  const wantSimd = (cfg.simd ?? true) && k % 4 === 0;
+  const arena = wantSimd
+    ? wasmArena(
+        arenaBytes(nUsers * k) + arenaBytes(nItems * k) +
+          [nUsers, nItems].reduce((s, n) => s + arenaBytes(n + 1) + arenaBytes(n) + 2 * arenaBytes(nnz) + arenaBytes(k * k), 0) +
+          threads * arenaBytes(3 * k + k * k),
+      )
+    : null;
+  const f32 = (n: number) => (arena ? arena.f32(n) : sharedF32(n));
+  const i32 = (n: number) => (arena ? arena.i32(n) : new Int32Array(new SharedArrayBuffer(4 * n)));
+  const userFactors = f32(nUsers * k), itemFactors = f32(nItems * k);
   let epoch = 0;
   if (hooks.start) {
     const s = hooks.start;
@@ -227,23 +240,33 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
   if (epoch >= cfg.epochs) return { ...copyOut(), epochs: epoch };
 
   const nChunks = Math.max(64, threads * 32);
-  const side = (m: Csr, factors: Float32Array): SideData => ({
-    indptr: shared(m.indptr, Int32Array),
-    indices: shared(m.indices, Int32Array),
-    values: shared(m.values, Float32Array),
-    factors,
-    gram: sharedF64(k * k),
-    chunks: shared(balancedChunks(m.indptr, m.nRows, k, nChunks), Int32Array),
-    nRows: m.nRows,
-  });
-  const user = side(byUser, userFactors), item = side(byItem, itemFactors);
-  const data: IalsWorkerData = {
+  const side = (m: Csr, factors: Float32Array, nOther: number): SideData => {
+    const indptr = i32(m.nRows + 1), indices = i32(nnz), values = f32(nnz), lam = f32(m.nRows);
+    indptr.set(m.indptr.subarray(0, m.nRows + 1));
+    indices.set(m.indices.subarray(0, nnz));
+    values.set(m.values.subarray(0, nnz));
+    for (let r = 0; r < m.nRows; r++) lam[r] = rowLambda(cfg.lambda, cfg.nu, cfg.alpha0, m.indptr[r + 1] - m.indptr[r], nOther);
+    return {
+      indptr,
+      indices,
+      values,
+      lam,
+      factors,
+      gram: sharedF64(k * k),
+      gram32: f32(k * k),
+      chunks: shared(balancedChunks(m.indptr, m.nRows, k, nChunks), Int32Array),
+      nRows: m.nRows,
+    };
+  };
+  const user = side(byUser, userFactors, nItems), item = side(byItem, itemFactors, nUsers);
+  const data: Omit<IalsWorkerData, 'worker'> = {
     k,
     alpha0: cfg.alpha0,
     lambda: cfg.lambda,
     nu: cfg.nu,
     cgSteps: cfg.cgSteps,
-    simd: cfg.simd ?? true,
+    memory: arena?.memory ?? null,
+    scratch: Array.from({ length: threads }, () => f32(3 * k + k * k)),
     gramBlockRows: GRAM_BLOCK_ROWS,
     user,
     item,
@@ -251,7 +274,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     lossParts: sharedF64(Math.max(user.chunks.length, item.chunks.length)),
     counter: new Int32Array(new SharedArrayBuffer(4)),
   };
-  const pool = new WorkerPool(new URL('./ials-worker.ts', import.meta.url), threads, () => data);
+  const pool = new WorkerPool(new URL('./ials-worker.ts', import.meta.url), threads, (i) => ({ ...data, worker: i }));
   const job = async (op: IalsJob['op'], s: IalsJob['side']) => {
     Atomics.store(data.counter, 0, 0);
     await pool.run({ op, side: s });
@@ -264,6 +287,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     g.fill(0);
     for (let b = 0; b < nBlocks; b++) for (let i = 0; i < kk; i++) g[i] += data.gramBlocks[b * kk + i];
     symmetrizeUpper(g, k);
+    sd.gram32.set(g);
   };
   try {
     await gram('item');
