@@ -259,22 +259,26 @@ export function solveRowsCgSimd(
   if (k % 4 !== 0) throw new RangeError(`the SIMD kernel needs k divisible by 4, got ${k}`);
   const nRows = indptr.length - 1;
   const lam = new Float32Array(nRows);
-  for (let u = 0; u < nRows; u++) lam[u] = rowLambda(lambda, nu, alpha0, indptr[u + 1] - indptr[u], nOther);
-  const parts: ArrayLike<number>[] = [x, y, indptr, indices, values, lam, new Float32Array(gram), new Float32Array(3 * k)];
+  let maxRowNnz = 0;
+  for (let u = 0; u < nRows; u++) {
+    lam[u] = rowLambda(lambda, nu, alpha0, indptr[u + 1] - indptr[u], nOther);
+    maxRowNnz = Math.max(maxRowNnz, indptr[u + 1] - indptr[u]);
+  }
+  const parts: ArrayLike<number>[] = [x, y, indptr, indices, values, lam, new Float32Array(gram), new Float32Array(3 * k + maxRowNnz), new Float32Array(maxRowNnz * k)];
   const arena = wasmArena(parts.reduce((s, a) => s + arenaBytes(a.length), 0));
   if (!arena) throw new Error('WASM SIMD with shared memory is unavailable');
-  const [xv, yv, pv, iv, vv, lv, gv, sv] = parts.map((a, i) => {
+  const [xv, yv, pv, iv, vv, lv, gv, sv, bv] = parts.map((a, i) => {
     const v = i === 2 || i === 3 ? arena.i32(a.length) : arena.f32(a.length);
     v.set(a);
     return v;
   });
-  arena.kernel.solve(xv.byteOffset, yv.byteOffset, pv.byteOffset, iv.byteOffset, vv.byteOffset, lv.byteOffset, gv.byteOffset, sv.byteOffset, rowStart, rowEnd, k, cgSteps, alpha0);
+  arena.kernel.solve(xv.byteOffset, yv.byteOffset, pv.byteOffset, iv.byteOffset, vv.byteOffset, lv.byteOffset, gv.byteOffset, sv.byteOffset, rowStart, rowEnd, k, cgSteps, alpha0, bv.byteOffset, maxRowNnz);
   x.set(xv);
 }
 
-/** Bytes one array of `n` 4-byte elements takes in an arena (16-byte aligned for SIMD loads). */
+/** Bytes one array of `n` 4-byte elements takes in an arena (64-byte aligned: a k=64 row then spans exactly 4 cache lines). */
 export function arenaBytes(n: number): number {
-  return Math.ceil((4 * n) / 16) * 16;
+  return Math.ceil((4 * n) / 64) * 64;
 }
 
 /** Typed views bump-allocated in one shared WASM memory, with the kernel instantiated on it. */

@@ -26,7 +26,9 @@ export interface IalsWorkerData {
   cgSteps: number;
   /** The shared WASM memory every typed array of `user`/`item`/`scratch` lives in, or null (JS kernels). */
   memory: WebAssembly.Memory | null;
-  scratch: Float32Array[]; // per worker: 3k (CG vectors) + k×k (a Gram block), in `memory`
+  scratch: Float32Array[]; // per worker: 3k (CG vectors) + max(k×k (a Gram block), a row's partner weights), in `memory`
+  gather: Float32Array[]; // per worker (SIMD kernel only): gatherRows × k, a row's partner vectors in order
+  gatherRows: number;
   worker: number; // this worker's index
   gramBlockRows: number;
   user: SideData;
@@ -43,8 +45,8 @@ const { k } = d;
 const kernel = d.memory ? createSimdKernel(d.memory) : null;
 if (d.memory && !kernel) throw new Error('the WASM SIMD kernel could not be instantiated in a worker');
 const scratch = d.scratch[d.worker];
-const cgScratch = scratch.byteOffset; // r, p, Ap
-const gramScratch = scratch.subarray(3 * k); // k×k f32 partial Gram of one block
+const cgScratch = scratch.byteOffset; // r, p, Ap, then the partner weights
+const gramScratch = scratch.subarray(3 * k, 3 * k + k * k); // k×k f32 partial Gram of one block
 const jsScratch = createCgScratch(k);
 
 function take(): number {
@@ -76,7 +78,7 @@ function run(job: IalsJob): void {
     const lo = self.chunks[c], hi = self.chunks[c + 1];
     if (job.op === 'solve') {
       if (kernel) {
-        kernel.solve(self.factors.byteOffset, other.factors.byteOffset, self.indptr.byteOffset, self.indices.byteOffset, self.values.byteOffset, self.lam.byteOffset, other.gram32.byteOffset, cgScratch, lo, hi, k, d.cgSteps, d.alpha0);
+        kernel.solve(self.factors.byteOffset, other.factors.byteOffset, self.indptr.byteOffset, self.indices.byteOffset, self.values.byteOffset, self.lam.byteOffset, other.gram32.byteOffset, cgScratch, lo, hi, k, d.cgSteps, d.alpha0, d.gather[d.worker].byteOffset, d.gatherRows);
       } else {
         solveRowsCg(self.factors, other.factors, k, self.indptr, self.indices, self.values, other.gram, d.alpha0, d.lambda, d.nu, other.nRows, d.cgSteps, lo, hi, jsScratch);
       }

@@ -52,6 +52,9 @@ export interface IalsHooks {
   computeLoss?: boolean;
 }
 
+/** Bytes per worker for a row's partner vectors copied in order (rows with more stay in place). */
+const GATHER_BYTES = 32 << 20;
+
 /** Rows of one Gram block: fixed (not per thread) so the summation order never changes. */
 const GRAM_BLOCK_ROWS = 2048;
 
@@ -208,6 +211,11 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
   const nUsers = byUser.nRows, nItems = byUser.nCols;
   const threads = cfg.threads === 0 ? availableParallelism() : cfg.threads;
   const nnz = byUser.indptr[nUsers];
+  let maxRowNnz = 0;
+  for (const m of [byUser, byItem]) for (let r = 0; r < m.nRows; r++) maxRowNnz = Math.max(maxRowNnz, m.indptr[r + 1] - m.indptr[r]);
+  // Per worker: r, p, Ap (3k) then either a Gram block (k×k) or a row's partner weights (maxRowNnz).
+  const scratchLen = 3 * k + Math.max(k * k, maxRowNnz);
+  const gatherRows = Math.max(1, Math.min(maxRowNnz, Math.floor(GATHER_BYTES / (4 * k))));
   // With the SIMD kernel, everything the row solves touch lives in one shared WASM memory (the
   // kernel reads partner rows where they are); without it, in plain SharedArrayBuffers.
   const wantSimd = (cfg.simd ?? true) && k % 4 === 0;
@@ -215,7 +223,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     ? wasmArena(
         arenaBytes(nUsers * k) + arenaBytes(nItems * k) +
           [nUsers, nItems].reduce((s, n) => s + arenaBytes(n + 1) + arenaBytes(n) + 2 * arenaBytes(nnz) + arenaBytes(k * k), 0) +
-          threads * arenaBytes(3 * k + k * k),
+          threads * (arenaBytes(scratchLen) + arenaBytes(gatherRows * k)),
       )
     : null;
   const f32 = (n: number) => (arena ? arena.f32(n) : sharedF32(n));
@@ -266,7 +274,9 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     nu: cfg.nu,
     cgSteps: cfg.cgSteps,
     memory: arena?.memory ?? null,
-    scratch: Array.from({ length: threads }, () => f32(3 * k + k * k)),
+    scratch: Array.from({ length: threads }, () => f32(scratchLen)),
+    gather: arena ? Array.from({ length: threads }, () => arena.f32(gatherRows * k)) : [],
+    gatherRows,
     gramBlockRows: GRAM_BLOCK_ROWS,
     user,
     item,

@@ -56,6 +56,8 @@ const fadd = [0x92], fsub = [0x93], fmul = [0x94], fdiv = [0x95], fneg = [0x8c],
 const i32load = [0x28, 0x02, 0x00];
 const f32load = [0x2a, 0x02, 0x00];
 const f32store = [0x38, 0x02, 0x00];
+const i32loadAt = (offset: number) => [0x28, 0x02, ...uleb(offset)];
+const f32loadAt = (offset: number) => [0x2a, 0x02, ...uleb(offset)];
 const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
 const vload = (offset = 0) => simd(0x00, 0x00, ...uleb(offset)); // v128.load align=1
 const vstore = (offset = 0) => simd(0x0b, 0x00, ...uleb(offset));
@@ -68,6 +70,7 @@ const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
 const br = (d: number) => [0x0c, ...uleb(d)];
 const brIf = (d: number) => [0x0d, ...uleb(d)];
 const ifElse = (a: number[], b: number[]) => [0x04, 0x40, ...a, 0x05, ...b, 0x0b];
+const ifElseF32 = (a: number[], b: number[]) => [0x04, F32, ...a, 0x05, ...b, 0x0b];
 
 /** `for (; i < end; i += step) body` as block/loop (body sees the loop at depth 0). */
 const forLoop = (i: number, end: number, step: number, bodyCode: number[]) =>
@@ -84,7 +87,8 @@ interface Fn {
 }
 
 // Function indices.
-const F_DOT = 0, F_AXPY = 1, F_GEMV = 2, F_STEP = 3, F_LINCOMB = 4, F_ZERO = 5, F_SOLVE = 6, F_GRAM = 7;
+const F_DOT = 0, F_GEMV = 1, F_STEP = 2, F_LINCOMB = 3, F_ZERO = 4, F_SOLVE = 5, F_GRAM = 6;
+const F_WEIGHTS = { indexed: 7, gather: 8, contiguous: 9 }, F_AXPYS = { indexed: 10, contiguous: 11 };
 
 /**
  * dot(a, b, kb) → f32: Σ a·b over kb bytes. Four accumulators over 64-byte blocks hide the add
@@ -104,23 +108,6 @@ function dotFn(): Fn {
       ...forLoop(t, kb, 16, lane(s0, 0)),
       ...get(s0), ...get(s1), ...vadd, ...get(s2), ...get(s3), ...vadd, ...vadd, ...set(s0),
       ...hsum(s0),
-    ],
-  };
-}
-
-/** axpy(out, w, row, kb): out += w · row over kb bytes. */
-function axpyFn(): Fn {
-  const [out, w, row, kb, t, end, ws] = [0, 1, 2, 3, 4, 5, 6];
-  const lane = (off: number) => [...get(out), ...get(t), ...add, ...get(out), ...get(t), ...add, ...vload(off), ...get(ws), ...get(row), ...get(t), ...add, ...vload(off), ...vmul, ...vadd, ...vstore(off)];
-  return {
-    params: [I32, F32, I32, I32],
-    results: [],
-    locals: [I32, I32, V128],
-    code: [
-      ...get(w), ...vsplat, ...set(ws),
-      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
-      ...forLoop(t, end, 64, [...lane(0), ...lane(16), ...lane(32), ...lane(48)]),
-      ...forLoop(t, kb, 16, lane(0)),
     ],
   };
 }
@@ -192,31 +179,29 @@ function zeroFn(): Fn {
  *     x ← x + α p;  r ← r − α Ap;  p ← r + (r'ᵀr' / rᵀr) p
  */
 function solveFn(): Fn {
-  const [x, y, ptr, idx, val, lam, g, scr, u, uEnd, k, steps, alpha0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const [kb, xu, r, p, ap, ja, jb, rowp, step] = [13, 14, 15, 16, 17, 18, 19, 20, 21];
-  const [l, rs, rsNew, pap, d, c] = [22, 23, 24, 25, 26, 27];
-  // One pass over the row's partners: out += w_j y_j with w_j = c_j (1 − y_jᵀv) (mode 0) or c_j y_jᵀv.
-  const pass = (v: number, out: number, mode: 0 | 1) =>
-    forLoop(ja, jb, 4, [
-      ...get(y), ...get(idx), ...get(ja), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(rowp),
-      ...get(rowp), ...get(v), ...get(kb), ...call(F_DOT), ...set(d),
-      ...get(val), ...get(ja), ...add, ...f32load, ...set(c),
-      ...get(out),
-      ...(mode === 0 ? [...get(c), ...f32c(1), ...get(d), ...fsub, ...fmul] : [...get(c), ...get(d), ...fmul]),
-      ...get(rowp), ...get(kb), ...call(F_AXPY),
-    ]);
+  const [x, y, ptr, idx, val, lam, g, scr, u, uEnd, k, steps, alpha0, buf, cap] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const [kb, xu, r, p, ap, ja, jb, wb, step] = [15, 16, 17, 18, 19, 20, 21, 22, 23];
+  const [l, rs, rsNew, pap] = [24, 25, 26, 27];
+  // One pass over the row's partners: out += Σ_j w_j y_j with w_j = c_j (1 − y_jᵀv) (mode 0) or
+  // c_j y_jᵀv (mode 1); all the weights first (independent dots, so the loads of many partner
+  // rows are in flight at once), then the sum. A row with at most `cap` partners has them copied
+  // to `buf` by its first pass, so the CG passes stream them in order instead of jumping through y.
+  const pass = (v: number, out: number, mode: 0 | 1, rows: Rows) => [
+    ...get(y), ...get(idx), ...get(ja), ...add, ...get(val), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(v), ...get(wb), ...i32c(mode), ...get(buf), ...call(F_WEIGHTS[rows]),
+    ...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(wb), ...get(out), ...get(buf), ...call(F_AXPYS[rows === 'indexed' ? 'indexed' : 'contiguous']),
+  ];
+  const fits = [...get(jb), ...get(ja), ...sub, ...i32c(2), ...[0x76], ...get(cap), ...[0x4d]]; // n ≤ cap (i32.le_u)
   const rowBounds = [
     ...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32load, ...i32c(2), ...shl, ...set(ja),
     ...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32c(4), ...add, ...i32load, ...i32c(2), ...shl, ...set(jb),
   ];
-  const resetStart = [...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32load, ...i32c(2), ...shl, ...set(ja)];
   return {
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, I32, I32],
     results: [],
-    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32],
     code: [
       ...get(k), ...i32c(2), ...shl, ...set(kb),
-      ...get(scr), ...set(r), ...get(scr), ...get(kb), ...add, ...set(p), ...get(p), ...get(kb), ...add, ...set(ap),
+      ...get(scr), ...set(r), ...get(scr), ...get(kb), ...add, ...set(p), ...get(p), ...get(kb), ...add, ...set(ap), ...get(ap), ...get(kb), ...add, ...set(wb),
       ...forLoop(u, uEnd, 1, [
         ...get(x), ...get(u), ...get(kb), ...mul, ...add, ...set(xu),
         ...rowBounds,
@@ -224,7 +209,7 @@ function solveFn(): Fn {
         ...ifElse([...get(xu), ...get(kb), ...call(F_ZERO)], [
           ...get(lam), ...get(u), ...i32c(2), ...shl, ...add, ...f32load, ...set(l),
           ...get(g), ...get(xu), ...get(r), ...get(kb), ...get(alpha0), ...fneg, ...get(l), ...fneg, ...call(F_GEMV),
-          ...pass(xu, r, 0),
+          ...fits, ...ifElse(pass(xu, r, 0, 'gather'), pass(xu, r, 0, 'indexed')),
           ...get(p), ...get(r), ...get(r), ...get(kb), ...f32c(0), ...call(F_LINCOMB),
           ...get(r), ...get(r), ...get(kb), ...call(F_DOT), ...set(rs),
           ...i32c(0), ...set(step),
@@ -232,8 +217,7 @@ function solveFn(): Fn {
             ...get(step), ...get(steps), ...geU, ...brIf(1),
             ...get(rs), ...f32c(1e-30), ...flt, ...brIf(1),
             ...get(g), ...get(p), ...get(ap), ...get(kb), ...get(alpha0), ...get(l), ...call(F_GEMV),
-            ...resetStart,
-            ...pass(p, ap, 1),
+            ...fits, ...ifElse(pass(p, ap, 1, 'contiguous'), pass(p, ap, 1, 'indexed')),
             ...get(p), ...get(ap), ...get(kb), ...call(F_DOT), ...set(pap),
             ...get(pap), ...f32c(0), ...fgt, ...eqz, ...brIf(1),
             ...get(xu), ...get(r), ...get(p), ...get(ap), ...get(kb), ...get(rs), ...get(pap), ...fdiv, ...call(F_STEP), ...set(rsNew),
@@ -294,8 +278,99 @@ function gramFn(): Fn {
   };
 }
 
+/** Where a pass finds partner j's row: y[idx_j] (and optionally copies it to buf_j), or buf_j. */
+type Rows = 'indexed' | 'gather' | 'contiguous';
+
+/**
+ * weights(y, idx, val, nb, kb, v, w, mode, buf): for each of the nb/4 partners j,
+ * w_j = c_j (1 − y_jᵀv) (mode 0) or c_j y_jᵀv (mode 1), y_j found as `rows` says.
+ */
+function weightsFn(rows: Rows): Fn {
+  const [y, idx, val, nb, kb, v, w, mode, buf, j, t, end, row, dst, s0, s1, s2, s3, d, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  // 'gather' also stores the loaded block at buf_j: [dst+t] ← tmp ← y_j[t], leaving tmp on the stack.
+  const rowLoad = (off: number) =>
+    rows === 'gather'
+      ? [...get(dst), ...get(t), ...add, ...get(row), ...get(t), ...add, ...vload(off), 0x22, ...uleb(tmp), ...vstore(off), ...get(tmp)]
+      : [...get(row), ...get(t), ...add, ...vload(off)];
+  const lane = (acc: number, off: number) => [...get(acc), ...rowLoad(off), ...get(v), ...get(t), ...add, ...vload(off), ...vmul, ...vadd, ...set(acc)];
+  const findRow =
+    rows === 'contiguous'
+      ? [...get(buf), ...set(row)]
+      : [...get(y), ...get(idx), ...get(j), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(row)];
+  const nextRow = rows === 'contiguous' ? [...get(row), ...get(kb), ...add, ...set(row)] : rows === 'gather' ? [...get(dst), ...get(kb), ...add, ...set(dst)] : [];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, F32, V128],
+    code: [
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...(rows === 'contiguous' ? findRow : [...get(buf), ...set(dst)]),
+      ...forLoop(j, nb, 4, [
+        ...(rows === 'contiguous' ? [] : findRow),
+        ...vzero, ...set(s0), ...vzero, ...set(s1), ...vzero, ...set(s2), ...vzero, ...set(s3),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, end, 64, [...lane(s0, 0), ...lane(s1, 16), ...lane(s2, 32), ...lane(s3, 48)]),
+        ...forLoop(t, kb, 16, lane(s0, 0)),
+        ...get(s0), ...get(s1), ...vadd, ...get(s2), ...get(s3), ...vadd, ...vadd, ...set(s0),
+        ...hsum(s0), ...set(d),
+        ...get(w), ...get(j), ...add,
+        ...get(val), ...get(j), ...add, ...f32load,
+        ...get(mode), ...ifElseF32([...get(d)], [...f32c(1), ...get(d), ...fsub]),
+        ...fmul, ...f32store,
+        ...nextRow,
+      ]),
+    ],
+  };
+}
+
+/** axpys(y, idx, nb, kb, w, out, buf): out += Σ_j w_j y_j, two partner rows per sweep of out. */
+function axpysFn(rows: 'indexed' | 'contiguous'): Fn {
+  const [y, idx, nb, kb, w, out, buf, j, t, end, r0, r1, last, w0, w1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const two = (off: number) => [
+    ...get(out), ...get(t), ...add,
+    ...get(out), ...get(t), ...add, ...vload(off),
+    ...get(w0), ...get(r0), ...get(t), ...add, ...vload(off), ...vmul, ...vadd,
+    ...get(w1), ...get(r1), ...get(t), ...add, ...vload(off), ...vmul, ...vadd,
+    ...vstore(off),
+  ];
+  const one = [...get(out), ...get(t), ...add, ...get(out), ...get(t), ...add, ...vload(), ...get(w0), ...get(r0), ...get(t), ...add, ...vload(), ...vmul, ...vadd, ...vstore()];
+  // Row of partner j (byte offset j into idx/w): y + idx_j·kb, or buf + (j/4)·kb.
+  const rowOf = (at: number) =>
+    rows === 'indexed'
+      ? [...get(y), ...get(idx), ...get(j), ...add, ...i32loadAt(at), ...get(kb), ...mul, ...add]
+      : [...get(buf), ...get(j), ...i32c(at), ...add, ...i32c(2), ...[0x76], ...get(kb), ...mul, ...add]; // i32.shr_u
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32, V128, V128],
+    code: [
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...get(nb), ...i32c(4), ...sub, ...set(last),
+      ...block(loop([
+        ...get(j), ...get(last), ...[0x4e], ...brIf(1), // j ≥ nb − 4 (signed): fewer than two left
+        ...rowOf(0), ...set(r0),
+        ...rowOf(4), ...set(r1),
+        ...get(w), ...get(j), ...add, ...f32load, ...vsplat, ...set(w0),
+        ...get(w), ...get(j), ...add, ...f32loadAt(4), ...vsplat, ...set(w1),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, end, 64, [...two(0), ...two(16), ...two(32), ...two(48)]),
+        ...forLoop(t, kb, 16, two(0)),
+        ...get(j), ...i32c(8), ...add, ...set(j),
+        ...br(0),
+      ])),
+      ...get(j), ...get(nb), ...[0x48],
+      ...ifElse([
+        ...rowOf(0), ...set(r0),
+        ...get(w), ...get(j), ...add, ...f32load, ...vsplat, ...set(w0),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, kb, 16, one),
+      ], []),
+    ],
+  };
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const fns = [dotFn(), axpyFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn()];
+  const fns = [dotFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn(), weightsFn('indexed'), weightsFn('gather'), weightsFn('contiguous'), axpysFn('indexed'), axpysFn('contiguous')];
   const types = fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
   const bodies = fns.map((f) => {
     const b = [...vec(f.locals.map((t) => [1, t])), ...f.code, 0x0b];
@@ -314,7 +389,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 export interface SimdKernel {
   memory: WebAssembly.Memory;
-  solve(x: number, y: number, ptr: number, idx: number, val: number, lam: number, g: number, scratch: number, rowStart: number, rowEnd: number, k: number, steps: number, alpha0: number): void;
+  solve(x: number, y: number, ptr: number, idx: number, val: number, lam: number, g: number, scratch: number, rowStart: number, rowEnd: number, k: number, steps: number, alpha0: number, buf: number, cap: number): void;
   gram(y: number, rowStart: number, rowEnd: number, k: number, out: number): void;
 }
 
