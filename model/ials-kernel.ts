@@ -255,6 +255,7 @@ export function solveRowsCgSimd(
   cgSteps: number,
   rowStart: number,
   rowEnd: number,
+  gatherRows = Infinity, // rows with more partners than this read them in place instead of copying them
 ): void {
   if (k % 4 !== 0) throw new RangeError(`the SIMD kernel needs k divisible by 4, got ${k}`);
   const nRows = indptr.length - 1;
@@ -272,7 +273,7 @@ export function solveRowsCgSimd(
     v.set(a);
     return v;
   });
-  arena.kernel.solve(xv.byteOffset, yv.byteOffset, pv.byteOffset, iv.byteOffset, vv.byteOffset, lv.byteOffset, gv.byteOffset, sv.byteOffset, rowStart, rowEnd, k, cgSteps, alpha0, bv.byteOffset, maxRowNnz);
+  arena.kernel.solve(xv.byteOffset, yv.byteOffset, pv.byteOffset, iv.byteOffset, vv.byteOffset, lv.byteOffset, gv.byteOffset, sv.byteOffset, rowStart, rowEnd, k, cgSteps, alpha0, bv.byteOffset, Math.min(gatherRows, maxRowNnz));
   x.set(xv);
 }
 

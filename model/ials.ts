@@ -39,7 +39,7 @@ export interface IalsConfig {
 
 export interface IalsEpoch {
   epoch: number; // 1-based count of completed epochs
-  loss?: number; // full loss L after this epoch (when hooks.computeLoss)
+  loss?: number; // full loss L after this epoch (when hooks.computeLoss and this is a loss epoch, see lossEvery)
   seconds: number; // wall time of this epoch (both halves, without the loss)
   /** The current factors (shared views, valid only during the callback: copy or write them out to checkpoint). */
   factors: { userFactors: Float32Array; itemFactors: Float32Array };
@@ -50,7 +50,16 @@ export interface IalsHooks {
   /** Resume from a checkpoint: factors after `epoch` completed epochs. */
   start?: { userFactors: Float32Array; itemFactors: Float32Array; epoch: number };
   computeLoss?: boolean;
+  /**
+   * With computeLoss: the loss is computed after every N-th epoch and after the last one
+   * (default DEFAULT_LOSS_EVERY; 1 = every epoch). It is a full pass over the data in scalar JS,
+   * a sizeable fraction of an epoch, and it does not change the factors.
+   */
+  lossEvery?: number;
 }
+
+/** Loss after epochs 3, 6, 9, … and the last: with the default 12 epochs, four points of the curve. */
+export const DEFAULT_LOSS_EVERY = 3;
 
 /** Bytes per worker for a row's partner vectors copied in order (rows with more stay in place). */
 const GATHER_BYTES = 32 << 20;
@@ -207,6 +216,8 @@ export function ialsLoss(byUser: Csr, factors: Factors, cfg: Pick<IalsConfig, 'a
 /** Train iALS; resolves with the factors (plain ArrayBuffer copies) and the epochs completed. */
 export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks: IalsHooks = {}): Promise<Factors & { epochs: number }> {
   validate(byUser, byItem, cfg);
+  const lossEvery = hooks.lossEvery ?? DEFAULT_LOSS_EVERY;
+  if (!(Number.isInteger(lossEvery) && lossEvery >= 1)) throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
   const k = cfg.factors;
   const nUsers = byUser.nRows, nItems = byUser.nCols;
   const threads = cfg.threads === 0 ? availableParallelism() : cfg.threads;
@@ -310,7 +321,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
       const seconds = (performance.now() - t0) / 1000;
       epoch++;
       let loss: number | undefined;
-      if (hooks.computeLoss) {
+      if (hooks.computeLoss && (epoch % lossEvery === 0 || epoch === cfg.epochs)) {
         let parts = 0;
         for (const s of ['user', 'item'] as const) {
           data.lossParts.fill(0);

@@ -75,6 +75,16 @@ describe('conjugate-gradient row solve', () => {
     for (let t = 0; t < k; t++) expect(x[t]).toBeCloseTo(direct[t], 3);
   });
 
+  it('a row too long to copy in order (the in-place path) reaches the same solution', () => {
+    const x0 = new Float32Array(k).map(() => r() - 0.5);
+    const copied = Float32Array.from(x0), inPlace = Float32Array.from(x0);
+    solveRowsCgSimd(copied, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, 3, 0, 1);
+    solveRowsCgSimd(inPlace, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, 3, 0, 1, 0);
+    expect(Array.from(inPlace)).toEqual(Array.from(copied));
+    solveRowsCgSimd(inPlace, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, k + 2, 0, 1, 0);
+    for (let t = 0; t < k; t++) expect(inPlace[t]).toBeCloseTo(direct[t], 3);
+  });
+
   it('three warm-started steps already get most of the way from zero', () => {
     const x = new Float32Array(k);
     solveRowsCg(x, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, 3, 0, 1, createCgScratch(k));
@@ -102,12 +112,43 @@ describe('trainIals', () => {
 
   it('the training loss goes down every epoch and matches ialsLoss of the final factors', async () => {
     const losses: number[] = [];
-    const res = await trainIals(train, byItem, baseCfg, { computeLoss: true, onEpoch: (e) => void losses.push(e.loss!) });
+    const res = await trainIals(train, byItem, baseCfg, { computeLoss: true, lossEvery: 1, onEpoch: (e) => void losses.push(e.loss!) });
     expect(res.epochs).toBe(baseCfg.epochs);
     expect(losses).toHaveLength(baseCfg.epochs);
     for (let e = 1; e < losses.length; e++) expect(losses[e]).toBeLessThan(losses[e - 1]);
     const direct = ialsLoss(train, res, baseCfg);
     expect(Math.abs(direct - losses.at(-1)!) / direct).toBeLessThan(1e-4);
+  });
+
+  it('with the loss every 4 epochs, it is reported after epochs 4 and the last, and the factors do not change', async () => {
+    const cfg = { ...baseCfg, epochs: 6 };
+    const every: (number | undefined)[] = [], sparse: (number | undefined)[] = [];
+    const a = await trainIals(train, byItem, cfg, { computeLoss: true, lossEvery: 1, onEpoch: (e) => void every.push(e.loss) });
+    const b = await trainIals(train, byItem, cfg, { computeLoss: true, lossEvery: 4, onEpoch: (e) => void sparse.push(e.loss) });
+    const c = await trainIals(train, byItem, cfg);
+    expect(sparse.map((l) => l !== undefined)).toEqual([false, false, false, true, false, true]);
+    expect(sparse[3]).toBe(every[3]);
+    expect(sparse[5]).toBe(every[5]);
+    for (const other of [b, c]) {
+      expect(Buffer.from(other.userFactors.buffer).equals(Buffer.from(a.userFactors.buffer))).toBe(true);
+      expect(Buffer.from(other.itemFactors.buffer).equals(Buffer.from(a.itemFactors.buffer))).toBe(true);
+    }
+    await expect(trainIals(train, byItem, cfg, { computeLoss: true, lossEvery: 0 })).rejects.toThrow(/lossEvery must be a positive integer/);
+  });
+
+  it('the WASM SIMD kernel trains the same factors as the scalar-JS kernel, up to f32 rounding', async () => {
+    const cfg = { ...baseCfg, epochs: 3 };
+    const simd = await trainIals(train, byItem, { ...cfg, simd: true });
+    const js = await trainIals(train, byItem, { ...cfg, simd: false });
+    for (const key of ['userFactors', 'itemFactors'] as const) {
+      let diff = 0, scale = 0;
+      for (let i = 0; i < js[key].length; i++) {
+        diff = Math.max(diff, Math.abs(simd[key][i] - js[key][i]));
+        scale = Math.max(scale, Math.abs(js[key][i]));
+      }
+      expect(diff).toBeGreaterThan(0); // the two kernels did run: they round differently
+      expect(diff / scale).toBeLessThan(1e-4);
+    }
   });
 
   it('recovers held-out titles of a planted taste structure far better than popularity', async () => {
