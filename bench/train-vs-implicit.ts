@@ -61,11 +61,11 @@ interface Timing {
   secondsPerEpoch: number[];
 }
 
-async function runOurs(byUser: Csr, cfg: IalsConfig): Promise<Timing> {
+async function runOurs(byUser: Csr, cfg: IalsConfig): Promise<Timing & { kernel: string }> {
   const byItem = transposeCsr(byUser);
   const cpu: number[] = [], wall: number[] = [];
   let c0 = process.cpuUsage(), w0 = performance.now();
-  await trainIals(byUser, byItem, cfg, {
+  const { kernel } = await trainIals(byUser, byItem, cfg, {
     onEpoch: () => {
       const d = process.cpuUsage(c0), w = performance.now();
       cpu.push((d.user + d.system) / 1e6);
@@ -74,7 +74,7 @@ async function runOurs(byUser: Csr, cfg: IalsConfig): Promise<Timing> {
       w0 = w;
     },
   });
-  return { cpuSecondsPerEpoch: cpu, secondsPerEpoch: wall };
+  return { kernel, cpuSecondsPerEpoch: cpu, secondsPerEpoch: wall };
 }
 
 function runImplicit(py: string, dir: string, epochs: number, threads: number, factors: number, cgSteps: number, regularization: number) {
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     writeCsr(dir, byUser);
     console.log(`case ${c.name}: ${c.users} users × ${c.items} items, ${nnz} interactions; K=${k}, ${cgSteps} CG steps, ${threads} threads, ${epochs} epochs each`);
     const ours = await runOurs(byUser, { factors: k, epochs, alpha0: 0.005, lambda, nu: 1, cgSteps, seed: 42, threads });
-    console.log(`  ours:     CPU-s/epoch ${ours.cpuSecondsPerEpoch.map((x) => x.toFixed(2)).join(' ')}, wall s ${ours.secondsPerEpoch.map((x) => x.toFixed(2)).join(' ')} (load ${loadavg()[0].toFixed(1)})`);
+    console.log(`  ours (${ours.kernel}): CPU-s/epoch ${ours.cpuSecondsPerEpoch.map((x) => x.toFixed(2)).join(' ')}, wall s ${ours.secondsPerEpoch.map((x) => x.toFixed(2)).join(' ')} (load ${loadavg()[0].toFixed(1)})`);
     const imp = runImplicit(py, dir, epochs, threads, k, cgSteps, lambda);
     console.log(`  implicit: CPU-s/epoch ${imp.cpuSecondsPerEpoch.map((x) => x.toFixed(2)).join(' ')}, wall s ${imp.secondsPerEpoch.map((x) => x.toFixed(2)).join(' ')} (load ${loadavg()[0].toFixed(1)})`);
     const steady = (t: Timing) => ({ cpu: median(t.cpuSecondsPerEpoch.slice(1)), wall: median(t.secondsPerEpoch.slice(1)) });

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     const cpuPerEpoch: number[] = [];
     t = performance.now();
     let cpu = process.cpuUsage();
-    await trainIals(byUser, byItem, cfg, {
+    const { kernel } = await trainIals(byUser, byItem, cfg, {
       onEpoch: (e) => {
         // CPU time of the whole process (all worker threads): robust when other jobs share the cores.
         const d = process.cpuUsage(cpu);
@@ -47,11 +47,11 @@ async function main(): Promise<void> {
     const total = (performance.now() - t) / 1000;
     const best = Math.min(...perEpoch);
     const mean = perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length;
-    results.push({ case: c.name, users: c.users, items: c.items, interactions: nnz, k: 64, cgSteps: 3, epochs, simd, threads: threads || availableParallelism(), secondsPerEpoch: perEpoch, cpuSecondsPerEpoch: cpuPerEpoch, meanEpochSeconds: mean, meanEpochCpuSeconds: cpuPerEpoch.reduce((a, b) => a + b, 0) / cpuPerEpoch.length, bestEpochSeconds: best, interactionsPerSecond: nnz / mean, totalSecondsWithStartup: total });
+    results.push({ case: c.name, users: c.users, items: c.items, interactions: nnz, k: 64, cgSteps: 3, epochs, simd, kernel, threads: threads || availableParallelism(), secondsPerEpoch: perEpoch, cpuSecondsPerEpoch: cpuPerEpoch, meanEpochSeconds: mean, meanEpochCpuSeconds: cpuPerEpoch.reduce((a, b) => a + b, 0) / cpuPerEpoch.length, bestEpochSeconds: best, interactionsPerSecond: nnz / mean, totalSecondsWithStartup: total });
   }
   console.log('\ncase  interactions  threads  kernel  mean s/epoch  best s/epoch  M interactions/s  CPU-s/epoch');
-  for (const r of results as { case: string; interactions: number; threads: number; simd: boolean; meanEpochSeconds: number; bestEpochSeconds: number; interactionsPerSecond: number; meanEpochCpuSeconds: number }[]) {
-    console.log(`${r.case.padEnd(6)}${String(r.interactions).padStart(12)}  ${String(r.threads).padStart(7)}  ${(r.simd ? 'simd' : 'js').padStart(6)}  ${r.meanEpochSeconds.toFixed(2).padStart(12)}  ${r.bestEpochSeconds.toFixed(2).padStart(12)}  ${(r.interactionsPerSecond / 1e6).toFixed(2).padStart(16)}  ${r.meanEpochCpuSeconds.toFixed(2).padStart(11)}`);
+  for (const r of results as { case: string; interactions: number; threads: number; kernel: string; meanEpochSeconds: number; bestEpochSeconds: number; interactionsPerSecond: number; meanEpochCpuSeconds: number }[]) {
+    console.log(`${r.case.padEnd(6)}${String(r.interactions).padStart(12)}  ${String(r.threads).padStart(7)}  ${r.kernel.padStart(6)}  ${r.meanEpochSeconds.toFixed(2).padStart(12)}  ${r.bestEpochSeconds.toFixed(2).padStart(12)}  ${(r.interactionsPerSecond / 1e6).toFixed(2).padStart(16)}  ${r.meanEpochCpuSeconds.toFixed(2).padStart(11)}`);
   }
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'train.json');
   mkdirSync(dirname(out), { recursive: true });

@@ -1,6 +1,7 @@
 // Implicit ALS in the tuned form of Rendle et al. 2021 ("Revisiting the Performance of iALS on
 // Item Recommendation Benchmarks"), solved by a few conjugate-gradient steps per row, in parallel
-// worker threads over SharedArrayBuffer-backed factors.
+// worker threads over shared factors: with the WASM SIMD kernel (simd-kernel.ts) the whole state
+// lives in one shared WASM memory, else in SharedArrayBuffers for the scalar-JS kernel.
 //
 // Loss minimised (X = user factors, Y = item factors, both nRows × k row-major):
 //   L = Σ_{(u,i) observed} c_ui (1 − x_uᵀy_i)²
@@ -17,7 +18,8 @@
 // the α0·YᵀY part of every row's matrix is the one Gram computed per half-epoch (ials-kernel.ts).
 // Rows of one half are independent, so the factors do not depend on the thread count; Grams are
 // summed over fixed row blocks in a fixed order, so a seed gives the same factors on any machine
-// with the same kernel (the SIMD and scalar-JS kernels differ in the last bits).
+// with the same kernel (the SIMD and scalar-JS kernels differ in the last bits). The loss is a
+// separate pass, computed only every `lossEvery` epochs when asked.
 import { availableParallelism } from 'node:os';
 import type { Csr, Factors } from './types';
 import { arenaBytes, lossRows, rowLambda, symmetrizeUpper, wasmArena } from './ials-kernel';
@@ -213,8 +215,15 @@ export function ialsLoss(byUser: Csr, factors: Factors, cfg: Pick<IalsConfig, 'a
   return userPart + itemPart + cfg.alpha0 * frobeniusDot(gx, gy);
 }
 
-/** Train iALS; resolves with the factors (plain ArrayBuffer copies) and the epochs completed. */
-export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks: IalsHooks = {}): Promise<Factors & { epochs: number }> {
+/**
+ * Which row kernel trained: 'simd' (WASM SIMD on a shared memory holding the state; needs k % 4 == 0
+ * and the state within a 32-bit memory: about (users + titles)·k·4 B + 16 B per interaction +
+ * ≤ 32 MiB per thread under 4 GiB), 'js' (scalar JS, ≈3–4× slower), or 'none' (nothing to train).
+ */
+export type IalsKernel = 'simd' | 'js' | 'none';
+
+/** Train iALS; resolves with the factors (plain ArrayBuffer copies), the epochs completed and the kernel used. */
+export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks: IalsHooks = {}): Promise<Factors & { epochs: number; kernel: IalsKernel }> {
   validate(byUser, byItem, cfg);
   const lossEvery = hooks.lossEvery ?? DEFAULT_LOSS_EVERY;
   if (!(Number.isInteger(lossEvery) && lossEvery >= 1)) throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
@@ -256,7 +265,8 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     fillNormal(itemFactors, std, (cfg.seed ^ 0x9e3779b9) >>> 0);
   }
   const copyOut = () => ({ k, userFactors: Float32Array.from(userFactors), itemFactors: Float32Array.from(itemFactors) });
-  if (epoch >= cfg.epochs) return { ...copyOut(), epochs: epoch };
+  const kernel: IalsKernel = arena ? 'simd' : 'js';
+  if (epoch >= cfg.epochs) return { ...copyOut(), epochs: epoch, kernel: 'none' };
 
   const nChunks = Math.max(64, threads * 32);
   const side = (m: Csr, factors: Float32Array, nOther: number): SideData => {
@@ -335,5 +345,5 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
   } finally {
     await pool.close();
   }
-  return { ...copyOut(), epochs: epoch };
+  return { ...copyOut(), epochs: epoch, kernel };
 }
