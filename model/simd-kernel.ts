@@ -1,18 +1,27 @@
 // A small WebAssembly SIMD (f32x4) kernel for the iALS row solves, assembled here byte by byte so
 // no toolchain is needed at build time. The module imports one shared memory that holds the whole
 // training state (both factor matrices, both CSR views, per-row λ, the f32 Grams and each thread's
-// scratch; see ials-arena.ts), so a row's partner vectors are read where they live: no gather
-// copies, and the whole CG loop of a chunk of rows runs in one call. The scalar-JS kernel of
+// scratch; trainIals lays it out with wasmArena of ials-kernel.ts), so the whole CG loop of a
+// chunk of rows runs in one call and reads partner rows where they live. The scalar-JS kernel of
 // ials-kernel.ts stays as the reference and as the fallback when k is not a multiple of 4, WASM
 // SIMD is unavailable or the state does not fit a 32-bit memory.
 //
+// Where the time goes (bench/train-vs-implicit.ts, 10 M interactions): partner rows are read at
+// random, and in the item half they come from the 36 MB user-factor matrix, so the kernel is bound
+// by memory latency more than by arithmetic. Hence: a row's partners are first copied in order to
+// a per-thread buffer by a bare copy loop (few instructions per row, so many cache misses are in
+// flight at once) and the four passes of the row (residual + 3 CG steps) stream that buffer; each
+// pass computes all its dot products before the weighted sum; dots use four accumulators.
+//
 // Exports (pointers are byte offsets into the imported memory `env.mem`, k a multiple of 4):
-//   solve(x, y, ptr, idx, val, lam, g, scratch, rowStart, rowEnd, k, steps, alpha0)
+//   solve(x, y, ptr, idx, val, lam, g, scratch, rowStart, rowEnd, k, steps, alpha0, buf, cap)
 //     rows [rowStart, rowEnd) of x (nRows × k f32) take `steps` CG steps on their normal
 //     equations A_u x_u = b_u (ials-kernel.ts), warm-started in place. y: the fixed side (f32
 //     rows); ptr/idx/val: the CSR (i32 indptr, i32 indices, f32 confidences); lam: f32 λ_u per
-//     row; g: the fixed side's Gram YᵀY (k×k f32); scratch: 3k f32 of this thread (r, p, Ap).
-//   gram(y, rowStart, rowEnd, k, out)   out (k×k f32, upper triangle incl. diagonal) = Σ_r y_r y_rᵀ
+//     row; g: the fixed side's Gram YᵀY (k×k f32); scratch: 3k + (max row nnz) f32 of this thread
+//     (r, p, Ap, the partner weights); buf: cap × k f32 of this thread, where a row with at most
+//     `cap` partners gets them copied (a longer row reads them in place on every pass).
+//   gram(y, rowStart, rowEnd, k, out)   out (k×k f32, upper triangle incl. diagonal) += Σ_r y_r y_rᵀ
 //     over the rows; the lower triangle is left as it was.
 
 const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
@@ -88,7 +97,7 @@ interface Fn {
 
 // Function indices.
 const F_DOT = 0, F_GEMV = 1, F_STEP = 2, F_LINCOMB = 3, F_ZERO = 4, F_SOLVE = 5, F_GRAM = 6;
-const F_WEIGHTS = { indexed: 7, gather: 8, contiguous: 9 }, F_AXPYS = { indexed: 10, contiguous: 11 };
+const F_WEIGHTS = { indexed: 7, contiguous: 8 }, F_AXPYS = { indexed: 9, contiguous: 10 }, F_COPY = 11;
 
 /**
  * dot(a, b, kb) → f32: Σ a·b over kb bytes. Four accumulators over 64-byte blocks hide the add
@@ -185,10 +194,10 @@ function solveFn(): Fn {
   // One pass over the row's partners: out += Σ_j w_j y_j with w_j = c_j (1 − y_jᵀv) (mode 0) or
   // c_j y_jᵀv (mode 1); all the weights first (independent dots, so the loads of many partner
   // rows are in flight at once), then the sum. A row with at most `cap` partners has them copied
-  // to `buf` by its first pass, so the CG passes stream them in order instead of jumping through y.
+  // to `buf` first, so its passes stream them in order instead of jumping through y.
   const pass = (v: number, out: number, mode: 0 | 1, rows: Rows) => [
     ...get(y), ...get(idx), ...get(ja), ...add, ...get(val), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(v), ...get(wb), ...i32c(mode), ...get(buf), ...call(F_WEIGHTS[rows]),
-    ...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(wb), ...get(out), ...get(buf), ...call(F_AXPYS[rows === 'indexed' ? 'indexed' : 'contiguous']),
+    ...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(wb), ...get(out), ...get(buf), ...call(F_AXPYS[rows]),
   ];
   const fits = [...get(jb), ...get(ja), ...sub, ...i32c(2), ...[0x76], ...get(cap), ...[0x4d]]; // n ≤ cap (i32.le_u)
   const rowBounds = [
@@ -209,7 +218,7 @@ function solveFn(): Fn {
         ...ifElse([...get(xu), ...get(kb), ...call(F_ZERO)], [
           ...get(lam), ...get(u), ...i32c(2), ...shl, ...add, ...f32load, ...set(l),
           ...get(g), ...get(xu), ...get(r), ...get(kb), ...get(alpha0), ...fneg, ...get(l), ...fneg, ...call(F_GEMV),
-          ...fits, ...ifElse(pass(xu, r, 0, 'gather'), pass(xu, r, 0, 'indexed')),
+          ...fits, ...ifElse([...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(buf), ...call(F_COPY), ...pass(xu, r, 0, 'contiguous')], pass(xu, r, 0, 'indexed')),
           ...get(p), ...get(r), ...get(r), ...get(kb), ...f32c(0), ...call(F_LINCOMB),
           ...get(r), ...get(r), ...get(kb), ...call(F_DOT), ...set(rs),
           ...i32c(0), ...set(step),
@@ -278,33 +287,28 @@ function gramFn(): Fn {
   };
 }
 
-/** Where a pass finds partner j's row: y[idx_j] (and optionally copies it to buf_j), or buf_j. */
-type Rows = 'indexed' | 'gather' | 'contiguous';
+/** Where a pass finds partner j's row: y[idx_j], or buf_j (copied there by copyRows). */
+type Rows = 'indexed' | 'contiguous';
 
 /**
  * weights(y, idx, val, nb, kb, v, w, mode, buf): for each of the nb/4 partners j,
  * w_j = c_j (1 − y_jᵀv) (mode 0) or c_j y_jᵀv (mode 1), y_j found as `rows` says.
  */
 function weightsFn(rows: Rows): Fn {
-  const [y, idx, val, nb, kb, v, w, mode, buf, j, t, end, row, dst, s0, s1, s2, s3, d, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
-  // 'gather' also stores the loaded block at buf_j: [dst+t] ← tmp ← y_j[t], leaving tmp on the stack.
-  const rowLoad = (off: number) =>
-    rows === 'gather'
-      ? [...get(dst), ...get(t), ...add, ...get(row), ...get(t), ...add, ...vload(off), 0x22, ...uleb(tmp), ...vstore(off), ...get(tmp)]
-      : [...get(row), ...get(t), ...add, ...vload(off)];
-  const lane = (acc: number, off: number) => [...get(acc), ...rowLoad(off), ...get(v), ...get(t), ...add, ...vload(off), ...vmul, ...vadd, ...set(acc)];
+  const [y, idx, val, nb, kb, v, w, mode, buf, j, t, end, row, s0, s1, s2, s3, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const lane = (acc: number, off: number) => [...get(acc), ...get(row), ...get(t), ...add, ...vload(off), ...get(v), ...get(t), ...add, ...vload(off), ...vmul, ...vadd, ...set(acc)];
   const findRow =
     rows === 'contiguous'
       ? [...get(buf), ...set(row)]
       : [...get(y), ...get(idx), ...get(j), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(row)];
-  const nextRow = rows === 'contiguous' ? [...get(row), ...get(kb), ...add, ...set(row)] : rows === 'gather' ? [...get(dst), ...get(kb), ...add, ...set(dst)] : [];
+  const nextRow = rows === 'contiguous' ? [...get(row), ...get(kb), ...add, ...set(row)] : [];
   return {
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, F32, V128],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, F32],
     code: [
       ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
-      ...(rows === 'contiguous' ? findRow : [...get(buf), ...set(dst)]),
+      ...(rows === 'contiguous' ? findRow : []),
       ...forLoop(j, nb, 4, [
         ...(rows === 'contiguous' ? [] : findRow),
         ...vzero, ...set(s0), ...vzero, ...set(s1), ...vzero, ...set(s2), ...vzero, ...set(s3),
@@ -324,7 +328,7 @@ function weightsFn(rows: Rows): Fn {
 }
 
 /** axpys(y, idx, nb, kb, w, out, buf): out += Σ_j w_j y_j, two partner rows per sweep of out. */
-function axpysFn(rows: 'indexed' | 'contiguous'): Fn {
+function axpysFn(rows: Rows): Fn {
   const [y, idx, nb, kb, w, out, buf, j, t, end, r0, r1, last, w0, w1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   const two = (off: number) => [
     ...get(out), ...get(t), ...add,
@@ -369,8 +373,32 @@ function axpysFn(rows: 'indexed' | 'contiguous'): Fn {
   };
 }
 
+/**
+ * copyRows(y, idx, nb, kb, buf): buf_j ← y_{idx_j} for the nb/4 partners. A bare copy has few
+ * instructions per row, so many rows' cache misses are in flight at once.
+ */
+function copyRowsFn(): Fn {
+  const [y, idx, nb, kb, buf, j, t, end, row] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const mv = (off: number) => [...get(buf), ...get(t), ...add, ...get(row), ...get(t), ...add, ...vload(off), ...vstore(off)];
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32],
+    code: [
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...forLoop(j, nb, 4, [
+        ...get(y), ...get(idx), ...get(j), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(row),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, end, 64, [...mv(0), ...mv(16), ...mv(32), ...mv(48)]),
+        ...forLoop(t, kb, 16, mv(0)),
+        ...get(buf), ...get(kb), ...add, ...set(buf),
+      ]),
+    ],
+  };
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const fns = [dotFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn(), weightsFn('indexed'), weightsFn('gather'), weightsFn('contiguous'), axpysFn('indexed'), axpysFn('contiguous')];
+  const fns = [dotFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn(), weightsFn('indexed'), weightsFn('contiguous'), axpysFn('indexed'), axpysFn('contiguous'), copyRowsFn()];
   const types = fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
   const bodies = fns.map((f) => {
     const b = [...vec(f.locals.map((t) => [1, t])), ...f.code, 0x0b];
