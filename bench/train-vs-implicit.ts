@@ -1,11 +1,12 @@
 // Our iALS against the `implicit` library's CPU ALS (C++/Cython, conjugate gradient) on the same
 // matrix: bench:train's case b (~10 M interactions), K=64, 3 CG steps, 2 threads each. Both are
-// timed in CPU-seconds of their whole process per epoch (robust when other jobs share the cores),
-// and the ratio is ours / implicit on the median of the epochs after the first (the first carries
-// setup: our worker start, implicit's transpose inside fit()). Writes
+// timed in CPU-seconds of their whole process per epoch (steadier than wall time when other jobs
+// share the cores). Each round trains both, in alternating order; a round's ratio is ours /
+// implicit on the median of the epochs after the first (the first carries setup: our worker start,
+// implicit's transpose inside fit()), and the headline is the median over rounds. Writes
 // bench/results/train-vs-implicit.json.
 //
-// Run: npm run bench:train-vs-implicit [-- --epochs 4] [--threads 2] [--case b] [--python python3]
+// Run: npm run bench:train-vs-implicit [-- --epochs 4] [--rounds 3] [--threads 2] [--case b] [--python python3]
 // The first run creates a Python virtualenv under .tools/bench-venv and installs implicit into it.
 // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, when the environment sets them, are removed from the
 // implicit process's environment only (the JSON says which were); its BLAS runs single-threaded,
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
   const threads = Number(arg('threads', '2'));
   const caseName = arg('case', 'b');
   const python = arg('python', 'python3');
+  const rounds = Number(arg('rounds', '3'));
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new RangeError(`--rounds must be a positive integer, got ${rounds}`);
   if (!(Number.isInteger(epochs) && epochs >= 2)) throw new RangeError(`--epochs must be an integer ≥ 2 (the first epoch is not compared), got ${epochs}`);
   const c = CASES.find((x) => x.name === caseName);
   if (!c) throw new RangeError(`--case must be one of ${CASES.map((x) => x.name).join(', ')}, got ${caseName}`);
@@ -102,16 +105,29 @@ async function main(): Promise<void> {
   const k = 64, cgSteps = 3, lambda = 0.02;
   try {
     writeCsr(dir, byUser);
-    console.log(`case ${c.name}: ${c.users} users × ${c.items} items, ${nnz} interactions; K=${k}, ${cgSteps} CG steps, ${threads} threads, ${epochs} epochs each`);
-    const ours = await runOurs(byUser, { factors: k, epochs, alpha0: 0.005, lambda, nu: 1, cgSteps, seed: 42, threads });
-    console.log(`  ours (${ours.kernel}): CPU-s/epoch ${ours.cpuSecondsPerEpoch.map((x) => x.toFixed(2)).join(' ')}, wall s ${ours.secondsPerEpoch.map((x) => x.toFixed(2)).join(' ')} (load ${loadavg()[0].toFixed(1)})`);
-    const imp = runImplicit(py, dir, epochs, threads, k, cgSteps, lambda);
-    console.log(`  implicit: CPU-s/epoch ${imp.cpuSecondsPerEpoch.map((x) => x.toFixed(2)).join(' ')}, wall s ${imp.secondsPerEpoch.map((x) => x.toFixed(2)).join(' ')} (load ${loadavg()[0].toFixed(1)})`);
+    console.log(`case ${c.name}: ${c.users} users × ${c.items} items, ${nnz} interactions; K=${k}, ${cgSteps} CG steps, ${threads} threads, ${epochs} epochs each, ${rounds} rounds`);
     const steady = (t: Timing) => ({ cpu: median(t.cpuSecondsPerEpoch.slice(1)), wall: median(t.secondsPerEpoch.slice(1)) });
-    const o = steady(ours), i = steady(imp);
-    const ratio = { cpu: o.cpu / i.cpu, wall: o.wall / i.wall };
-    console.log(`\nmedian of epochs 2..${epochs}: ours ${o.cpu.toFixed(2)} CPU-s (${o.wall.toFixed(2)} s wall), implicit ${i.cpu.toFixed(2)} CPU-s (${i.wall.toFixed(2)} s wall)`);
-    console.log(`ratio ours/implicit: ${ratio.cpu.toFixed(2)}× CPU-seconds, ${ratio.wall.toFixed(2)}× wall seconds`);
+    const show = (t: Timing) => `CPU-s/epoch ${t.cpuSecondsPerEpoch.map((x) => x.toFixed(2)).join(' ')}, wall s ${t.secondsPerEpoch.map((x) => x.toFixed(2)).join(' ')} (load ${loadavg()[0].toFixed(1)})`;
+    const runs = [];
+    // Rounds alternate which trainer goes first, so a change in the machine's load hits both.
+    for (let round = 1; round <= rounds; round++) {
+      let ours: Awaited<ReturnType<typeof runOurs>> | undefined, imp: ReturnType<typeof runImplicit> | undefined;
+      for (const who of round % 2 ? ['ours', 'implicit'] : ['implicit', 'ours']) {
+        if (who === 'ours') {
+          ours = await runOurs(byUser, { factors: k, epochs, alpha0: 0.005, lambda, nu: 1, cgSteps, seed: 42, threads });
+          console.log(`  round ${round} ours (${ours.kernel} kernel): ${show(ours)}`);
+        } else {
+          imp = runImplicit(py, dir, epochs, threads, k, cgSteps, lambda);
+          console.log(`  round ${round} implicit: ${show(imp)}`);
+        }
+      }
+      const o = steady(ours!), i = steady(imp!);
+      runs.push({ round, ours: { ...ours!, medianCpuSeconds: o.cpu, medianSeconds: o.wall }, implicit: { ...imp!, medianCpuSeconds: i.cpu, medianSeconds: i.wall }, ratioCpu: o.cpu / i.cpu, ratioWall: o.wall / i.wall });
+      console.log(`  round ${round}: ours ${o.cpu.toFixed(2)} CPU-s (${o.wall.toFixed(2)} s wall), implicit ${i.cpu.toFixed(2)} CPU-s (${i.wall.toFixed(2)} s wall) per epoch → ${(o.cpu / i.cpu).toFixed(2)}× CPU, ${(o.wall / i.wall).toFixed(2)}× wall`);
+    }
+    const ratio = { cpu: median(runs.map((r) => r.ratioCpu)), wall: median(runs.map((r) => r.ratioWall)) };
+    console.log(`
+ratio ours/implicit (median over ${rounds} round${rounds > 1 ? 's' : ''}): ${ratio.cpu.toFixed(2)}× CPU-seconds, ${ratio.wall.toFixed(2)}× wall seconds per epoch`);
     const out = join(ROOT, 'bench', 'results', 'train-vs-implicit.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(
@@ -124,11 +140,10 @@ async function main(): Promise<void> {
           cores: availableParallelism(),
           loadAverageAtEnd: loadavg(),
           matrix: { case: c.name, users: c.users, items: c.items, interactions: nnz, confidence: '1, or 1.5 for 10% of cells (same CSR to both)' },
-          settings: { factors: k, cgSteps, threads, epochs, regularization: lambda, oursAlpha0: 0.005, oursNu: 1, compared: `median of epochs 2..${epochs}` },
-          ours: { ...ours, medianCpuSeconds: o.cpu, medianSeconds: o.wall },
-          implicit: { ...imp, medianCpuSeconds: i.cpu, medianSeconds: i.wall },
+          settings: { factors: k, cgSteps, threads, epochs, rounds, regularization: lambda, oursAlpha0: 0.005, oursNu: 1, compared: `per round, median of epochs 2..${epochs}; headline ratio = median over rounds` },
           ratioCpu: ratio.cpu,
           ratioWall: ratio.wall,
+          rounds: runs,
         },
         null,
         2,
