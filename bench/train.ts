@@ -2,8 +2,9 @@
 // (a) ~5 M and (b) ~10 M interactions, K=64. Prints seconds per epoch and interactions/s and
 // writes bench/results/train.json. Run: npx tsx bench/train.ts [--epochs N] [--threads N] [--only a|b]
 // Wall time suffers when other jobs share the cores: the JSON records CPU-seconds per epoch and the
-// load average too. On the 2-core build machine with load ≈2 from other jobs: 4.5 M interactions
-// 1.5–1.6 s/epoch, 9.5 M interactions 3.3–3.6 s/epoch (≈2.8 M interactions/s, SIMD kernel, 3 CG steps).
+// load average too. Committed run (bench/results/train.json, 2-core AMD EPYC, load ≈11 from other
+// jobs, SIMD kernel, 3 CG steps): case b 2.6–2.8 CPU-s per epoch after the first (whose figure
+// includes worker start), case a ≈1.3. bench:train-vs-implicit compares the same matrix with implicit.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
