@@ -116,6 +116,15 @@ function checkCsr(name: string, m: Csr): void {
   if (m.indptr.length !== m.nRows + 1) throw new RangeError(`${name}.indptr needs ${m.nRows + 1} entries, got ${m.indptr.length}`);
   const nnz = m.indptr[m.nRows];
   if (m.indices.length < nnz || m.values.length < nnz) throw new RangeError(`${name} has ${nnz} entries in indptr but ${m.indices.length} indices and ${m.values.length} values`);
+  // The SIMD kernel reads rows and partner rows at these offsets without bounds checks.
+  if (m.indptr[0] !== 0) throw new RangeError(`${name}.indptr[0] must be 0, got ${m.indptr[0]}`);
+  for (let r = 0; r < m.nRows; r++) {
+    if (m.indptr[r + 1] < m.indptr[r]) throw new RangeError(`${name}.indptr decreases at row ${r}`);
+  }
+  for (let j = 0; j < nnz; j++) {
+    const c = m.indices[j];
+    if (!(c >= 0 && c < m.nCols)) throw new RangeError(`${name}.indices[${j}] = ${c} is outside [0, ${m.nCols})`);
+  }
 }
 
 function validate(byUser: Csr, byItem: Csr, cfg: IalsConfig): void {

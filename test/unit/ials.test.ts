@@ -179,9 +179,11 @@ describe('trainIals', () => {
     expect(Buffer.from(resumed.userFactors.buffer).equals(Buffer.from(straight.userFactors.buffer))).toBe(true);
   });
 
-  it('rejects a byItem that is not the transpose shape and negative confidences', async () => {
+  it('rejects a byItem that is not the transpose shape, negative confidences and indices outside the matrix', async () => {
     await expect(trainIals(train, train, baseCfg)).rejects.toThrow(RangeError);
     const bad = { ...train, values: train.values.map((v, j) => (j === 3 ? -1 : v)) };
     await expect(trainIals(bad, byItem, baseCfg)).rejects.toThrow(/confidence must be finite and ≥ 0/);
+    const outside = { ...train, indices: train.indices.map((c, j) => (j === 5 ? nItems : c)) };
+    await expect(trainIals(outside, byItem, baseCfg)).rejects.toThrow(/byUser.indices\[5\] = 120 is outside \[0, 120\)/);
   });
 });
