@@ -9,7 +9,7 @@
 //   A_u x_u = b_u,   A_u = Σ_{i∈I_u} c_ui y_i y_iᵀ + α0 YᵀY + λ_u I,   b_u = Σ_{i∈I_u} c_ui y_i.
 // A_u is never formed (that costs |I_u|·k² per row); conjugate gradient needs only products A_u v,
 // which cost k² (the shared Gram YᵀY, computed once per half-epoch) + 4k per observed item.
-import type { SimdKernel } from './simd-kernel';
+import { createSharedMemory, createSimdKernel, simdAvailable, type SimdKernel } from './simd-kernel';
 
 /** Per-thread scratch: k-vectors in Float64 and a gather buffer for the row's partner vectors. */
 export interface CgScratch {
@@ -235,38 +235,11 @@ export function lossRows(
   return total;
 }
 
-/** Scratch of the SIMD path: the WASM kernel and the layout of its memory. */
-export interface SimdScratch {
-  kernel: SimdKernel;
-  k: number;
-  m: Float32Array; // view of kernel.memory; re-made when the memory grows
-  maxN: number; // rows that fit the gather area
-}
-
-// Byte layout of the kernel memory: [gram k×k][x k][r k][p k][ap k][conf maxN][rows maxN×k].
-const simdOffsets = (k: number, maxN: number) => {
-  const g = 0, x = 4 * k * k, r = x + 4 * k, p = r + 4 * k, ap = p + 4 * k, conf = ap + 4 * k, rows = conf + 4 * maxN;
-  return { g, x, r, p, ap, conf, rows, end: rows + 4 * maxN * k };
-};
-
-export function createSimdScratch(kernel: SimdKernel, k: number, maxRowNnz = 256): SimdScratch {
-  if (k % 4 !== 0) throw new RangeError(`the SIMD kernel needs k divisible by 4, got ${k}`);
-  const s: SimdScratch = { kernel, k, m: new Float32Array(kernel.memory.buffer), maxN: 0 };
-  ensureSimdCapacity(s, maxRowNnz);
-  return s;
-}
-
-function ensureSimdCapacity(s: SimdScratch, n: number): void {
-  if (n <= s.maxN) return;
-  const maxN = Math.max(n, s.maxN * 2, 256);
-  const need = simdOffsets(s.k, maxN).end;
-  const have = s.kernel.memory.buffer.byteLength;
-  if (need > have) s.kernel.memory.grow(Math.ceil((need - have) / 65536));
-  s.m = new Float32Array(s.kernel.memory.buffer);
-  s.maxN = maxN;
-}
-
-/** Same contract and update as solveRowsCg, with the k-wide loops in WASM SIMD (f32 accumulation). */
+/**
+ * The WASM SIMD kernel on plain arrays, for tests and one-off solves: copies the inputs into a
+ * fresh shared memory, runs the same `solve` that training runs and copies x back. Same contract
+ * and update as solveRowsCg, in f32 arithmetic. Throws where WASM SIMD is unavailable.
+ */
 export function solveRowsCgSimd(
   x: Float32Array,
   y: Float32Array,
@@ -282,64 +255,58 @@ export function solveRowsCgSimd(
   cgSteps: number,
   rowStart: number,
   rowEnd: number,
-  s: SimdScratch,
+  gatherRows = Infinity, // rows with more partners than this read them in place instead of copying them
 ): void {
-  if (s.k !== k) throw new RangeError(`scratch is for k=${s.k}, got k=${k}`);
-  let maxN = 0;
-  for (let u = rowStart; u < rowEnd; u++) maxN = Math.max(maxN, indptr[u + 1] - indptr[u]);
-  ensureSimdCapacity(s, maxN);
-  const K = s.kernel, m = s.m;
-  const L = simdOffsets(k, s.maxN);
-  const gx = L.x >> 2, gr = L.r >> 2, gp = L.p >> 2, gap = L.ap >> 2, gc = L.conf >> 2, grows = L.rows >> 2;
-  for (let i = 0; i < k * k; i++) m[i] = gram[i];
-  for (let u = rowStart; u < rowEnd; u++) {
-    const a = indptr[u];
-    const n = indptr[u + 1] - a;
-    const xo = u * k;
-    if (n === 0) {
-      for (let t = 0; t < k; t++) x[xo + t] = 0;
-      continue;
-    }
-    const lam = rowLambda(lambda, nu, alpha0, n, nOther);
-    for (let j = 0; j < n; j++) {
-      const src = indices[a + j] * k, dst = grows + j * k;
-      for (let t = 0; t < k; t++) m[dst + t] = y[src + t];
-      m[gc + j] = values[a + j];
-    }
-    for (let t = 0; t < k; t++) m[gx + t] = x[xo + t];
-
-    // r ← b − A x = Σ_i c_i (1 − y_iᵀx) y_i − α0·YᵀY x − λ_u x
-    K.gemv(L.g, L.x, L.r, k);
-    for (let t = 0; t < k; t++) m[gr + t] = -alpha0 * m[gr + t] - lam * m[gx + t];
-    K.pass(L.rows, L.conf, n, k, L.x, L.r, 0);
-    let rs = 0;
-    for (let t = 0; t < k; t++) {
-      const v = m[gr + t];
-      m[gp + t] = v;
-      rs += v * v;
-    }
-    for (let step = 0; step < cgSteps; step++) {
-      if (rs < 1e-30) break;
-      // A p = Σ_i c_i (y_iᵀp) y_i + α0·YᵀY p + λ_u p
-      K.gemv(L.g, L.p, L.ap, k);
-      for (let t = 0; t < k; t++) m[gap + t] = alpha0 * m[gap + t] + lam * m[gp + t];
-      K.pass(L.rows, L.conf, n, k, L.p, L.ap, 1);
-      let pap = 0;
-      for (let t = 0; t < k; t++) pap += m[gp + t] * m[gap + t];
-      if (!(pap > 0)) break;
-      // x ← x + α p, r ← r − α A p with α = rᵀr / pᵀAp; then p ← r + (r'ᵀr' / rᵀr) p
-      const alpha = rs / pap;
-      let rsNew = 0;
-      for (let t = 0; t < k; t++) {
-        m[gx + t] += alpha * m[gp + t];
-        const v = m[gr + t] - alpha * m[gap + t];
-        m[gr + t] = v;
-        rsNew += v * v;
-      }
-      const beta = rsNew / rs;
-      for (let t = 0; t < k; t++) m[gp + t] = m[gr + t] + beta * m[gp + t];
-      rs = rsNew;
-    }
-    for (let t = 0; t < k; t++) x[xo + t] = m[gx + t];
+  if (k % 4 !== 0) throw new RangeError(`the SIMD kernel needs k divisible by 4, got ${k}`);
+  const nRows = indptr.length - 1;
+  const lam = new Float32Array(nRows);
+  let maxRowNnz = 0;
+  for (let u = 0; u < nRows; u++) {
+    lam[u] = rowLambda(lambda, nu, alpha0, indptr[u + 1] - indptr[u], nOther);
+    maxRowNnz = Math.max(maxRowNnz, indptr[u + 1] - indptr[u]);
   }
+  const parts: ArrayLike<number>[] = [x, y, indptr, indices, values, lam, new Float32Array(gram), new Float32Array(3 * k + maxRowNnz), new Float32Array(maxRowNnz * k)];
+  const arena = wasmArena(parts.reduce((s, a) => s + arenaBytes(a.length), 0));
+  if (!arena) throw new Error('WASM SIMD with shared memory is unavailable');
+  const [xv, yv, pv, iv, vv, lv, gv, sv, bv] = parts.map((a, i) => {
+    const v = i === 2 || i === 3 ? arena.i32(a.length) : arena.f32(a.length);
+    v.set(a);
+    return v;
+  });
+  arena.kernel.solve(xv.byteOffset, yv.byteOffset, pv.byteOffset, iv.byteOffset, vv.byteOffset, lv.byteOffset, gv.byteOffset, sv.byteOffset, rowStart, rowEnd, k, cgSteps, alpha0, bv.byteOffset, Math.min(gatherRows, maxRowNnz));
+  x.set(xv);
+}
+
+/** Bytes one array of `n` 4-byte elements takes in an arena (64-byte aligned: a k=64 row then spans exactly 4 cache lines). */
+export function arenaBytes(n: number): number {
+  return Math.ceil((4 * n) / 64) * 64;
+}
+
+/** Typed views bump-allocated in one shared WASM memory, with the kernel instantiated on it. */
+export interface WasmArena {
+  memory: WebAssembly.Memory;
+  kernel: SimdKernel;
+  f32(n: number): Float32Array;
+  i32(n: number): Int32Array;
+}
+
+/** An arena of `bytes` (the sum of arenaBytes of every view it will hold), or null if unavailable. */
+export function wasmArena(bytes: number): WasmArena | null {
+  if (!simdAvailable()) return null;
+  const memory = createSharedMemory(bytes);
+  const kernel = memory && createSimdKernel(memory);
+  if (!memory || !kernel) return null;
+  let off = 0;
+  const take = (n: number) => {
+    const at = off;
+    off += arenaBytes(n);
+    if (off > memory.buffer.byteLength) throw new RangeError(`arena of ${memory.buffer.byteLength} bytes cannot hold ${off}`);
+    return at;
+  };
+  return {
+    memory,
+    kernel,
+    f32: (n) => new Float32Array(memory.buffer, take(n), n),
+    i32: (n) => new Int32Array(memory.buffer, take(n), n),
+  };
 }

@@ -1,16 +1,19 @@
 // Worker thread of trainIals: takes chunks of rows from a shared atomic counter and runs the row
-// kernels of ials-kernel.ts on SharedArrayBuffer-backed factors. Rows of one side are independent
-// given the other side, so which worker takes which chunk does not change the result.
+// kernels on shared factors: the WASM SIMD kernel (simd-kernel.ts) when trainIals put the state in
+// a shared WASM memory, else the scalar-JS kernels of ials-kernel.ts. Rows of one side are
+// independent given the other side, so which worker takes which chunk does not change the result.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createCgScratch, createSimdScratch, gramRowsAdd, lossRows, solveRowsCg, solveRowsCgSimd } from './ials-kernel';
+import { createCgScratch, gramRowsAdd, lossRows, solveRowsCg } from './ials-kernel';
 import { createSimdKernel } from './simd-kernel';
 
 export interface SideData {
   indptr: Int32Array; // nRows + 1
   indices: Int32Array; // nnz
   values: Float32Array; // nnz, confidence c
+  lam: Float32Array; // nRows, the regulariser weight λ_r of each row (rowLambda)
   factors: Float32Array; // nRows × k, this side's factors (updated by 'solve')
   gram: Float64Array; // k×k, raw Gram of this side's factors (written by the caller after 'gram')
+  gram32: Float32Array; // k×k, the same Gram in f32 for the SIMD kernel
   chunks: Int32Array; // nChunks + 1 row boundaries, balanced by work
   nRows: number;
 }
@@ -21,7 +24,12 @@ export interface IalsWorkerData {
   lambda: number;
   nu: number;
   cgSteps: number;
-  simd: boolean;
+  /** The shared WASM memory every typed array of `user`/`item`/`scratch` lives in, or null (JS kernels). */
+  memory: WebAssembly.Memory | null;
+  scratch: Float32Array[]; // per worker: 3k (CG vectors) + max(k×k (a Gram block), a row's partner weights), in `memory`
+  gather: Float32Array[]; // per worker (SIMD kernel only): gatherRows × k, a row's partner vectors in order
+  gatherRows: number;
+  worker: number; // this worker's index
   gramBlockRows: number;
   user: SideData;
   item: SideData;
@@ -34,8 +42,11 @@ export type IalsJob = { op: 'gram' | 'solve' | 'loss'; side: 'user' | 'item'; id
 
 const d = workerData as IalsWorkerData;
 const { k } = d;
-const kernel = d.simd && k % 4 === 0 ? createSimdKernel() : null;
-const simdScratch = kernel ? createSimdScratch(kernel, k) : null;
+const kernel = d.memory ? createSimdKernel(d.memory) : null;
+if (d.memory && !kernel) throw new Error('the WASM SIMD kernel could not be instantiated in a worker');
+const scratch = d.scratch[d.worker];
+const cgScratch = scratch.byteOffset; // r, p, Ap, then the partner weights
+const gramScratch = scratch.subarray(3 * k, 3 * k + k * k); // k×k f32 partial Gram of one block
 const jsScratch = createCgScratch(k);
 
 function take(): number {
@@ -49,8 +60,16 @@ function run(job: IalsJob): void {
     const nBlocks = Math.ceil(self.nRows / d.gramBlockRows);
     for (let b = take(); b < nBlocks; b = take()) {
       const out = d.gramBlocks.subarray(b * k * k, (b + 1) * k * k);
-      out.fill(0);
-      gramRowsAdd(self.factors, k, b * d.gramBlockRows, Math.min(self.nRows, (b + 1) * d.gramBlockRows), out);
+      const lo = b * d.gramBlockRows, hi = Math.min(self.nRows, (b + 1) * d.gramBlockRows);
+      if (kernel) {
+        // f32 within a block, f64 across blocks (the caller sums them)
+        gramScratch.fill(0);
+        kernel.gram(self.factors.byteOffset, lo, hi, k, gramScratch.byteOffset);
+        out.set(gramScratch);
+      } else {
+        out.fill(0);
+        gramRowsAdd(self.factors, k, lo, hi, out);
+      }
     }
     return;
   }
@@ -58,8 +77,8 @@ function run(job: IalsJob): void {
   for (let c = take(); c < nChunks; c = take()) {
     const lo = self.chunks[c], hi = self.chunks[c + 1];
     if (job.op === 'solve') {
-      if (simdScratch) {
-        solveRowsCgSimd(self.factors, other.factors, k, self.indptr, self.indices, self.values, other.gram, d.alpha0, d.lambda, d.nu, other.nRows, d.cgSteps, lo, hi, simdScratch);
+      if (kernel) {
+        kernel.solve(self.factors.byteOffset, other.factors.byteOffset, self.indptr.byteOffset, self.indices.byteOffset, self.values.byteOffset, self.lam.byteOffset, other.gram32.byteOffset, cgScratch, lo, hi, k, d.cgSteps, d.alpha0, d.gather[d.worker].byteOffset, d.gatherRows);
       } else {
         solveRowsCg(self.factors, other.factors, k, self.indptr, self.indices, self.values, other.gram, d.alpha0, d.lambda, d.nu, other.nRows, d.cgSteps, lo, hi, jsScratch);
       }
@@ -72,7 +91,7 @@ function run(job: IalsJob): void {
 parentPort!.on('message', (job: IalsJob) => {
   try {
     run(job);
-    parentPort!.postMessage({ id: job.id, ok: true, result: { simd: simdScratch !== null } });
+    parentPort!.postMessage({ id: job.id, ok: true, result: { simd: kernel !== null } });
   } catch (e) {
     parentPort!.postMessage({ id: job.id, ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) });
   }

@@ -1,6 +1,7 @@
 // Implicit ALS in the tuned form of Rendle et al. 2021 ("Revisiting the Performance of iALS on
 // Item Recommendation Benchmarks"), solved by a few conjugate-gradient steps per row, in parallel
-// worker threads over SharedArrayBuffer-backed factors.
+// worker threads over shared factors: with the WASM SIMD kernel (simd-kernel.ts) the whole state
+// lives in one shared WASM memory, else in SharedArrayBuffers for the scalar-JS kernel.
 //
 // Loss minimised (X = user factors, Y = item factors, both nRows × k row-major):
 //   L = Σ_{(u,i) observed} c_ui (1 − x_uᵀy_i)²
@@ -17,10 +18,11 @@
 // the α0·YᵀY part of every row's matrix is the one Gram computed per half-epoch (ials-kernel.ts).
 // Rows of one half are independent, so the factors do not depend on the thread count; Grams are
 // summed over fixed row blocks in a fixed order, so a seed gives the same factors on any machine
-// with the same kernel (the SIMD and scalar-JS kernels differ in the last bits).
+// with the same kernel (the SIMD and scalar-JS kernels differ in the last bits). The loss is a
+// separate pass, computed only every `lossEvery` epochs when asked.
 import { availableParallelism } from 'node:os';
 import type { Csr, Factors } from './types';
-import { lossRows, symmetrizeUpper } from './ials-kernel';
+import { arenaBytes, lossRows, rowLambda, symmetrizeUpper, wasmArena } from './ials-kernel';
 import { WorkerPool } from './worker-pool';
 import type { IalsJob, IalsWorkerData, SideData } from './ials-worker';
 
@@ -39,7 +41,7 @@ export interface IalsConfig {
 
 export interface IalsEpoch {
   epoch: number; // 1-based count of completed epochs
-  loss?: number; // full loss L after this epoch (when hooks.computeLoss)
+  loss?: number; // full loss L after this epoch (when hooks.computeLoss and this is a loss epoch, see lossEvery)
   seconds: number; // wall time of this epoch (both halves, without the loss)
   /** The current factors (shared views, valid only during the callback: copy or write them out to checkpoint). */
   factors: { userFactors: Float32Array; itemFactors: Float32Array };
@@ -50,7 +52,19 @@ export interface IalsHooks {
   /** Resume from a checkpoint: factors after `epoch` completed epochs. */
   start?: { userFactors: Float32Array; itemFactors: Float32Array; epoch: number };
   computeLoss?: boolean;
+  /**
+   * With computeLoss: the loss is computed after every N-th epoch and after the last one
+   * (default DEFAULT_LOSS_EVERY; 1 = every epoch). It is a full pass over the data in scalar JS,
+   * a sizeable fraction of an epoch, and it does not change the factors.
+   */
+  lossEvery?: number;
 }
+
+/** Loss after epochs 3, 6, 9, … and the last: with the default 12 epochs, four points of the curve. */
+export const DEFAULT_LOSS_EVERY = 3;
+
+/** Bytes per worker for a row's partner vectors copied in order (rows with more stay in place). */
+const GATHER_BYTES = 32 << 20;
 
 /** Rows of one Gram block: fixed (not per thread) so the summation order never changes. */
 const GRAM_BLOCK_ROWS = 2048;
@@ -102,6 +116,15 @@ function checkCsr(name: string, m: Csr): void {
   if (m.indptr.length !== m.nRows + 1) throw new RangeError(`${name}.indptr needs ${m.nRows + 1} entries, got ${m.indptr.length}`);
   const nnz = m.indptr[m.nRows];
   if (m.indices.length < nnz || m.values.length < nnz) throw new RangeError(`${name} has ${nnz} entries in indptr but ${m.indices.length} indices and ${m.values.length} values`);
+  // The SIMD kernel reads rows and partner rows at these offsets without bounds checks.
+  if (m.indptr[0] !== 0) throw new RangeError(`${name}.indptr[0] must be 0, got ${m.indptr[0]}`);
+  for (let r = 0; r < m.nRows; r++) {
+    if (m.indptr[r + 1] < m.indptr[r]) throw new RangeError(`${name}.indptr decreases at row ${r}`);
+  }
+  for (let j = 0; j < nnz; j++) {
+    const c = m.indices[j];
+    if (!(c >= 0 && c < m.nCols)) throw new RangeError(`${name}.indices[${j}] = ${c} is outside [0, ${m.nCols})`);
+  }
 }
 
 function validate(byUser: Csr, byItem: Csr, cfg: IalsConfig): void {
@@ -201,13 +224,40 @@ export function ialsLoss(byUser: Csr, factors: Factors, cfg: Pick<IalsConfig, 'a
   return userPart + itemPart + cfg.alpha0 * frobeniusDot(gx, gy);
 }
 
-/** Train iALS; resolves with the factors (plain ArrayBuffer copies) and the epochs completed. */
-export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks: IalsHooks = {}): Promise<Factors & { epochs: number }> {
+/**
+ * Which row kernel trained: 'simd' (WASM SIMD on a shared memory holding the state; needs k % 4 == 0
+ * and the state within a 32-bit memory: about (users + titles)·k·4 B + 16 B per interaction +
+ * ≤ 32 MiB per thread under 4 GiB), 'js' (scalar JS, ≈3–4× slower), or 'none' (nothing to train).
+ */
+export type IalsKernel = 'simd' | 'js' | 'none';
+
+/** Train iALS; resolves with the factors (plain ArrayBuffer copies), the epochs completed and the kernel used. */
+export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks: IalsHooks = {}): Promise<Factors & { epochs: number; kernel: IalsKernel }> {
   validate(byUser, byItem, cfg);
+  const lossEvery = hooks.lossEvery ?? DEFAULT_LOSS_EVERY;
+  if (!(Number.isInteger(lossEvery) && lossEvery >= 1)) throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
   const k = cfg.factors;
   const nUsers = byUser.nRows, nItems = byUser.nCols;
   const threads = cfg.threads === 0 ? availableParallelism() : cfg.threads;
-  const userFactors = sharedF32(nUsers * k), itemFactors = sharedF32(nItems * k);
+  const nnz = byUser.indptr[nUsers];
+  let maxRowNnz = 0;
+  for (const m of [byUser, byItem]) for (let r = 0; r < m.nRows; r++) maxRowNnz = Math.max(maxRowNnz, m.indptr[r + 1] - m.indptr[r]);
+  // Per worker: r, p, Ap (3k) then either a Gram block (k×k) or a row's partner weights (maxRowNnz).
+  const scratchLen = 3 * k + Math.max(k * k, maxRowNnz);
+  const gatherRows = Math.max(1, Math.min(maxRowNnz, Math.floor(GATHER_BYTES / (4 * k))));
+  // With the SIMD kernel, everything the row solves touch lives in one shared WASM memory (the
+  // kernel reads partner rows where they are); without it, in plain SharedArrayBuffers.
+  const wantSimd = (cfg.simd ?? true) && k % 4 === 0;
+  const arena = wantSimd
+    ? wasmArena(
+        arenaBytes(nUsers * k) + arenaBytes(nItems * k) +
+          [nUsers, nItems].reduce((s, n) => s + arenaBytes(n + 1) + arenaBytes(n) + 2 * arenaBytes(nnz) + arenaBytes(k * k), 0) +
+          threads * (arenaBytes(scratchLen) + arenaBytes(gatherRows * k)),
+      )
+    : null;
+  const f32 = (n: number) => (arena ? arena.f32(n) : sharedF32(n));
+  const i32 = (n: number) => (arena ? arena.i32(n) : new Int32Array(new SharedArrayBuffer(4 * n)));
+  const userFactors = f32(nUsers * k), itemFactors = f32(nItems * k);
   let epoch = 0;
   if (hooks.start) {
     const s = hooks.start;
@@ -224,26 +274,39 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     fillNormal(itemFactors, std, (cfg.seed ^ 0x9e3779b9) >>> 0);
   }
   const copyOut = () => ({ k, userFactors: Float32Array.from(userFactors), itemFactors: Float32Array.from(itemFactors) });
-  if (epoch >= cfg.epochs) return { ...copyOut(), epochs: epoch };
+  const kernel: IalsKernel = arena ? 'simd' : 'js';
+  if (epoch >= cfg.epochs) return { ...copyOut(), epochs: epoch, kernel: 'none' };
 
   const nChunks = Math.max(64, threads * 32);
-  const side = (m: Csr, factors: Float32Array): SideData => ({
-    indptr: shared(m.indptr, Int32Array),
-    indices: shared(m.indices, Int32Array),
-    values: shared(m.values, Float32Array),
-    factors,
-    gram: sharedF64(k * k),
-    chunks: shared(balancedChunks(m.indptr, m.nRows, k, nChunks), Int32Array),
-    nRows: m.nRows,
-  });
-  const user = side(byUser, userFactors), item = side(byItem, itemFactors);
-  const data: IalsWorkerData = {
+  const side = (m: Csr, factors: Float32Array, nOther: number): SideData => {
+    const indptr = i32(m.nRows + 1), indices = i32(nnz), values = f32(nnz), lam = f32(m.nRows);
+    indptr.set(m.indptr.subarray(0, m.nRows + 1));
+    indices.set(m.indices.subarray(0, nnz));
+    values.set(m.values.subarray(0, nnz));
+    for (let r = 0; r < m.nRows; r++) lam[r] = rowLambda(cfg.lambda, cfg.nu, cfg.alpha0, m.indptr[r + 1] - m.indptr[r], nOther);
+    return {
+      indptr,
+      indices,
+      values,
+      lam,
+      factors,
+      gram: sharedF64(k * k),
+      gram32: f32(k * k),
+      chunks: shared(balancedChunks(m.indptr, m.nRows, k, nChunks), Int32Array),
+      nRows: m.nRows,
+    };
+  };
+  const user = side(byUser, userFactors, nItems), item = side(byItem, itemFactors, nUsers);
+  const data: Omit<IalsWorkerData, 'worker'> = {
     k,
     alpha0: cfg.alpha0,
     lambda: cfg.lambda,
     nu: cfg.nu,
     cgSteps: cfg.cgSteps,
-    simd: cfg.simd ?? true,
+    memory: arena?.memory ?? null,
+    scratch: Array.from({ length: threads }, () => f32(scratchLen)),
+    gather: arena ? Array.from({ length: threads }, () => arena.f32(gatherRows * k)) : [],
+    gatherRows,
     gramBlockRows: GRAM_BLOCK_ROWS,
     user,
     item,
@@ -251,7 +314,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     lossParts: sharedF64(Math.max(user.chunks.length, item.chunks.length)),
     counter: new Int32Array(new SharedArrayBuffer(4)),
   };
-  const pool = new WorkerPool(new URL('./ials-worker.ts', import.meta.url), threads, () => data);
+  const pool = new WorkerPool(new URL('./ials-worker.ts', import.meta.url), threads, (i) => ({ ...data, worker: i }));
   const job = async (op: IalsJob['op'], s: IalsJob['side']) => {
     Atomics.store(data.counter, 0, 0);
     await pool.run({ op, side: s });
@@ -264,6 +327,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
     g.fill(0);
     for (let b = 0; b < nBlocks; b++) for (let i = 0; i < kk; i++) g[i] += data.gramBlocks[b * kk + i];
     symmetrizeUpper(g, k);
+    sd.gram32.set(g);
   };
   try {
     await gram('item');
@@ -276,7 +340,7 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
       const seconds = (performance.now() - t0) / 1000;
       epoch++;
       let loss: number | undefined;
-      if (hooks.computeLoss) {
+      if (hooks.computeLoss && (epoch % lossEvery === 0 || epoch === cfg.epochs)) {
         let parts = 0;
         for (const s of ['user', 'item'] as const) {
           data.lossParts.fill(0);
@@ -290,5 +354,5 @@ export async function trainIals(byUser: Csr, byItem: Csr, cfg: IalsConfig, hooks
   } finally {
     await pool.close();
   }
-  return { ...copyOut(), epochs: epoch };
+  return { ...copyOut(), epochs: epoch, kernel };
 }

@@ -1,14 +1,28 @@
-// A tiny WebAssembly SIMD (f32x4) kernel for the two inner loops of iALS conjugate gradient,
-// assembled here byte by byte so no toolchain is needed at build time. At k=64 a half-epoch row
-// solve runs at ~3.7 M interactions/s per core against ~0.8–1.0 M for the 4-way-unrolled scalar-JS
-// loops of ials-kernel.ts (same rows, 3 CG steps); the JS kernel stays as the reference and as the
-// fallback when k is not a multiple of 4 or SIMD is unavailable.
+// A small WebAssembly SIMD (f32x4) kernel for the iALS row solves, assembled here byte by byte so
+// no toolchain is needed at build time. The module imports one shared memory that holds the whole
+// training state (both factor matrices, both CSR views, per-row λ, the f32 Grams and each thread's
+// scratch; trainIals lays it out with wasmArena of ials-kernel.ts), so the whole CG loop of a
+// chunk of rows runs in one call and reads partner rows where they live. The scalar-JS kernel of
+// ials-kernel.ts stays as the reference and as the fallback when k is not a multiple of 4, WASM
+// SIMD is unavailable or the state does not fit a 32-bit memory.
 //
-// Exports (all pointers are byte offsets into the module's own memory, k a multiple of 4):
-//   pass(rows, conf, n, k, v, out, mode)
-//     for j < n:  d_j = rows_jᵀ v;  w_j = mode == 0 ? conf_j (1 − d_j) : conf_j d_j;  out += w_j rows_j
-//     mode 0 accumulates the data part of the residual b − A x, mode 1 the data part of A p.
-//   gemv(g, v, out, k)     out = G v for a k×k row-major G.
+// Where the time goes (bench/train-vs-implicit.ts, 10 M interactions): partner rows are read at
+// random, and in the item half they come from the 36 MB user-factor matrix, so the kernel is bound
+// by memory latency more than by arithmetic. Hence: a row's partners are first copied in order to
+// a per-thread buffer by a bare copy loop (few instructions per row, so many cache misses are in
+// flight at once) and the four passes of the row (residual + 3 CG steps) stream that buffer; each
+// pass computes all its dot products before the weighted sum; dots use four accumulators.
+//
+// Exports (pointers are byte offsets into the imported memory `env.mem`, k a multiple of 4):
+//   solve(x, y, ptr, idx, val, lam, g, scratch, rowStart, rowEnd, k, steps, alpha0, buf, cap)
+//     rows [rowStart, rowEnd) of x (nRows × k f32) take `steps` CG steps on their normal
+//     equations A_u x_u = b_u (ials-kernel.ts), warm-started in place. y: the fixed side (f32
+//     rows); ptr/idx/val: the CSR (i32 indptr, i32 indices, f32 confidences); lam: f32 λ_u per
+//     row; g: the fixed side's Gram YᵀY (k×k f32); scratch: 3k + (max row nnz) f32 of this thread
+//     (r, p, Ap, the partner weights); buf: cap × k f32 of this thread, where a row with at most
+//     `cap` partners gets them copied (a longer row reads them in place on every pass).
+//   gram(y, rowStart, rowEnd, k, out)   out (k×k f32, upper triangle incl. diagonal) += Σ_r y_r y_rᵀ
+//     over the rows; the lower triangle is left as it was.
 
 const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
 
@@ -40,135 +54,406 @@ const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
-// Instruction helpers.
+// Instructions.
 const get = (i: number) => [0x20, ...uleb(i)];
 const set = (i: number) => [0x21, ...uleb(i)];
 const i32c = (n: number) => [0x41, ...sleb(n)];
 const f32c = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
-const add = [0x6a], shl = [0x74], geU = [0x4f];
-const fadd = [0x92], fsub = [0x93], fmul = [0x94];
+const call = (f: number) => [0x10, ...uleb(f)];
+const add = [0x6a], sub = [0x6b], mul = [0x6c], shl = [0x74], geU = [0x4f], eqz = [0x45];
+const fadd = [0x92], fsub = [0x93], fmul = [0x94], fdiv = [0x95], fneg = [0x8c], flt = [0x5d], fgt = [0x5e];
+const i32load = [0x28, 0x02, 0x00];
 const f32load = [0x2a, 0x02, 0x00];
+const f32store = [0x38, 0x02, 0x00];
+const i32loadAt = (offset: number) => [0x28, 0x02, ...uleb(offset)];
+const f32loadAt = (offset: number) => [0x2a, 0x02, ...uleb(offset)];
 const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const vload = simd(0x00, 0x00, 0x00); // v128.load align=1 offset=0
-const vstore = simd(0x0b, 0x00, 0x00);
+const vload = (offset = 0) => simd(0x00, 0x00, ...uleb(offset)); // v128.load align=1
+const vstore = (offset = 0) => simd(0x0b, 0x00, ...uleb(offset));
 const vzero = simd(0x0c, ...new Array(16).fill(0));
 const vsplat = simd(0x13);
 const vlane = (l: number) => simd(0x1f, l);
-const vadd = simd(0xe4), vmul = simd(0xe6);
+const vadd = simd(0xe4), vsub = simd(0xe5), vmul = simd(0xe6);
 const block = (body: number[]) => [0x02, 0x40, ...body, 0x0b];
 const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
 const br = (d: number) => [0x0c, ...uleb(d)];
 const brIf = (d: number) => [0x0d, ...uleb(d)];
 const ifElse = (a: number[], b: number[]) => [0x04, 0x40, ...a, 0x05, ...b, 0x0b];
+const ifElseF32 = (a: number[], b: number[]) => [0x04, F32, ...a, 0x05, ...b, 0x0b];
 
-function body(locals: [number, number][], code: number[]): number[] {
-  const b = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, 0x0b];
-  return [...uleb(b.length), ...b];
+/** `for (; i < end; i += step) body` as block/loop (body sees the loop at depth 0). */
+const forLoop = (i: number, end: number, step: number, bodyCode: number[]) =>
+  block(loop([...get(i), ...get(end), ...geU, ...brIf(1), ...bodyCode, ...get(i), ...i32c(step), ...add, ...set(i), ...br(0)]));
+
+/** Horizontal sum of the f32x4 in local `v`: (v0 + v1) + (v2 + v3). */
+const hsum = (v: number) => [...get(v), ...vlane(0), ...get(v), ...vlane(1), ...fadd, ...get(v), ...vlane(2), ...get(v), ...vlane(3), ...fadd, ...fadd];
+
+interface Fn {
+  params: number[];
+  results: number[];
+  locals: number[]; // one type per local, after the params
+  code: number[];
 }
 
-function passBody(): number[] {
-  // params 0 rows, 1 conf, 2 n, 3 k, 4 v, 5 out, 6 mode; locals 7 j, 8 t, 9 kBytes, 10 acc, 11 w
-  const [rows, conf, n, k, v, out, mode, j, t, kb, acc, w] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  return body([[3, I32], [1, V128], [1, F32]], [
-    ...get(k), ...i32c(2), ...shl, ...set(kb),
-    ...i32c(0), ...set(j),
-    ...block(loop([
-      ...get(j), ...get(n), ...geU, ...brIf(1),
-      // acc = Σ_t rows[t..t+4) * v[t..t+4)
-      ...vzero, ...set(acc),
-      ...i32c(0), ...set(t),
-      ...block(loop([
-        ...get(t), ...get(kb), ...geU, ...brIf(1),
-        ...get(acc),
-        ...get(rows), ...get(t), ...add, ...vload,
-        ...get(v), ...get(t), ...add, ...vload,
-        ...vmul, ...vadd, ...set(acc),
-        ...get(t), ...i32c(16), ...add, ...set(t),
-        ...br(0),
-      ])),
-      // w = conf_j · (mode ? d : 1 − d)
-      ...get(conf), ...get(j), ...i32c(2), ...shl, ...add, ...f32load,
-      ...get(mode),
-      ...ifElse(
-        [...get(acc), ...vlane(0), ...get(acc), ...vlane(1), ...fadd, ...get(acc), ...vlane(2), ...fadd, ...get(acc), ...vlane(3), ...fadd, ...set(w)],
-        [...f32c(1), ...get(acc), ...vlane(0), ...get(acc), ...vlane(1), ...fadd, ...get(acc), ...vlane(2), ...fadd, ...get(acc), ...vlane(3), ...fadd, ...fsub, ...set(w)],
-      ),
-      ...get(w), ...fmul, ...vsplat, ...set(acc),
-      // out += w · rows_j
-      ...i32c(0), ...set(t),
-      ...block(loop([
-        ...get(t), ...get(kb), ...geU, ...brIf(1),
-        ...get(out), ...get(t), ...add,
-        ...get(out), ...get(t), ...add, ...vload,
-        ...get(acc), ...get(rows), ...get(t), ...add, ...vload, ...vmul,
-        ...vadd, ...vstore,
-        ...get(t), ...i32c(16), ...add, ...set(t),
-        ...br(0),
-      ])),
-      ...get(rows), ...get(kb), ...add, ...set(rows),
-      ...get(j), ...i32c(1), ...add, ...set(j),
-      ...br(0),
-    ])),
-  ]);
+// Function indices.
+const F_DOT = 0, F_GEMV = 1, F_STEP = 2, F_LINCOMB = 3, F_ZERO = 4, F_SOLVE = 5, F_GRAM = 6;
+const F_WEIGHTS = { indexed: 7, contiguous: 8 }, F_AXPYS = { indexed: 9, contiguous: 10 }, F_COPY = 11;
+
+/**
+ * dot(a, b, kb) → f32: Σ a·b over kb bytes. Four accumulators over 64-byte blocks hide the add
+ * latency (a single chain would stall on every add), then a 16-byte tail.
+ */
+function dotFn(): Fn {
+  const [a, b, kb, t, end, s0, s1, s2, s3] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const lane = (acc: number, off: number) => [...get(acc), ...get(a), ...get(t), ...add, ...vload(off), ...get(b), ...get(t), ...add, ...vload(off), ...vmul, ...vadd, ...set(acc)];
+  return {
+    params: [I32, I32, I32],
+    results: [F32],
+    locals: [I32, I32, V128, V128, V128, V128],
+    code: [
+      ...vzero, ...set(s0), ...vzero, ...set(s1), ...vzero, ...set(s2), ...vzero, ...set(s3),
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end), // end = kb & ~63
+      ...forLoop(t, end, 64, [...lane(s0, 0), ...lane(s1, 16), ...lane(s2, 32), ...lane(s3, 48)]),
+      ...forLoop(t, kb, 16, lane(s0, 0)),
+      ...get(s0), ...get(s1), ...vadd, ...get(s2), ...get(s3), ...vadd, ...vadd, ...set(s0),
+      ...hsum(s0),
+    ],
+  };
 }
 
-function gemvBody(): number[] {
-  // params 0 g, 1 v, 2 out, 3 k; locals 4 i, 5 t, 6 kBytes, 7 acc
-  const [g, v, out, k, i, t, kb, acc] = [0, 1, 2, 3, 4, 5, 6, 7];
-  return body([[3, I32], [1, V128]], [
-    ...get(k), ...i32c(2), ...shl, ...set(kb),
+/** gemv(g, v, out, kb, s, lam): out_i = s · (G_i · v) + lam · v_i for the k×k row-major G. */
+function gemvFn(): Fn {
+  const [g, v, out, kb, s, lam, i] = [0, 1, 2, 3, 4, 5, 6];
+  return {
+    params: [I32, I32, I32, I32, F32, F32],
+    results: [],
+    locals: [I32],
+    code: [
+      ...forLoop(i, kb, 4, [
+        ...get(out), ...get(i), ...add,
+        ...get(s), ...get(g), ...get(v), ...get(kb), ...call(F_DOT), ...fmul,
+        ...get(lam), ...get(v), ...get(i), ...add, ...f32load, ...fmul, ...fadd,
+        ...f32store,
+        ...get(g), ...get(kb), ...add, ...set(g),
+      ]),
+    ],
+  };
+}
+
+/** step(x, r, p, ap, kb, α) → r·r after x += α p, r −= α Ap. */
+function stepFn(): Fn {
+  const [x, r, p, ap, kb, al, t, av, rv, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  return {
+    params: [I32, I32, I32, I32, I32, F32],
+    results: [F32],
+    locals: [I32, V128, V128, V128],
+    code: [
+      ...get(al), ...vsplat, ...set(av), ...vzero, ...set(acc),
+      ...forLoop(t, kb, 16, [
+        ...get(x), ...get(t), ...add, ...get(x), ...get(t), ...add, ...vload(), ...get(av), ...get(p), ...get(t), ...add, ...vload(), ...vmul, ...vadd, ...vstore(),
+        ...get(r), ...get(t), ...add, ...vload(), ...get(av), ...get(ap), ...get(t), ...add, ...vload(), ...vmul, ...vsub, ...set(rv),
+        ...get(r), ...get(t), ...add, ...get(rv), ...vstore(),
+        ...get(acc), ...get(rv), ...get(rv), ...vmul, ...vadd, ...set(acc),
+      ]),
+      ...hsum(acc),
+    ],
+  };
+}
+
+/** lincomb(out, a, b, kb, s): out = a + s · b (out may alias a or b). */
+function lincombFn(): Fn {
+  const [out, a, b, kb, s, t, sv] = [0, 1, 2, 3, 4, 5, 6];
+  return {
+    params: [I32, I32, I32, I32, F32],
+    results: [],
+    locals: [I32, V128],
+    code: [
+      ...get(s), ...vsplat, ...set(sv),
+      ...forLoop(t, kb, 16, [...get(out), ...get(t), ...add, ...get(a), ...get(t), ...add, ...vload(), ...get(sv), ...get(b), ...get(t), ...add, ...vload(), ...vmul, ...vadd, ...vstore()]),
+    ],
+  };
+}
+
+/** zero(out, kb). */
+function zeroFn(): Fn {
+  const [out, kb, t] = [0, 1, 2];
+  return { params: [I32, I32], results: [], locals: [I32], code: [...forLoop(t, kb, 16, [...get(out), ...get(t), ...add, ...vzero, ...vstore()])] };
+}
+
+/**
+ * solve: per row u with n = |I_u| > 0 (a row with none has the exact solution 0)
+ *   r ← b − A x = Σ_i c_i (1 − y_iᵀx) y_i − α0·YᵀY x − λ_u x;  p ← r
+ *   repeat `steps` times (stop early when rᵀr < 1e-30 or pᵀAp ≤ 0):
+ *     Ap = Σ_i c_i (y_iᵀp) y_i + α0·YᵀY p + λ_u p;  α = rᵀr / pᵀAp
+ *     x ← x + α p;  r ← r − α Ap;  p ← r + (r'ᵀr' / rᵀr) p
+ */
+function solveFn(): Fn {
+  const [x, y, ptr, idx, val, lam, g, scr, u, uEnd, k, steps, alpha0, buf, cap] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const [kb, xu, r, p, ap, ja, jb, wb, step] = [15, 16, 17, 18, 19, 20, 21, 22, 23];
+  const [l, rs, rsNew, pap] = [24, 25, 26, 27];
+  // One pass over the row's partners: out += Σ_j w_j y_j with w_j = c_j (1 − y_jᵀv) (mode 0) or
+  // c_j y_jᵀv (mode 1); all the weights first (independent dots, so the loads of many partner
+  // rows are in flight at once), then the sum. A row with at most `cap` partners has them copied
+  // to `buf` first, so its passes stream them in order instead of jumping through y.
+  const pass = (v: number, out: number, mode: 0 | 1, rows: Rows) => [
+    ...get(y), ...get(idx), ...get(ja), ...add, ...get(val), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(v), ...get(wb), ...i32c(mode), ...get(buf), ...call(F_WEIGHTS[rows]),
+    ...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(wb), ...get(out), ...get(buf), ...call(F_AXPYS[rows]),
+  ];
+  const fits = [...get(jb), ...get(ja), ...sub, ...i32c(2), ...[0x76], ...get(cap), ...[0x4d]]; // n ≤ cap (i32.le_u)
+  const rowBounds = [
+    ...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32load, ...i32c(2), ...shl, ...set(ja),
+    ...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32c(4), ...add, ...i32load, ...i32c(2), ...shl, ...set(jb),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32],
+    code: [
+      ...get(k), ...i32c(2), ...shl, ...set(kb),
+      ...get(scr), ...set(r), ...get(scr), ...get(kb), ...add, ...set(p), ...get(p), ...get(kb), ...add, ...set(ap), ...get(ap), ...get(kb), ...add, ...set(wb),
+      ...forLoop(u, uEnd, 1, [
+        ...get(x), ...get(u), ...get(kb), ...mul, ...add, ...set(xu),
+        ...rowBounds,
+        ...get(ja), ...get(jb), ...[0x46], // ja == jb: no observations
+        ...ifElse([...get(xu), ...get(kb), ...call(F_ZERO)], [
+          ...get(lam), ...get(u), ...i32c(2), ...shl, ...add, ...f32load, ...set(l),
+          ...get(g), ...get(xu), ...get(r), ...get(kb), ...get(alpha0), ...fneg, ...get(l), ...fneg, ...call(F_GEMV),
+          ...fits, ...ifElse([...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(buf), ...call(F_COPY), ...pass(xu, r, 0, 'contiguous')], pass(xu, r, 0, 'indexed')),
+          ...get(p), ...get(r), ...get(r), ...get(kb), ...f32c(0), ...call(F_LINCOMB),
+          ...get(r), ...get(r), ...get(kb), ...call(F_DOT), ...set(rs),
+          ...i32c(0), ...set(step),
+          ...block(loop([
+            ...get(step), ...get(steps), ...geU, ...brIf(1),
+            ...get(rs), ...f32c(1e-30), ...flt, ...brIf(1),
+            ...get(g), ...get(p), ...get(ap), ...get(kb), ...get(alpha0), ...get(l), ...call(F_GEMV),
+            ...fits, ...ifElse(pass(p, ap, 1, 'contiguous'), pass(p, ap, 1, 'indexed')),
+            ...get(p), ...get(ap), ...get(kb), ...call(F_DOT), ...set(pap),
+            ...get(pap), ...f32c(0), ...fgt, ...eqz, ...brIf(1),
+            ...get(xu), ...get(r), ...get(p), ...get(ap), ...get(kb), ...get(rs), ...get(pap), ...fdiv, ...call(F_STEP), ...set(rsNew),
+            ...get(p), ...get(r), ...get(p), ...get(kb), ...get(rsNew), ...get(rs), ...fdiv, ...call(F_LINCOMB),
+            ...get(rsNew), ...set(rs),
+            ...get(step), ...i32c(1), ...add, ...set(step),
+            ...br(0),
+          ])),
+        ]),
+      ]),
+    ],
+  };
+}
+
+/**
+ * gram(y, rowStart, rowEnd, k, out): out_ij += Σ_r y_ri y_rj for j ≥ i (j in steps of 4 from i
+ * rounded down, so a few entries left of the diagonal are written too and must be ignored).
+ * Rows go two at a time so each 16-byte block of `out` is loaded and stored once per pair.
+ */
+function gramFn(): Fn {
+  const [y, r, rEnd, k, out, kb, i, t, o0, o1, a0, a1, orow, rEnd2] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const cell = (rows: 1 | 2) => [
+    ...get(orow), ...get(t), ...add,
+    ...get(orow), ...get(t), ...add, ...vload(),
+    ...get(a0), ...get(o0), ...get(t), ...add, ...vload(), ...vmul, ...vadd,
+    ...(rows === 2 ? [...get(a1), ...get(o1), ...get(t), ...add, ...vload(), ...vmul, ...vadd] : []),
+    ...vstore(),
+  ];
+  const rowsPass = (rows: 1 | 2) => [
+    ...get(y), ...get(r), ...get(kb), ...mul, ...add, ...set(o0),
+    ...get(o0), ...get(kb), ...add, ...set(o1),
     ...i32c(0), ...set(i),
-    ...block(loop([
-      ...get(i), ...get(k), ...geU, ...brIf(1),
-      ...vzero, ...set(acc),
-      ...i32c(0), ...set(t),
+    ...forLoop(i, kb, 4, [
+      ...get(o0), ...get(i), ...add, ...f32load, ...vsplat, ...set(a0),
+      ...(rows === 2 ? [...get(o1), ...get(i), ...add, ...f32load, ...vsplat, ...set(a1)] : []),
+      ...get(out), ...get(i), ...get(k), ...mul, ...add, ...set(orow),
+      ...get(i), ...i32c(-16), ...[0x71], ...set(t),
+      ...forLoop(t, kb, 16, cell(rows)),
+    ]),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, V128, V128, I32, I32],
+    code: [
+      ...get(k), ...i32c(2), ...shl, ...set(kb),
+      ...get(rEnd), ...i32c(1), ...sub, ...set(rEnd2),
+      // pairs while r + 1 < rEnd
       ...block(loop([
-        ...get(t), ...get(kb), ...geU, ...brIf(1),
-        ...get(acc),
-        ...get(g), ...get(t), ...add, ...vload,
-        ...get(v), ...get(t), ...add, ...vload,
-        ...vmul, ...vadd, ...set(acc),
-        ...get(t), ...i32c(16), ...add, ...set(t),
+        ...get(r), ...get(rEnd2), ...[0x4e], ...brIf(1), // r >= rEnd − 1 (signed: rEnd may be 0)
+        ...rowsPass(2),
+        ...get(r), ...i32c(2), ...add, ...set(r),
         ...br(0),
       ])),
-      ...get(out), ...get(i), ...i32c(2), ...shl, ...add,
-      ...get(acc), ...vlane(0), ...get(acc), ...vlane(1), ...fadd, ...get(acc), ...vlane(2), ...fadd, ...get(acc), ...vlane(3), ...fadd,
-      0x38, 0x02, 0x00, // f32.store
-      ...get(g), ...get(kb), ...add, ...set(g),
-      ...get(i), ...i32c(1), ...add, ...set(i),
-      ...br(0),
-    ])),
-  ]);
+      ...get(r), ...get(rEnd), ...[0x48], // r < rEnd (signed)
+      ...ifElse(rowsPass(1), []),
+    ],
+  };
+}
+
+/** Where a pass finds partner j's row: y[idx_j], or buf_j (copied there by copyRows). */
+type Rows = 'indexed' | 'contiguous';
+
+/**
+ * weights(y, idx, val, nb, kb, v, w, mode, buf): for each of the nb/4 partners j,
+ * w_j = c_j (1 − y_jᵀv) (mode 0) or c_j y_jᵀv (mode 1), y_j found as `rows` says.
+ */
+function weightsFn(rows: Rows): Fn {
+  const [y, idx, val, nb, kb, v, w, mode, buf, j, t, end, row, s0, s1, s2, s3, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const lane = (acc: number, off: number) => [...get(acc), ...get(row), ...get(t), ...add, ...vload(off), ...get(v), ...get(t), ...add, ...vload(off), ...vmul, ...vadd, ...set(acc)];
+  const findRow =
+    rows === 'contiguous'
+      ? [...get(buf), ...set(row)]
+      : [...get(y), ...get(idx), ...get(j), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(row)];
+  const nextRow = rows === 'contiguous' ? [...get(row), ...get(kb), ...add, ...set(row)] : [];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, F32],
+    code: [
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...(rows === 'contiguous' ? findRow : []),
+      ...forLoop(j, nb, 4, [
+        ...(rows === 'contiguous' ? [] : findRow),
+        ...vzero, ...set(s0), ...vzero, ...set(s1), ...vzero, ...set(s2), ...vzero, ...set(s3),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, end, 64, [...lane(s0, 0), ...lane(s1, 16), ...lane(s2, 32), ...lane(s3, 48)]),
+        ...forLoop(t, kb, 16, lane(s0, 0)),
+        ...get(s0), ...get(s1), ...vadd, ...get(s2), ...get(s3), ...vadd, ...vadd, ...set(s0),
+        ...hsum(s0), ...set(d),
+        ...get(w), ...get(j), ...add,
+        ...get(val), ...get(j), ...add, ...f32load,
+        ...get(mode), ...ifElseF32([...get(d)], [...f32c(1), ...get(d), ...fsub]),
+        ...fmul, ...f32store,
+        ...nextRow,
+      ]),
+    ],
+  };
+}
+
+/** axpys(y, idx, nb, kb, w, out, buf): out += Σ_j w_j y_j, two partner rows per sweep of out. */
+function axpysFn(rows: Rows): Fn {
+  const [y, idx, nb, kb, w, out, buf, j, t, end, r0, r1, last, w0, w1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const two = (off: number) => [
+    ...get(out), ...get(t), ...add,
+    ...get(out), ...get(t), ...add, ...vload(off),
+    ...get(w0), ...get(r0), ...get(t), ...add, ...vload(off), ...vmul, ...vadd,
+    ...get(w1), ...get(r1), ...get(t), ...add, ...vload(off), ...vmul, ...vadd,
+    ...vstore(off),
+  ];
+  const one = [...get(out), ...get(t), ...add, ...get(out), ...get(t), ...add, ...vload(), ...get(w0), ...get(r0), ...get(t), ...add, ...vload(), ...vmul, ...vadd, ...vstore()];
+  // Row of partner j (byte offset j into idx/w): y + idx_j·kb, or buf + (j/4)·kb.
+  const rowOf = (at: number) =>
+    rows === 'indexed'
+      ? [...get(y), ...get(idx), ...get(j), ...add, ...i32loadAt(at), ...get(kb), ...mul, ...add]
+      : [...get(buf), ...get(j), ...i32c(at), ...add, ...i32c(2), ...[0x76], ...get(kb), ...mul, ...add]; // i32.shr_u
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32, V128, V128],
+    code: [
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...get(nb), ...i32c(4), ...sub, ...set(last),
+      ...block(loop([
+        ...get(j), ...get(last), ...[0x4e], ...brIf(1), // j ≥ nb − 4 (signed): fewer than two left
+        ...rowOf(0), ...set(r0),
+        ...rowOf(4), ...set(r1),
+        ...get(w), ...get(j), ...add, ...f32load, ...vsplat, ...set(w0),
+        ...get(w), ...get(j), ...add, ...f32loadAt(4), ...vsplat, ...set(w1),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, end, 64, [...two(0), ...two(16), ...two(32), ...two(48)]),
+        ...forLoop(t, kb, 16, two(0)),
+        ...get(j), ...i32c(8), ...add, ...set(j),
+        ...br(0),
+      ])),
+      ...get(j), ...get(nb), ...[0x48],
+      ...ifElse([
+        ...rowOf(0), ...set(r0),
+        ...get(w), ...get(j), ...add, ...f32load, ...vsplat, ...set(w0),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, kb, 16, one),
+      ], []),
+    ],
+  };
+}
+
+/**
+ * copyRows(y, idx, nb, kb, buf): buf_j ← y_{idx_j} for the nb/4 partners. A bare copy has few
+ * instructions per row, so many rows' cache misses are in flight at once.
+ */
+function copyRowsFn(): Fn {
+  const [y, idx, nb, kb, buf, j, t, end, row] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const mv = (off: number) => [...get(buf), ...get(t), ...add, ...get(row), ...get(t), ...add, ...vload(off), ...vstore(off)];
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32],
+    code: [
+      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...forLoop(j, nb, 4, [
+        ...get(y), ...get(idx), ...get(j), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(row),
+        ...i32c(0), ...set(t),
+        ...forLoop(t, end, 64, [...mv(0), ...mv(16), ...mv(32), ...mv(48)]),
+        ...forLoop(t, kb, 16, mv(0)),
+        ...get(buf), ...get(kb), ...add, ...set(buf),
+      ]),
+    ],
+  };
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const tPass = [0x60, ...vec(new Array(7).fill([I32])), 0x00];
-  const tGemv = [0x60, ...vec(new Array(4).fill([I32])), 0x00];
+  const fns = [dotFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn(), weightsFn('indexed'), weightsFn('contiguous'), axpysFn('indexed'), axpysFn('contiguous'), copyRowsFn()];
+  const types = fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
+  const bodies = fns.map((f) => {
+    const b = [...vec(f.locals.map((t) => [1, t])), ...f.code, 0x0b];
+    return [...uleb(b.length), ...b];
+  });
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([tPass, tGemv])),
-    ...section(3, vec([[0x00], [0x01]])),
-    ...section(5, vec([[0x00, ...uleb(1)]])),
-    ...section(7, vec([[...str('pass'), 0x00, 0x00], [...str('gemv'), 0x00, 0x01], [...str('mem'), 0x02, 0x00]])),
-    ...section(10, vec([passBody(), gemvBody()])),
+    ...section(1, vec(types)),
+    // import env.mem: shared memory, min 1 page, max 65536 pages (4 GiB)
+    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec([[...str('solve'), 0x00, ...uleb(F_SOLVE)], [...str('gram'), 0x00, ...uleb(F_GRAM)]])),
+    ...section(10, vec(bodies)),
   ]);
 }
 
 export interface SimdKernel {
   memory: WebAssembly.Memory;
-  pass(rows: number, conf: number, n: number, k: number, v: number, out: number, mode: 0 | 1): void;
-  gemv(g: number, v: number, out: number, k: number): void;
+  solve(x: number, y: number, ptr: number, idx: number, val: number, lam: number, g: number, scratch: number, rowStart: number, rowEnd: number, k: number, steps: number, alpha0: number, buf: number, cap: number): void;
+  gram(y: number, rowStart: number, rowEnd: number, k: number, out: number): void;
 }
 
-/** Instantiate the kernel (synchronously; it is a few hundred bytes), or null without WASM SIMD. */
-export function createSimdKernel(): SimdKernel | null {
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled module, or null where WASM SIMD or shared memory is unavailable. */
+function kernelModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
   try {
     const bytes = moduleBytes();
-    if (!WebAssembly.validate(bytes)) return null;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const ex = inst.exports as unknown as SimdKernel & { mem: WebAssembly.Memory };
-    return { memory: ex.mem, pass: ex.pass, gemv: ex.gemv };
+    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+export function simdAvailable(): boolean {
+  return kernelModule() !== null;
+}
+
+/** A shared memory of `bytes` (rounded up to 64 KiB pages), or null when it cannot be had. */
+export function createSharedMemory(bytes: number): WebAssembly.Memory | null {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  if (pages > 65536) return null;
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   } catch {
     return null;
   }
+}
+
+/** Instantiate the kernel on `memory` (a shared WebAssembly.Memory), or null without WASM SIMD. */
+export function createSimdKernel(memory: WebAssembly.Memory): SimdKernel | null {
+  const mod = kernelModule();
+  if (!mod) return null;
+  const ex = new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as Omit<SimdKernel, 'memory'>;
+  return { memory, solve: ex.solve, gram: ex.gram };
 }

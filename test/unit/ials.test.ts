@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createCgScratch, createSimdScratch, rowLambda, solveRowsCg, solveRowsCgSimd } from '../../model/ials-kernel';
+import { createCgScratch, rowLambda, solveRowsCg, solveRowsCgSimd } from '../../model/ials-kernel';
 import { ialsLoss, trainIals, transposeCsr, type IalsConfig } from '../../model/ials';
 import { gram, solveSpd } from '../../model/linalg';
-import { createSimdKernel } from '../../model/simd-kernel';
 import { evaluateRankings } from '../../model/metrics';
 import { popularityRanking, rankForUsers } from '../../model/popularity';
 import { createJsScorer, scoreRangeWith } from '../../model/score';
@@ -71,11 +70,19 @@ describe('conjugate-gradient row solve', () => {
   });
 
   it('the WASM SIMD kernel reaches the same solution', () => {
-    const kernel = createSimdKernel();
-    expect(kernel).not.toBeNull();
     const x = new Float32Array(k).map(() => r() - 0.5);
-    solveRowsCgSimd(x, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, k + 2, 0, 1, createSimdScratch(kernel!, k));
+    solveRowsCgSimd(x, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, k + 2, 0, 1);
     for (let t = 0; t < k; t++) expect(x[t]).toBeCloseTo(direct[t], 3);
+  });
+
+  it('a row too long to copy in order (the in-place path) reaches the same solution', () => {
+    const x0 = new Float32Array(k).map(() => r() - 0.5);
+    const copied = Float32Array.from(x0), inPlace = Float32Array.from(x0);
+    solveRowsCgSimd(copied, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, 3, 0, 1);
+    solveRowsCgSimd(inPlace, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, 3, 0, 1, 0);
+    expect(Array.from(inPlace)).toEqual(Array.from(copied));
+    solveRowsCgSimd(inPlace, y, k, one.indptr, one.indices, one.values, g, alpha0, lambda, nu, nItems, k + 2, 0, 1, 0);
+    for (let t = 0; t < k; t++) expect(inPlace[t]).toBeCloseTo(direct[t], 3);
   });
 
   it('three warm-started steps already get most of the way from zero', () => {
@@ -105,12 +112,43 @@ describe('trainIals', () => {
 
   it('the training loss goes down every epoch and matches ialsLoss of the final factors', async () => {
     const losses: number[] = [];
-    const res = await trainIals(train, byItem, baseCfg, { computeLoss: true, onEpoch: (e) => void losses.push(e.loss!) });
+    const res = await trainIals(train, byItem, baseCfg, { computeLoss: true, lossEvery: 1, onEpoch: (e) => void losses.push(e.loss!) });
     expect(res.epochs).toBe(baseCfg.epochs);
     expect(losses).toHaveLength(baseCfg.epochs);
     for (let e = 1; e < losses.length; e++) expect(losses[e]).toBeLessThan(losses[e - 1]);
     const direct = ialsLoss(train, res, baseCfg);
     expect(Math.abs(direct - losses.at(-1)!) / direct).toBeLessThan(1e-4);
+  });
+
+  it('with the loss every 4 epochs, it is reported after epochs 4 and the last, and the factors do not change', async () => {
+    const cfg = { ...baseCfg, epochs: 6 };
+    const every: (number | undefined)[] = [], sparse: (number | undefined)[] = [];
+    const a = await trainIals(train, byItem, cfg, { computeLoss: true, lossEvery: 1, onEpoch: (e) => void every.push(e.loss) });
+    const b = await trainIals(train, byItem, cfg, { computeLoss: true, lossEvery: 4, onEpoch: (e) => void sparse.push(e.loss) });
+    const c = await trainIals(train, byItem, cfg);
+    expect(sparse.map((l) => l !== undefined)).toEqual([false, false, false, true, false, true]);
+    expect(sparse[3]).toBe(every[3]);
+    expect(sparse[5]).toBe(every[5]);
+    for (const other of [b, c]) {
+      expect(Buffer.from(other.userFactors.buffer).equals(Buffer.from(a.userFactors.buffer))).toBe(true);
+      expect(Buffer.from(other.itemFactors.buffer).equals(Buffer.from(a.itemFactors.buffer))).toBe(true);
+    }
+    await expect(trainIals(train, byItem, cfg, { computeLoss: true, lossEvery: 0 })).rejects.toThrow(/lossEvery must be a positive integer/);
+  });
+
+  it('the WASM SIMD kernel trains the same factors as the scalar-JS kernel, up to f32 rounding', async () => {
+    const cfg = { ...baseCfg, epochs: 3 };
+    const simd = await trainIals(train, byItem, { ...cfg, simd: true });
+    const js = await trainIals(train, byItem, { ...cfg, simd: false });
+    for (const key of ['userFactors', 'itemFactors'] as const) {
+      let diff = 0, scale = 0;
+      for (let i = 0; i < js[key].length; i++) {
+        diff = Math.max(diff, Math.abs(simd[key][i] - js[key][i]));
+        scale = Math.max(scale, Math.abs(js[key][i]));
+      }
+      expect(diff).toBeGreaterThan(0); // the two kernels did run: they round differently
+      expect(diff / scale).toBeLessThan(1e-4);
+    }
   });
 
   it('recovers held-out titles of a planted taste structure far better than popularity', async () => {
@@ -141,9 +179,11 @@ describe('trainIals', () => {
     expect(Buffer.from(resumed.userFactors.buffer).equals(Buffer.from(straight.userFactors.buffer))).toBe(true);
   });
 
-  it('rejects a byItem that is not the transpose shape and negative confidences', async () => {
+  it('rejects a byItem that is not the transpose shape, negative confidences and indices outside the matrix', async () => {
     await expect(trainIals(train, train, baseCfg)).rejects.toThrow(RangeError);
     const bad = { ...train, values: train.values.map((v, j) => (j === 3 ? -1 : v)) };
     await expect(trainIals(bad, byItem, baseCfg)).rejects.toThrow(/confidence must be finite and ≥ 0/);
+    const outside = { ...train, indices: train.indices.map((c, j) => (j === 5 ? nItems : c)) };
+    await expect(trainIals(outside, byItem, baseCfg)).rejects.toThrow(/byUser.indices\[5\] = 120 is outside \[0, 120\)/);
   });
 });
