@@ -765,7 +765,7 @@ export async function generateWorld(opts: GenerateOptions): Promise<Manifest> {
 
     const ev = new EventBuffer();
     const sim = new UserSimulator(world, epochTables(world), ev);
-    progress.phase('simulate users', taste.nUsers);
+    progress.phase('simulate users', taste.nUsers, 'users');
     for (let u = 0; u < taste.nUsers; u++) {
       sim.run(u);
       if ((u & 255) === 255) progress.update(u + 1);
@@ -773,7 +773,7 @@ export async function generateWorld(opts: GenerateOptions): Promise<Manifest> {
     progress.update(taste.nUsers);
     progress.note(`simulated ${taste.nUsers} users: ${ev.length} events`);
     const order = sortByTime(ev, taste.end - taste.start);
-    progress.phase(`write ${EVENTS_FILE}`, ev.length);
+    progress.phase(`write ${EVENTS_FILE}`, ev.length, 'events');
     const users = await writeEvents(wh, join(opts.outDir, EVENTS_FILE), world, ev, order, (done) => progress.update(done));
     await writeTruth(join(opts.outDir, TRUTH_DIR), world);
 
@@ -820,7 +820,7 @@ async function writeEvents(wh: Warehouse, path: string, w: World, ev: EventBuffe
     }
   }
   await wh.append('gen_events', [INTEGER, INTEGER, INTEGER, INTEGER, UTINYINT, INTEGER, UTINYINT, UTINYINT], [position, ev.ts, ev.user, ev.movie, ev.type, ev.watch, ev.rating2, ev.source], n);
-  await wh.execWithProgress('exp_world_gen_events', { path, start: w.taste.start, type_names: listValue([...TYPE_NAMES]), source_names: listValue([...SOURCE_NAMES]) }, progress);
+  await wh.execWithProgress('exp_world_gen_events', { path, start: w.taste.start, type_names: listValue([...TYPE_NAMES]), source_names: listValue([...SOURCE_NAMES]) }, (f) => progress(Math.round(f * n)));
   progress(n);
   return users;
 }

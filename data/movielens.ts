@@ -131,12 +131,10 @@ export async function importMovieLens(inDir: string, outDir: string, progress: W
       if (header !== spec.ratingsHeader) throw new Error(`${spec.ratings}:1: expected header "${spec.ratingsHeader}", got "${shown(header)}"`);
     }
     const { size } = await stat(ratingsPath);
-    let reading = false;
-    await wh.execWithProgress('stg_ml_ratings', { path: ratingsPath, ...spec.dialect }, (done, total) => {
-      if (!reading) progress.phase(`read ${spec.ratings} (${(size / 1e6).toFixed(0)} MB)`, total);
-      reading = true;
-      progress.update(done);
-    });
+    const mb = Math.max(1, Math.round(size / 1e6));
+    progress.phase(`read ${spec.ratings}`, mb, 'MB');
+    await wh.execWithProgress('stg_ml_ratings', { path: ratingsPath, ...spec.dialect }, (f) => progress.update(Math.round(f * mb)));
+    progress.update(mb);
     await checkRejects(wh, ratingsPath, spec.ratings, spec.expected);
     const bad = await wh.rows<{ row_no: bigint; user_id: string | null; movie_id: string | null; rating: number | null; ts: bigint | null; reason: string }>('get_ml_bad_ratings');
     if (bad.length) {
@@ -162,8 +160,8 @@ export async function importMovieLens(inDir: string, outDir: string, progress: W
     // ---- files
     await beginWorldDir(outDir);
     await wh.exec('exp_world_ml_titles', { path: join(outDir, MOVIES_FILE), duration_seconds: DEFAULT_DURATION_SECONDS, max_tags: MAX_TAGS_PER_TITLE });
-    progress.phase(`write ${EVENTS_FILE}`, n);
-    await wh.execWithProgress('exp_world_ml_events', { path: join(outDir, EVENTS_FILE), duration_seconds: DEFAULT_DURATION_SECONDS }, (done) => progress.update(done));
+    progress.phase(`write ${EVENTS_FILE}`, n, 'events');
+    await wh.execWithProgress('exp_world_ml_events', { path: join(outDir, EVENTS_FILE), duration_seconds: DEFAULT_DURATION_SECONDS }, (f) => progress.update(Math.round(f * n)));
     progress.update(n);
 
     const manifest: Manifest = { kind: 'movielens', format: spec.format, users: Number(s.users), titles: Number(s.titles), events: n, start: s.start, end: s.end };

@@ -34,7 +34,8 @@ export interface Manifest {
 
 /** Progress of writing a world: phases counted in rows, and notes (warnings, finished steps). cli/progress.ts draws it. */
 export interface WorldProgress {
-  phase(label: string, total: number): void;
+  /** A new phase of `total` units (0 = unknown), e.g. ('write events.parquet', 1e6, 'events'). */
+  phase(label: string, total: number, unit?: string): void;
   update(done: number): void;
   note(msg: string): void;
 }

@@ -55,15 +55,15 @@ export class Warehouse {
   }
 
   /**
-   * Run sql/<name>.sql and report DuckDB's own progress of it (rows processed of the rows it
-   * expects to process) every `everyMs` while it runs: long reads and COPYs show a live bar.
+   * Run sql/<name>.sql and report DuckDB's own estimate of how far it is (0…1) every `everyMs`
+   * while it runs: long reads and COPYs show a live bar.
    */
-  async execWithProgress(name: string, params: Params | undefined, onProgress: (rows: number, total: number) => void, everyMs = 250): Promise<void> {
+  async execWithProgress(name: string, params: Params | undefined, onProgress: (fraction: number) => void, everyMs = 250): Promise<void> {
     await this.conn.run('SET enable_progress_bar = true');
     await this.conn.run('SET enable_progress_bar_print = false');
     const t = setInterval(() => {
       const p = this.conn.progress;
-      if (p.percentage >= 0 && Number(p.total_rows_to_process) > 0) onProgress(Number(p.rows_processed), Number(p.total_rows_to_process));
+      if (p.percentage >= 0) onProgress(Math.min(1, p.percentage / 100));
     }, everyMs);
     try {
       await this.exec(name, params);
