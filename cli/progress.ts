@@ -134,7 +134,7 @@ export function createStepProgress(opts: { stream?: ProgressSink } = {}): StepPr
   let n = 0;
   if (stream.isTTY) {
     const bar = new SingleBar({
-      format: '{step} [{bar}] {value}/{total} {detail}',
+      format: '{step} [{bar}] {count} {detail}',
       stream: stream as NodeJS.WriteStream,
       hideCursor: true,
       clearOnComplete: false,
@@ -143,15 +143,16 @@ export function createStepProgress(opts: { stream?: ProgressSink } = {}): StepPr
     return {
       show(step, done, total, detail) {
         if (step === null) return;
+        const payload = { step, detail: detail ?? '', count: total ? `${done ?? 0}/${total}` : '' };
         if (step !== current) {
           if (running) bar.stop();
           current = step;
-          bar.start(Math.max(1, total ?? 1), done ?? 0, { step, detail: detail ?? '' });
+          bar.start(Math.max(1, total ?? 1), done ?? 0, payload);
           running = true;
           return;
         }
         if (total !== undefined && total > 0) bar.setTotal(total);
-        bar.update(done ?? 0, { step, detail: detail ?? '' });
+        bar.update(done ?? 0, payload);
       },
       stop() {
         if (running) bar.stop();
@@ -163,7 +164,7 @@ export function createStepProgress(opts: { stream?: ProgressSink } = {}): StepPr
     show(step, _done, _total, detail) {
       if (step === null || step === current) return;
       current = step;
-      stream.write(`step ${++n}: ${step}${detail ? ` (${detail})` : ''}\n`);
+      stream.write(`step ${++n}: ${step}${detail ? ` [${detail}]` : ''}\n`);
     },
     stop() {},
   };

@@ -54,7 +54,7 @@ describe('progress without a TTY (logs, the demo)', () => {
     s.show('train gate', 5, 12);
     s.show('evaluate');
     s.stop();
-    expect(h.out).toEqual(['step 1: ingest titles (movies.csv)\n', 'step 2: train gate\n', 'step 3: evaluate\n']);
+    expect(h.out).toEqual(['step 1: ingest titles [movies.csv]\n', 'step 2: train gate\n', 'step 3: evaluate\n']);
   });
 });
 
