@@ -17,7 +17,7 @@ export interface RetrievalParams {
 }
 
 export interface RetrainInput {
-  /** Ingest this world directory (movies.csv + events.csv) before training. */
+  /** Ingest this world directory (movies.csv + events.parquet, or events.csv) before training. */
   worldDir?: string;
   /** The data's clock; default: the latest event time in the warehouse. */
   asOf?: string;
