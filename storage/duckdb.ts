@@ -80,19 +80,22 @@ export class Warehouse {
     if (!SQL_NAME_RE.test(table)) throw new RangeError(`bad table name ${JSON.stringify(table)}`);
     if (columns.length !== types.length) throw new RangeError(`append ${table}: ${columns.length} columns for ${types.length} types`);
     const appender = await this.conn.createAppender(table);
-    const CHUNK = 2048;
-    for (let at = 0; at < n; at += CHUNK) {
-      const m = Math.min(CHUNK, n - at);
-      const chunk = DuckDBDataChunk.create(types, m);
-      for (let c = 0; c < types.length; c++) {
-        const col = columns[c];
-        const slice = new Array<DuckDBValue>(m);
-        for (let i = 0; i < m; i++) slice[i] = col[at + i];
-        chunk.setColumnValues(c, slice);
+    const CHUNK = 2048; // DuckDB's vector size: the most rows one data chunk holds
+    try {
+      for (let at = 0; at < n; at += CHUNK) {
+        const m = Math.min(CHUNK, n - at);
+        const chunk = DuckDBDataChunk.create(types, m);
+        for (let c = 0; c < types.length; c++) {
+          const col = columns[c];
+          const slice = new Array<DuckDBValue>(m);
+          for (let i = 0; i < m; i++) slice[i] = col[at + i];
+          chunk.setColumnValues(c, slice);
+        }
+        appender.appendDataChunk(chunk);
       }
-      appender.appendDataChunk(chunk);
+    } finally {
+      appender.closeSync();
     }
-    appender.closeSync();
   }
 
   /** Rows of sql/<name>.sql as plain JS objects (BIGINT → bigint, TIMESTAMP → Date). */
