@@ -88,6 +88,10 @@ const baseSchema = z.object({
   /** TF.js backend preference: node (tfjs-node, when installed) → wasm → cpu; unset = the first that loads. */
   TF_BACKEND: z.enum(['node', 'wasm', 'cpu']).optional(),
 
+  // CLI output (cli/progress.ts).
+  PROGRESS_LOG_SECONDS: num(5, 0.1), // without a TTY, progress prints one line at most this often
+  RETRAIN_POLL_SECONDS: num(1, 0.1), // `recs retrain --wait` asks Temporal for the running step this often
+
   // Serving.
   FEED_DEFAULT_LIMIT: int(20, 1, 500),
   FEED_EXPLORATION_SLOTS: csvNums('3,8,15'),

@@ -1,8 +1,8 @@
 // ingestWorld: titles then events of a world directory into the warehouse (validated,
 // deduplicated, bad rows quarantined). A missing directory or file is bad input: non-retryable.
 import { ApplicationFailure } from '@temporalio/activity';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { worldFiles } from '../data/world-dir';
 import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
 import { ingestFile } from '../storage/ingest';
 import type { ActivityDeps } from './deps';
@@ -14,17 +14,16 @@ export function createIngestActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | '
   return {
     async ingestWorld(input: { worldDir: string }): Promise<IngestCountsOut[]> {
       const dir = resolve(input.worldDir);
-      for (const f of ['movies.csv', 'events.csv']) {
-        if (!existsSync(join(dir, f))) throw ApplicationFailure.nonRetryable(`world directory ${dir} has no ${f} (expected movies.csv and events.csv; see recs generate / recs import)`, 'BadInput');
-      }
+      const files = worldFiles(dir);
+      if ('missing' in files) throw ApplicationFailure.nonRetryable(`world directory ${dir} has no ${files.missing} (see recs generate / recs import)`, 'BadInput');
       const out: IngestCountsOut[] = [];
-      for (const [kind, file] of [['titles', 'movies.csv'], ['events', 'events.csv']] as const) {
-        progress({ step: `ingest ${kind}`, file });
+      for (const [kind, file] of [['titles', files.movies], ['events', files.events]] as const) {
+        progress({ step: `ingest ${kind}`, file: basename(file) });
         const c = await withHeartbeat(
-          () => ({ step: `ingest ${kind}`, file }),
+          () => ({ step: `ingest ${kind}`, file: basename(file) }),
           () =>
             wh.exclusive(async () => {
-              const r = await ingestFile(wh, kind, join(dir, file));
+              const r = await ingestFile(wh, kind, file);
               // The analysts' Parquet copies (rewritten if a retried attempt gets here again).
               if (kind === 'events') await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.sourceHash }, paths.eventsBatch(r.sourceHash));
               else await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);

@@ -9,7 +9,7 @@ import type { LightStrategy, ModelKind, RetrievalParams } from '../model/types';
 export type { LightStrategy, ModelKind, RetrievalParams };
 
 export interface RetrainInput {
-  /** Ingest this world directory (movies.csv + events.csv) before training. */
+  /** Ingest this world directory (movies.csv + events.parquet, or events.csv) before training. */
   worldDir?: string;
   /** The data's clock; default: the latest event time in the warehouse. */
   asOf?: string;

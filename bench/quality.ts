@@ -43,6 +43,7 @@ import { defaultParams, defaultRankerPlan } from '../pipeline/recipe';
 import { fitRetrieval } from '../pipeline/retrieval';
 import { Warehouse } from '../storage/duckdb';
 import { ingestFile, initSchema } from '../storage/ingest';
+import { eventsFile } from '../data/world-dir';
 import { prepareRunData, runFiles, type RunItem, type RunManifest } from '../storage/run-data';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -239,7 +240,7 @@ async function runDataset(o: { name: string; worldDir: string; cfg: Config; orac
       log(`${o.name}: ingest ${o.worldDir}`);
       await timed('ingest', async () => {
         await ingestFile(wh, 'titles', join(o.worldDir, 'movies.csv'));
-        await ingestFile(wh, 'events', join(o.worldDir, 'events.csv'));
+        await ingestFile(wh, 'events', eventsFile(o.worldDir));
       });
       log(`${o.name}: prepare (global time split, holdout sized for power)`);
       run = await timed('prepare', () => prepareRunData(wh, cfg, { version: `bench-${o.name}`, dir }, (s) => log(`  ${s}`)));

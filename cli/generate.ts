@@ -1,5 +1,5 @@
 // `recs generate --preset tiny|demo|large --seed N [--out DIR]`: write a synthetic world directory.
-// Prints the manifest as JSON on stdout and progress on stderr. Exit codes: 0 ok, 1 failed, 2 bad arguments.
+// Prints the manifest as JSON on stdout and progress on stderr (cli/world.ts). Exit codes: 0 ok, 1 failed, 2 bad arguments.
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,8 +40,9 @@ export default async function main(argv: string[]): Promise<number> {
   }
   const preset = values.preset as PresetName;
   const seed = Number(values.seed);
-  const outDir = values.out ? resolve(values.out) : join(loadConfigOrExit().DATA_DIR, 'worlds', `${preset}-${seed}`);
-  return writeWorld('generate', outDir, (onProgress) => generateWorld({ preset, seed, outDir, onProgress }));
+  const cfg = loadConfigOrExit();
+  const outDir = values.out ? resolve(values.out) : join(cfg.DATA_DIR, 'worlds', `${preset}-${seed}`);
+  return writeWorld(cfg, 'generate', outDir, (progress) => generateWorld({ preset, seed, outDir, progress }));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,5 +1,6 @@
 // `recs import DIR [--out OUT]`: convert a MovieLens release (ml-latest/ml-25m, ml-1m, ml-100k) into
-// a world directory. Prints the manifest as JSON on stdout and progress on stderr.
+// a world directory (movies.csv + events.parquet, read and written by DuckDB). Prints the manifest
+// as JSON on stdout and progress on stderr (cli/world.ts).
 // Exit codes: 0 ok, 1 failed (e.g. not a MovieLens directory), 2 bad arguments.
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,8 +36,9 @@ export default async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const inDir = resolve(positionals[0]);
-  const outDir = values.out ? resolve(values.out) : join(loadConfigOrExit().DATA_DIR, 'worlds', `movielens-${basename(inDir)}`);
-  return writeWorld('import', outDir, (onProgress) => importMovieLens(inDir, outDir, onProgress));
+  const cfg = loadConfigOrExit();
+  const outDir = values.out ? resolve(values.out) : join(cfg.DATA_DIR, 'worlds', `movielens-${basename(inDir)}`);
+  return writeWorld(cfg, 'import', outDir, (progress) => importMovieLens(inDir, outDir, progress));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

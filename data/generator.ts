@@ -1,5 +1,5 @@
 // Deterministic synthetic world: a catalog, users with latent tastes, and their events, written
-// as a world directory (see data/csv.ts) plus truth/ with the hidden parameters, so a
+// as a world directory (see data/world-dir.ts) plus truth/ with the hidden parameters, so a
 // benchmark can rank titles by the true watch propensity (an oracle ceiling).
 //
 // The generative story (all draws from seeded xoshiro streams; same seed ⇒ same bytes):
@@ -34,20 +34,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
-import {
-  EVENTS_COLUMNS,
-  EVENTS_FILE,
-  LineWriter,
-  MOVIES_COLUMNS,
-  MOVIES_FILE,
-  beginWorldDir,
-  csvField,
-  isoUtc,
-  parseIsoSeconds,
-  pipeList,
-  writeManifest,
-  type Manifest,
-} from './csv';
+import { INTEGER, UTINYINT, VARCHAR, DOUBLE, listValue } from '@duckdb/node-api';
+import { Warehouse } from '../storage/duckdb';
+import { EVENTS_FILE, MOVIES_FILE, beginWorldDir, isoUtc, parseIsoSeconds, quietProgress, writeManifest, type Manifest, type WorldProgress } from './world-dir';
 import { Rng, WeightedSampler, searchCumulative } from './rng';
 
 export type PresetName = 'tiny' | 'demo' | 'large';
@@ -754,86 +743,84 @@ export interface GenerateOptions {
   preset: PresetName;
   seed: number;
   outDir: string;
-  onProgress?: (msg: string) => void;
+  progress?: WorldProgress;
 }
 
-/** Build a world from a preset and a seed and write it to outDir (movies.csv, events.csv, truth/, manifest.json last). */
+/** Build a world from a preset and a seed and write it to outDir (movies.csv, events.parquet, truth/, manifest.json last). */
 export async function generateWorld(opts: GenerateOptions): Promise<Manifest> {
   const params = Object.hasOwn(PRESETS, opts.preset) ? PRESETS[opts.preset] : undefined;
   if (!params) throw new RangeError(`unknown preset "${opts.preset}" (expected one of ${Object.keys(PRESETS).join(', ')})`);
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${opts.seed}`);
-  const progress = opts.onProgress ?? (() => {});
-  const t0 = performance.now();
-  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
+  const progress = opts.progress ?? quietProgress;
   await beginWorldDir(opts.outDir);
 
   const world = buildWorld(params, opts.seed);
   const { taste } = world;
-  progress(`world: ${taste.nUsers} users, ${taste.nTitles} titles, ${params.days} days (${elapsed()})`);
-  await writeMovies(join(opts.outDir, MOVIES_FILE), world);
+  progress.note(`world: ${taste.nUsers} users, ${taste.nTitles} titles, ${params.days} days`);
+  const wh = await Warehouse.open(':memory:');
+  try {
+    await wh.exec('stg_world_gen');
+    await writeMovies(wh, join(opts.outDir, MOVIES_FILE), world);
 
-  const ev = new EventBuffer();
-  const sim = new UserSimulator(world, epochTables(world), ev);
-  const step = Math.max(1, Math.ceil(taste.nUsers / 10));
-  for (let u = 0; u < taste.nUsers; u++) {
-    sim.run(u);
-    if ((u + 1) % step === 0 && u + 1 < taste.nUsers) progress(`simulated ${u + 1}/${taste.nUsers} users, ${ev.length} events (${elapsed()})`);
+    const ev = new EventBuffer();
+    const sim = new UserSimulator(world, epochTables(world), ev);
+    progress.phase('simulate users', taste.nUsers, 'users');
+    for (let u = 0; u < taste.nUsers; u++) {
+      sim.run(u);
+      if ((u & 255) === 255) progress.update(u + 1);
+    }
+    progress.update(taste.nUsers);
+    progress.note(`simulated ${taste.nUsers} users: ${ev.length} events`);
+    const order = sortByTime(ev, taste.end - taste.start);
+    progress.phase(`write ${EVENTS_FILE}`, ev.length, 'events');
+    const users = await writeEvents(wh, join(opts.outDir, EVENTS_FILE), world, ev, order, (done) => progress.update(done));
+    await writeTruth(join(opts.outDir, TRUTH_DIR), world);
+
+    const manifest: Manifest = {
+      kind: 'synthetic', preset: opts.preset, seed: opts.seed, users, titles: taste.nTitles, events: ev.length,
+      start: isoUtc(taste.start), end: isoUtc(taste.end),
+    };
+    await writeManifest(opts.outDir, manifest);
+    return manifest;
+  } finally {
+    wh.close();
   }
-  progress(`simulated ${taste.nUsers} users, ${ev.length} events; sorting and writing (${elapsed()})`);
-  const order = sortByTime(ev, taste.end - taste.start);
-  const users = await writeEvents(join(opts.outDir, EVENTS_FILE), world, ev, order, progress);
-  await writeTruth(join(opts.outDir, TRUTH_DIR), world);
-
-  const manifest: Manifest = {
-    kind: 'synthetic', preset: opts.preset, seed: opts.seed, users, titles: taste.nTitles, events: ev.length,
-    start: isoUtc(taste.start), end: isoUtc(taste.end),
-  };
-  await writeManifest(opts.outDir, manifest);
-  progress(`done: ${ev.length} events (${elapsed()})`);
-  return manifest;
 }
 
-async function writeMovies(path: string, w: World): Promise<void> {
-  const out = new LineWriter(path);
-  out.line(MOVIES_COLUMNS.join(','));
+/** A pipe-separated list field; '|' inside an item (never in genres, rare in tags) becomes '/'. */
+const pipeList = (items: readonly string[]) => items.map((x) => x.replace(/\|/g, '/')).join('|');
+
+/** movies.csv through DuckDB's CSV writer (sql/exp_world_gen_titles.sql). */
+async function writeMovies(wh: Warehouse, path: string, w: World): Promise<void> {
   const { catalog, taste } = w;
-  for (let i = 0; i < taste.nTitles; i++) {
-    const line = [
-      `m${i + 1}`, csvField(catalog.names[i]), catalog.years[i] || '', pipeList(catalog.genres[i].map((g) => GENRES[g])),
-      csvField(pipeList(catalog.tags[i])), catalog.durations[i], isoUtc(taste.itemAdded[i]),
-    ].join(',');
-    if (out.line(line)) await out.flush();
-  }
-  await out.close();
+  const n = taste.nTitles;
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const genres = catalog.genres.slice(0, n).map((g) => pipeList(g.map((x) => GENRES[x])));
+  const tags = catalog.tags.slice(0, n).map(pipeList);
+  await wh.append('gen_titles', [INTEGER, VARCHAR, INTEGER, VARCHAR, VARCHAR, INTEGER, DOUBLE], [idx, catalog.names, catalog.years, genres, tags, catalog.durations, taste.itemAdded], n);
+  await wh.exec('exp_world_gen_titles', { path });
 }
 
-/** Writes events in time order; returns the number of distinct users with an event. */
-async function writeEvents(path: string, w: World, ev: EventBuffer, order: Uint32Array, progress: (m: string) => void): Promise<number> {
-  const out = new LineWriter(path);
-  out.line(EVENTS_COLUMNS.join(','));
-  const { start } = w.taste;
-  const durations = w.catalog.durations;
-  const ratings = Array.from({ length: 11 }, (_, r) => (r / 2).toFixed(1));
+/**
+ * events.parquet through DuckDB (sql/exp_world_gen_events.sql): the typed arrays go in as data
+ * chunks with each event's position in time order; DuckDB builds the text columns and sorts.
+ * Returns the number of distinct users with an event.
+ */
+async function writeEvents(wh: Warehouse, path: string, w: World, ev: EventBuffer, order: Uint32Array, progress: (done: number) => void): Promise<number> {
+  const n = ev.length;
+  const position = new Int32Array(n); // event index → its place in time order
+  for (let k = 0; k < n; k++) position[order[k]] = k;
   const seen = new Uint8Array(w.taste.nUsers);
   let users = 0;
-  const step = Math.max(1, Math.ceil(order.length / 10));
-  for (let k = 0; k < order.length; k++) {
-    const j = order[k];
-    const type = ev.type[j];
-    const u = ev.user[j];
-    if (!seen[u]) {
-      seen[u] = 1;
+  for (let j = 0; j < n; j++) {
+    if (!seen[ev.user[j]]) {
+      seen[ev.user[j]] = 1;
       users++;
     }
-    const m = ev.movie[j];
-    const line =
-      `e${k + 1},u${u + 1},m${m + 1},${TYPE_NAMES[type]},${isoUtc(start + ev.ts[j])},` +
-      (ev.watch[j] >= 0 ? ev.watch[j] : '') + ',' + (type === T_WATCH ? durations[m] : '') + ',' +
-      (ev.rating2[j] ? ratings[ev.rating2[j]] : '') + ',' + SOURCE_NAMES[ev.source[j]];
-    if (out.line(line)) await out.flush();
-    if ((k + 1) % step === 0 && order.length > 200_000) progress(`wrote ${k + 1}/${order.length} events`);
   }
-  await out.close();
+  await wh.append('gen_events', [INTEGER, INTEGER, INTEGER, INTEGER, UTINYINT, INTEGER, UTINYINT, UTINYINT], [position, ev.ts, ev.user, ev.movie, ev.type, ev.watch, ev.rating2, ev.source], n);
+  await wh.execWithProgress('exp_world_gen_events', { path, start: w.taste.start, type_names: listValue([...TYPE_NAMES]), source_names: listValue([...SOURCE_NAMES]) }, (f) => progress(Math.round(f * n)));
+  progress(n);
   return users;
 }
 

@@ -1,7 +1,7 @@
 // DuckDB access: named SQL files from sql/, bound parameters, typed-array export.
 // Identifiers never come from callers' strings: SQL names are checked against the files in
 // sql/, and values are always bound ($name parameters).
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,50 @@ export class Warehouse {
   async exec(name: string, params?: Params): Promise<void> {
     const text = sqlText(name);
     await this.conn.run(text, bindable(text, params));
+  }
+
+  /**
+   * Run sql/<name>.sql and report DuckDB's own estimate of how far it is (0…1) every `everyMs`
+   * while it runs: long reads and COPYs show a live bar.
+   */
+  async execWithProgress(name: string, params: Params | undefined, onProgress: (fraction: number) => void, everyMs = 250): Promise<void> {
+    await this.conn.run('SET enable_progress_bar = true');
+    await this.conn.run('SET enable_progress_bar_print = false');
+    const t = setInterval(() => {
+      const p = this.conn.progress;
+      if (p.percentage >= 0) onProgress(Math.min(1, p.percentage / 100));
+    }, everyMs);
+    try {
+      await this.exec(name, params);
+    } finally {
+      clearInterval(t);
+    }
+  }
+
+  /**
+   * Append typed columns to a table (created by a SQL file) through DuckDB data chunks: no
+   * JS object or SQL text per row. `columns[c]` holds `n` values of the table's c-th column type.
+   */
+  async append(table: string, types: readonly DuckDBType[], columns: readonly ArrayLike<DuckDBValue>[], n: number): Promise<void> {
+    if (!SQL_NAME_RE.test(table)) throw new RangeError(`bad table name ${JSON.stringify(table)}`);
+    if (columns.length !== types.length) throw new RangeError(`append ${table}: ${columns.length} columns for ${types.length} types`);
+    const appender = await this.conn.createAppender(table);
+    const CHUNK = 2048; // DuckDB's vector size: the most rows one data chunk holds
+    try {
+      for (let at = 0; at < n; at += CHUNK) {
+        const m = Math.min(CHUNK, n - at);
+        const chunk = DuckDBDataChunk.create(types, m);
+        for (let c = 0; c < types.length; c++) {
+          const col = columns[c];
+          const slice = new Array<DuckDBValue>(m);
+          for (let i = 0; i < m; i++) slice[i] = col[at + i];
+          chunk.setColumnValues(c, slice);
+        }
+        appender.appendDataChunk(chunk);
+      }
+    } finally {
+      appender.closeSync();
+    }
   }
 
   /** Rows of sql/<name>.sql as plain JS objects (BIGINT → bigint, TIMESTAMP → Date). */

@@ -1,6 +1,7 @@
-// Ingest one CSV file of events or titles into the warehouse: stage as text, validate in SQL,
-// append good new rows, quarantine bad ones with a reason, and record the file by content hash
-// so re-ingesting it is a no-op. All of one file or none of it (one transaction).
+// Ingest one file of events (Parquet or CSV, by extension) or titles (CSV) into the warehouse:
+// DuckDB stages it as text, SQL validates it, good new rows are appended, bad ones quarantined
+// with a reason, and the file is recorded by content hash so re-ingesting it is a no-op.
+// All of one file or none of it (one transaction).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import type { Warehouse } from './duckdb';
@@ -37,10 +38,12 @@ export async function ingestFile(wh: Warehouse, kind: 'events' | 'titles', path:
     return { kind, source: path, sourceHash, rowsRead: Number(e.rows_read), ingested: Number(e.ingested), duplicates: Number(e.duplicates), quarantined: Number(e.quarantined), alreadyIngested: true };
   }
   const s = STEPS[kind];
+  const parquet = /\.parquet$/i.test(path);
+  if (parquet && kind !== 'events') throw new Error(`${path}: titles are read from CSV (movies.csv), not Parquet`);
   const nowIso = now.toISOString();
   await wh.conn.run('BEGIN TRANSACTION');
   try {
-    await wh.exec(s.stage, { path });
+    await wh.exec(parquet ? 'stg_events_raw_parquet' : s.stage, { path });
     await wh.exec(s.validate, { now: nowIso });
     const [c] = await wh.rows<{ rows_read: bigint; ingested: bigint; duplicates: bigint; quarantined: bigint }>(s.counts);
     await wh.exec(s.insert, { batch_id: sourceHash, now: nowIso });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../config';
 import { generateWorld } from '../../data/generator';
+import { eventsFile } from '../../data/world-dir';
 import type { RetrievalParams } from '../../model/types';
 import { fitRetrieval, factorFiles } from '../../pipeline/retrieval';
 import { Warehouse } from '../../storage/duckdb';
@@ -27,7 +28,7 @@ async function warehouse(): Promise<Warehouse> {
   const wh = await Warehouse.open(':memory:');
   await initSchema(wh);
   await ingestFile(wh, 'titles', join(world, 'movies.csv'));
-  await ingestFile(wh, 'events', join(world, 'events.csv'));
+  await ingestFile(wh, 'events', eventsFile(world));
   return wh;
 }
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { generateWorld } from '../../data/generator';
+import { eventsFile } from '../../data/world-dir';
 import type { TopN } from '../../model/recommend';
 import { analyticsPaths, copyToParquet, openAnalytics, writeRecommendationsSnapshot } from '../../storage/analytics';
 import { SQL_DIR, sqlText, Warehouse, type Params } from '../../storage/duckdb';
@@ -163,11 +164,11 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
       // The world, then the fixtures with their bad and duplicate rows (quarantine is not empty).
       for (const dir of [world, join(FIXTURES, 'ingest')]) {
         await ingestFile(wh, 'titles', join(dir, 'movies.csv'));
-        const ev = await ingestFile(wh, 'events', join(dir, 'events.csv'));
+        const ev = await ingestFile(wh, 'events', eventsFile(dir));
         await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: ev.sourceHash }, paths.eventsBatch(ev.sourceHash));
         if (ev.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: ev.sourceHash }, paths.quarantineBatch(ev.sourceHash));
       }
-      expect((await ingestFile(wh, 'events', join(world, 'events.csv'))).alreadyIngested).toBe(true); // found by its content hash
+      expect((await ingestFile(wh, 'events', eventsFile(world))).alreadyIngested).toBe(true); // found by its content hash
       await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);
       // The API's event stream: an impression and the watch it led to, a malformed entry, and one that is not JSON.
       const [u] = await wh.query<{ user_id: string; movie_id: string; ts: Date }>("SELECT user_id, movie_id, ts FROM events WHERE event_type = 'watch' ORDER BY event_id LIMIT 1");

@@ -14,6 +14,7 @@ import { FEATURE_NAMES, FeatureBuilder, N_FEATURES, retrievalView, type FeatureS
 import { candidateFeatureBlocks, dropUnavailable, hardNegativeLogKeep } from '../../model/rerank';
 import { Warehouse } from '../../storage/duckdb';
 import { ingestFile, initSchema } from '../../storage/ingest';
+import { eventsFile } from '../../data/world-dir';
 import { readFeatureSnapshot } from '../../storage/ranker-data';
 import { prepareRunData, runFiles } from '../../storage/run-data';
 import { tempDir } from '../helpers/paths';
@@ -228,7 +229,7 @@ const PARAMS: RetrievalParams = { model: 'ials', factors: 8, epochs: 4, alpha0: 
 async function ingestWorld(wh: Warehouse, world: string): Promise<void> {
   await initSchema(wh);
   await ingestFile(wh, 'titles', join(world, 'movies.csv'));
-  await ingestFile(wh, 'events', join(world, 'events.csv'));
+  await ingestFile(wh, 'events', eventsFile(world));
 }
 
 const rowKey = (u: number, i: number) => `${u}:${i}`;

@@ -2,17 +2,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsvText, type Manifest } from '../../data/csv';
+import type { Manifest } from '../../data/world-dir';
 import { GENRES, PRESETS, generateWorld, loadOracle, type Oracle } from '../../data/generator';
 import { Rng, WeightedSampler } from '../../data/rng';
 import { tempDir } from '../helpers/paths';
-
-type Row = Record<string, string>;
-
-function rows(path: string): Row[] {
-  const [header, ...body] = parseCsvText(readFileSync(path, 'utf8'));
-  return body.map((r) => Object.fromEntries(header.map((h, j) => [h, r[j]])));
-}
+import { EVENTS_SCHEMA, parquetSchema, worldRows, type Row } from '../helpers/world-files';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -35,8 +29,8 @@ describe('synthetic world generator, tiny preset', () => {
     manifest = await generateWorld({ preset: 'tiny', seed: 7, outDir: dirA });
     await generateWorld({ preset: 'tiny', seed: 7, outDir: dirB });
     await generateWorld({ preset: 'tiny', seed: 8, outDir: dirC });
-    events = rows(join(dirA, 'events.csv'));
-    movies = rows(join(dirA, 'movies.csv'));
+    events = await worldRows(join(dirA, 'events.parquet'));
+    movies = await worldRows(join(dirA, 'movies.csv'));
     oracle = await loadOracle(dirA);
   });
   afterAll(() => {
@@ -46,12 +40,12 @@ describe('synthetic world generator, tiny preset', () => {
   it('the same seed writes byte-identical files, truth included', () => {
     const files = filesUnder(dirA);
     expect(files).toEqual(filesUnder(dirB));
-    expect(files).toEqual(expect.arrayContaining(['events.csv', 'movies.csv', 'manifest.json', join('truth', 'meta.json'), join('truth', 'user_latent.f32')]));
+    expect(files).toEqual(expect.arrayContaining(['events.parquet', 'movies.csv', 'manifest.json', join('truth', 'meta.json'), join('truth', 'user_latent.f32')]));
     for (const f of files) expect(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), f).toBe(true);
   });
 
   it('a different seed writes a different world', () => {
-    expect(readFileSync(join(dirC, 'events.csv')).equals(readFileSync(join(dirA, 'events.csv')))).toBe(false);
+    expect(readFileSync(join(dirC, 'events.parquet')).equals(readFileSync(join(dirA, 'events.parquet')))).toBe(false);
     expect(readFileSync(join(dirC, 'movies.csv')).equals(readFileSync(join(dirA, 'movies.csv')))).toBe(false);
   });
 
@@ -190,13 +184,13 @@ describe('synthetic world generator, tiny preset', () => {
   });
 
   it('DuckDB reads both files with the contract column types', async () => {
+    expect(await parquetSchema(join(dirA, 'events.parquet'))).toEqual(EVENTS_SCHEMA);
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     const ev = await conn.runAndReadAll(
-      `SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids, count(rating)::INT AS ratings, max(ts) <= TIMESTAMP '2026-10-31 23:59:59' AS in_range
-       FROM read_csv($p, header = true, auto_detect = false, columns = {'event_id': 'VARCHAR', 'user_id': 'VARCHAR', 'movie_id': 'VARCHAR',
-         'event_type': 'VARCHAR', 'ts': 'TIMESTAMP', 'watch_seconds': 'INTEGER', 'duration_seconds': 'INTEGER', 'rating': 'DOUBLE', 'source': 'VARCHAR'})`,
-      { p: join(dirA, 'events.csv') },
+      `SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids, count(rating)::INT AS ratings, max(ts) <= TIMESTAMPTZ '2026-10-31 23:59:59+00' AS in_range
+       FROM read_parquet($p)`,
+      { p: join(dirA, 'events.parquet') },
     );
     expect(ev.getRowObjects()[0]).toEqual({ n: events.length, ids: events.length, ratings: events.filter((e) => e.rating !== '').length, in_range: true });
     const mv = await conn.runAndReadAll(

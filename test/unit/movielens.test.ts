@@ -1,9 +1,12 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCsvText, type Manifest } from '../../data/csv';
-import { DEFAULT_DURATION_SECONDS, detectMovieLensFormat, importMovieLens, sortOrderByKey, splitTitleYear } from '../../data/movielens';
+import { DEFAULT_DURATION_SECONDS, detectMovieLensFormat, importMovieLens } from '../../data/movielens';
+import type { Manifest } from '../../data/world-dir';
+import { Warehouse } from '../../storage/duckdb';
+import { ingestFile, initSchema } from '../../storage/ingest';
 import { FIXTURES, tempDir } from '../helpers/paths';
+import { EVENTS_SCHEMA, parquetSchema, worldRows } from '../helpers/world-files';
 
 const FIX = join(FIXTURES, 'movielens');
 
@@ -12,19 +15,24 @@ interface World {
   movies: Record<string, string>[];
   events: Record<string, string>[];
   moviesText: string;
-  eventsText: string;
+  eventsBytes: Buffer;
+  dir: string;
 }
 
-async function importFixture(name: string): Promise<World> {
-  const out = tempDir(`ml-${name}`);
-  const manifest = await importMovieLens(join(FIX, name), out);
+async function importDir(inDir: string): Promise<World> {
+  const out = tempDir('ml-out');
+  const manifest = await importMovieLens(inDir, out);
   const moviesText = readFileSync(join(out, 'movies.csv'), 'utf8');
-  const eventsText = readFileSync(join(out, 'events.csv'), 'utf8');
-  const rows = (text: string) => {
-    const [header, ...body] = parseCsvText(text);
-    return body.map((r) => Object.fromEntries(header.map((h, j) => [h, r[j]])));
-  };
-  return { manifest, movies: rows(moviesText), events: rows(eventsText), moviesText, eventsText };
+  const eventsBytes = readFileSync(join(out, 'events.parquet'));
+  return { manifest, movies: await worldRows(join(out, 'movies.csv')), events: await worldRows(join(out, 'events.parquet')), moviesText, eventsBytes, dir: out };
+}
+const importFixture = (name: string) => importDir(join(FIX, name));
+
+/** A MovieLens directory made of the given files. */
+function release(files: Record<string, string | Buffer>): string {
+  const dir = tempDir('ml-in');
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
+  return dir;
 }
 
 const byId = (w: World, id: string) => w.movies.find((m) => m.movie_id === id)!;
@@ -35,9 +43,9 @@ describe('ml-latest (ratings.csv + movies.csv + tags.csv)', () => {
     w = await importFixture('latest');
   });
 
-  it('writes the contract headers and a manifest that counts what was written', () => {
+  it('writes the contract columns and a manifest that counts what was written', async () => {
     expect(w.moviesText.split('\n')[0]).toBe('movie_id,title,year,genres,tags,duration_seconds,added_at');
-    expect(w.eventsText.split('\n')[0]).toBe('event_id,user_id,movie_id,event_type,ts,watch_seconds,duration_seconds,rating,source');
+    expect(await parquetSchema(join(w.dir, 'events.parquet'))).toEqual(EVENTS_SCHEMA);
     expect(w.manifest).toEqual({
       kind: 'movielens', format: 'ml-latest', users: 3, titles: 6, events: 7,
       start: '2000-07-30T18:20:47Z', end: '2017-07-14T02:40:00Z',
@@ -90,7 +98,7 @@ describe('ml-latest (ratings.csv + movies.csv + tags.csv)', () => {
   it('importing the same files twice gives byte-identical worlds', async () => {
     const again = await importFixture('latest');
     expect(again.moviesText).toBe(w.moviesText);
-    expect(again.eventsText).toBe(w.eventsText);
+    expect(again.eventsBytes.equals(w.eventsBytes)).toBe(true);
   });
 });
 
@@ -144,13 +152,56 @@ describe('bad input', () => {
     await expect(importMovieLens(join(FIX, 'nope'), tempDir('ml-out'))).rejects.toThrow(/cannot read MovieLens directory .*nope/);
   });
 
-  it('a malformed rating line fails with the file and line number', async () => {
-    const dir = tempDir('ml-bad');
-    writeFileSync(join(dir, 'movies.csv'), 'movieId,title,genres\n1,A (2000),Drama\n');
-    writeFileSync(join(dir, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,1,nine,964982703\n');
+  it('a rating DuckDB cannot read as a number fails with the file, the line and the reason, and leaves no manifest', async () => {
+    const dir = release({
+      'movies.csv': 'movieId,title,genres\n1,A (2000),Drama\n',
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,1,nine,964982703\n',
+    });
     const out = tempDir('ml-out');
-    await expect(importMovieLens(dir, out)).rejects.toThrow(/ratings\.csv:3: expected/);
+    await expect(importMovieLens(dir, out)).rejects.toThrow(/ratings\.csv:3: expected userId,movieId,rating,timestamp, got "1,1,nine,964982703": .*"nine"/);
     expect(readdirSync(out)).not.toContain('manifest.json');
+  });
+
+  it('a line with too few fields is reported with its line, even after a blank line, with the later bad lines counted', async () => {
+    const dir = release({
+      'u.item': '1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n',
+      'u.data': '196\t1\t3\t881250949\n\n196\t1\n7\t1\t4\n',
+    });
+    await expect(importMovieLens(dir, tempDir('ml-out'))).rejects.toThrow(/u\.data:3: expected user<TAB>item<TAB>rating<TAB>timestamp, got "196\t1": .*Expected Number of Columns: 4.*\(and more: lines 4\)/);
+  });
+
+  it('a rating outside 0.5–5, or not in halves, fails with the row and the rule it breaks', async () => {
+    for (const [rating, rule] of [['7', /rating outside 0\.5–5/], ['3.3', /steps of 0\.5/]] as const) {
+      const dir = release({ 'movies.dat': '1::A (2000)::Drama\n', 'ratings.dat': `1::1::4::978300760\n1::1::${rating}::978300761\n` });
+      await expect(importMovieLens(dir, tempDir('ml-out'))).rejects.toThrow(new RegExp(`ratings\\.dat: data row 2 .*got 1, 1, ${rating.replace('.', '\\.')}, 978300761: .*${rule.source}`));
+    }
+  });
+
+  it('a titles file with another header is refused at line 1', async () => {
+    const dir = release({ 'movies.csv': 'id,name,genres\n1,A,Drama\n', 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n' });
+    await expect(importMovieLens(dir, tempDir('ml-out'))).rejects.toThrow(/movies\.csv:1: expected header "movieId,title,genres", got "id,name,genres"/);
+  });
+
+  it('a rated title missing from the titles file keeps its events, and ingest quarantines them as unknown titles', async () => {
+    const dir = release({
+      'movies.csv': 'movieId,title,genres\n1,A (2000),Drama\n',
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,999,3.0,964982704\n',
+    });
+    const w = await importDir(dir);
+    expect(w.manifest).toMatchObject({ titles: 1, events: 2 });
+    expect(w.events.map((e) => e.movie_id)).toEqual(['1', '999']);
+    const wh = await Warehouse.open(':memory:');
+    try {
+      await initSchema(wh);
+      await ingestFile(wh, 'titles', join(w.dir, 'movies.csv'));
+      const c = await ingestFile(wh, 'events', join(w.dir, 'events.parquet'));
+      expect(c).toMatchObject({ rowsRead: 2, ingested: 1, quarantined: 1 });
+      const q = await wh.query<{ reason: string; raw: string }>("SELECT reason, raw FROM quarantine WHERE kind = 'event'");
+      expect(q.map((r) => r.reason)).toEqual(['unknown_title']);
+      expect(JSON.parse(q[0].raw)).toMatchObject({ event_id: 'ml-1-999-964982704', movie_id: '999' });
+    } finally {
+      wh.close();
+    }
   });
 });
 
@@ -162,16 +213,16 @@ describe('helpers', () => {
     expect(detectMovieLensFormat(['ratings.csv'])).toBeNull();
   });
 
-  it('a trailing year or year range is split off; other parentheses stay', () => {
-    expect(splitTitleYear('Heat (1995)')).toEqual({ title: 'Heat', year: 1995 });
-    expect(splitTitleYear('Fawlty Towers (1975-1979)')).toEqual({ title: 'Fawlty Towers', year: 1975 });
-    expect(splitTitleYear('Big Bang Theory (2007-) ')).toEqual({ title: 'Big Bang Theory', year: 2007 });
-    expect(splitTitleYear('Babylon 5')).toEqual({ title: 'Babylon 5', year: null });
-    expect(splitTitleYear('1492: Conquest (of Paradise)')).toEqual({ title: '1492: Conquest (of Paradise)', year: null });
-  });
-
-  it('the radix sort orders by key and keeps ties in input order, across both 16-bit halves', () => {
-    const keys = Uint32Array.from([70000, 5, 70000, 65536, 5, 4294967295, 0]);
-    expect(Array.from(sortOrderByKey(keys, keys.length))).toEqual([6, 1, 4, 3, 0, 2, 5]);
+  it('a trailing year or year range is split off; other parentheses stay', async () => {
+    const titles = ['Heat (1995)', 'Fawlty Towers (1975-1979)', 'Big Bang Theory (2007-) ', 'Babylon 5', '1492: Conquest (of Paradise)', '(1999)', 'Old (1850)'];
+    const dir = release({
+      'movies.csv': 'movieId,title,genres\n' + titles.map((t, i) => `${i + 1},"${t}",Drama\n`).join(''),
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n',
+    });
+    const w = await importDir(dir);
+    expect(w.movies.map((m) => [m.title, m.year])).toEqual([
+      ['Heat', '1995'], ['Fawlty Towers', '1975'], ['Big Bang Theory', '2007'], ['Babylon 5', ''],
+      ['1492: Conquest (of Paradise)', ''], ['(1999)', ''], ['Old (1850)', ''],
+    ]);
   });
 });

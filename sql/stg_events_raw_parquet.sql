@@ -1,0 +1,28 @@
+-- Stage one events Parquet file (events.parquet of a world directory) as text, like
+-- stg_events_raw.sql does for CSV, so both go through the same validation. Row numbers are the
+-- file's own. Timestamps become ISO text with their zone: TIMESTAMPTZ prints its offset, and a
+-- zone-less TIMESTAMP (another writer's file) is read as UTC.
+-- Params: $path VARCHAR (a file the caller resolved; never user SQL).
+-- Output: stg_events_raw(row_no, event_id, user_id, movie_id, event_type, ts, watch_seconds,
+--   duration_seconds, rating, source), every column but row_no VARCHAR. Grain: one row per file row.
+CREATE OR REPLACE TEMP TABLE stg_events_raw AS
+WITH src AS (
+  SELECT * FROM read_parquet($path, file_row_number = true)
+),
+final AS (
+  SELECT
+    file_row_number + 1 AS row_no,
+    event_id::VARCHAR AS event_id,
+    user_id::VARCHAR AS user_id,
+    movie_id::VARCHAR AS movie_id,
+    event_type::VARCHAR AS event_type,
+    CASE WHEN typeof(ts) IN ('TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS') THEN replace(ts::VARCHAR, ' ', 'T') || 'Z'
+         ELSE ts::VARCHAR END AS ts,
+    watch_seconds::VARCHAR AS watch_seconds,
+    duration_seconds::VARCHAR AS duration_seconds,
+    rating::VARCHAR AS rating,
+    source::VARCHAR AS source
+  FROM src
+  ORDER BY file_row_number
+)
+SELECT * FROM final;

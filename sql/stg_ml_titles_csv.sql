@@ -1,0 +1,14 @@
+-- Stage movies.csv of an ml-latest style release (movieId,title,genres; RFC-4180 quoting; UTF-8).
+-- Unreadable rows go to reject_errors (get_ml_rejects.sql).
+-- Params: $path VARCHAR.
+-- Output: stg_ml_titles(row_no BIGINT, movie_id VARCHAR, raw_title VARCHAR, genres VARCHAR pipe-separated).
+-- Grain: one row per file row, row_no in file order.
+CREATE OR REPLACE TEMP TABLE stg_ml_titles AS
+WITH src AS (
+  SELECT * FROM read_csv($path, delim = ',', header = true, quote = '"', escape = '"', auto_detect = false,
+    store_rejects = true, columns = {'movie_id': 'VARCHAR', 'raw_title': 'VARCHAR', 'genres': 'VARCHAR'})
+),
+final AS (
+  SELECT row_number() OVER () AS row_no, trim(movie_id) AS movie_id, raw_title, genres FROM src
+)
+SELECT * FROM final;
