@@ -4,6 +4,8 @@
 --   and $source_names VARCHAR[] (the generator's codes, 0-based; an empty source name = null).
 -- Input: gen_events, gen_titles (stg_world_gen.sql).
 -- Output: the world events columns (data/world-dir.ts). Grain: one row per event.
+-- grain: event_id
+-- not_null: event_id, user_id, movie_id, event_type, ts
 COPY (
   WITH final AS (
     SELECT

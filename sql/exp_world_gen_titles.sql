@@ -1,6 +1,8 @@
 -- movies.csv of a synthetic world: m1…mN in index order; year 0, empty genres or tags = null.
 -- Params: $path VARCHAR. Input: gen_titles (stg_world_gen.sql).
 -- Output: movie_id,title,year,genres,tags,duration_seconds,added_at with a header. Grain: one row per title.
+-- grain: movie_id
+-- not_null: movie_id, title, added_at
 COPY (
   WITH final AS (
     SELECT

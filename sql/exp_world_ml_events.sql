@@ -4,6 +4,9 @@
 -- quarantines them as unknown titles. Sorted by time, ties in file order.
 -- Params: $path VARCHAR, $duration_seconds INTEGER. Input: stg_ml_ratings.
 -- Output: the world events columns (data/world-dir.ts). Grain: one row per rating.
+-- grain: event_id
+-- not_null: event_id, user_id, movie_id, event_type, ts
+-- range: rating 0.5..5
 COPY (
   WITH final AS (
     SELECT

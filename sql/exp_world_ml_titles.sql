@@ -6,6 +6,8 @@
 -- Input: int_ml_titles, stg_ml_ratings, stg_ml_tags (empty when the release has no tags).
 -- Output: movie_id,title,year,genres,tags,duration_seconds,added_at with a header; empty = null.
 -- Grain: one row per movie_id.
+-- grain: movie_id
+-- not_null: movie_id, title, added_at
 COPY (
   WITH first_rating AS (
     SELECT movie_id, min(ts) AS ts FROM stg_ml_ratings GROUP BY movie_id

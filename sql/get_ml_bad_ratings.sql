@@ -2,6 +2,8 @@
 -- 0.5–5 or not in steps of 0.5, a timestamp outside 0 … 2^32−1 (unix seconds).
 -- Input: stg_ml_ratings. Output: row_no BIGINT, user_id, movie_id, rating, ts, reason VARCHAR.
 -- Grain: one row per bad rating, at most 5, in file order.
+-- grain: row_no
+-- not_null: row_no, reason
 WITH checked AS (
   SELECT *,
     CASE

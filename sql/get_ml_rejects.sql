@@ -2,6 +2,8 @@
 -- Params: $path VARCHAR (the file just staged). Input: reject_scans, reject_errors (store_rejects).
 -- Output: line BIGINT, error_type VARCHAR, column_name VARCHAR, csv_line VARCHAR, error_message VARCHAR.
 -- Grain: one row per rejected line (its first error), at most 5, in file order.
+-- grain: line
+-- not_null: line, error_type
 WITH errors AS (
   SELECT e.line, e.error_type, e.column_name, e.csv_line, e.error_message,
     row_number() OVER (PARTITION BY e.line ORDER BY e.column_idx) AS nth

@@ -1,6 +1,8 @@
 -- What an import is about to write: titles, repeated title ids, rated ids missing from the
 -- titles file, ratings, users, and the time range (ISO-8601 UTC).
 -- Input: stg_ml_titles, int_ml_titles, stg_ml_ratings. Grain: one row.
+-- grain: one row
+-- not_null: titles, events, users
 WITH ratings AS (
   SELECT count(*) AS events, count(DISTINCT user_id) AS users, min(ts) AS min_ts, max(ts) AS max_ts FROM stg_ml_ratings
 ),

@@ -4,6 +4,9 @@
 -- "(no genres listed)" / "unknown" markers.
 -- Input: stg_ml_titles. Output: int_ml_titles(movie_id, title, year INTEGER, genres VARCHAR[], row_no).
 -- Grain: one row per movie_id.
+-- table: int_ml_titles
+-- grain: movie_id
+-- not_null: movie_id, title
 CREATE OR REPLACE TEMP TABLE int_ml_titles AS
 WITH firsts AS (
   SELECT * FROM stg_ml_titles WHERE movie_id IS NOT NULL AND movie_id <> ''

@@ -5,6 +5,10 @@
 -- Params: $path VARCHAR (a file the caller resolved; never user SQL).
 -- Output: stg_events_raw(row_no, event_id, user_id, movie_id, event_type, ts, watch_seconds,
 --   duration_seconds, rating, source), every column but row_no VARCHAR. Grain: one row per file row.
+-- table: stg_events_raw
+-- grain: row_no
+-- not_null: row_no
+-- range: row_no 1..
 CREATE OR REPLACE TEMP TABLE stg_events_raw AS
 WITH src AS (
   SELECT * FROM read_parquet($path, file_row_number = true)

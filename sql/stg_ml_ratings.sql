@@ -6,6 +6,9 @@
 --   $header BOOLEAN, $encoding VARCHAR ('utf-8' | 'latin-1'), $quote VARCHAR ('"' or '' for none).
 -- Output: stg_ml_ratings(row_no BIGINT, user_id VARCHAR, movie_id VARCHAR, rating DOUBLE, ts BIGINT).
 -- Grain: one row per readable data row, row_no in file order.
+-- table: stg_ml_ratings
+-- grain: row_no
+-- not_null: row_no
 CREATE OR REPLACE TEMP TABLE stg_ml_ratings AS
 WITH src AS (
   SELECT * FROM read_csv($path, delim = $delim, header = $header, encoding = $encoding, quote = $quote,

@@ -3,6 +3,9 @@
 -- Params: $path, $delim, $header, $encoding, $quote as in stg_ml_ratings.sql.
 -- Output: stg_ml_tags(movie_id VARCHAR, tag VARCHAR): the tag lowercased and trimmed, empty tags
 -- left out. Grain: one row per tag application.
+-- table: stg_ml_tags
+-- grain: none (a title gets the same tag from many users)
+-- not_null: movie_id, tag
 CREATE OR REPLACE TEMP TABLE stg_ml_tags AS
 WITH src AS (
   SELECT * FROM read_csv($path, delim = $delim, header = $header, encoding = $encoding, quote = $quote,

@@ -3,6 +3,9 @@
 -- Params: $path VARCHAR.
 -- Output: stg_ml_titles(row_no BIGINT, movie_id VARCHAR, raw_title VARCHAR, genres VARCHAR pipe-separated).
 -- Grain: one row per file row, row_no in file order.
+-- table: stg_ml_titles
+-- grain: row_no
+-- not_null: row_no, movie_id
 CREATE OR REPLACE TEMP TABLE stg_ml_titles AS
 WITH src AS (
   SELECT * FROM read_csv($path, delim = '::', header = false, quote = '', escape = '', encoding = 'latin-1',

@@ -2,6 +2,7 @@
 -- DuckDB data chunks; exp_world_gen_*.sql turn them into the world files).
 -- Output: gen_titles (one row per title index), gen_events (one row per event; k = its position
 -- in time order, 0-based). Indices are 0-based; watch_seconds −1 and rating2 0 mean absent.
+-- grain: none (landing tables, filled from TypeScript)
 CREATE OR REPLACE TABLE gen_titles (
   idx INTEGER, title VARCHAR, year INTEGER, genres VARCHAR, tags VARCHAR, duration_seconds INTEGER, added_unix DOUBLE
 );

@@ -10,11 +10,12 @@
 //   -- range: a 0..1, b 1..   every non-NULL value of a in [0, 1], of b ≥ 1
 // The Warehouse's exec/rows/columns are observed (wrapped, still doing their work) so each
 // statement is checked right after it runs, with the parameters the pipeline bound.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { generateWorld } from '../../data/generator';
+import { importMovieLens } from '../../data/movielens';
 import { eventsFile } from '../../data/world-dir';
 import type { TopN } from '../../model/recommend';
 import { analyticsPaths, copyToParquet, openAnalytics, writeRecommendationsSnapshot } from '../../storage/analytics';
@@ -99,7 +100,7 @@ const SQL_NAMES = readdirSync(SQL_DIR)
   .sort();
 const CONTRACTS = new Map(SQL_NAMES.map((n) => [n, parseContract(readFileSync(join(SQL_DIR, `${n}.sql`), 'utf8'))] as const));
 /** Files that only create empty tables (filled from TypeScript): nothing to check on their own. */
-const DDL_ONLY = new Set(['schema', 'int_ranker_inputs']);
+const DDL_ONLY = new Set(['schema', 'int_ranker_inputs', 'stg_world_gen', 'stg_ml_tags_empty']);
 
 const ran = new Map<string, number>(); // file → rows checked over all its runs
 const problems: string[] = [];
@@ -119,7 +120,10 @@ async function check(wh: Warehouse, name: string, params: Params | undefined, re
   const text = sqlText(name);
   let rows: Record<string, unknown>[];
   if (c.table) rows = await wh.query(`SELECT * FROM ${c.table}`);
-  else if (/^\s*COPY\b/i.test(text.replace(/--[^\n]*\n/g, ''))) rows = await wh.query('SELECT * FROM read_parquet($path)', { path: params!.path });
+  else if (/^\s*COPY\b/i.test(text.replace(/--[^\n]*\n/g, ''))) {
+    const path = String(params!.path);
+    rows = await wh.query(path.endsWith('.csv') ? 'SELECT * FROM read_csv($path, header = true, all_varchar = true)' : 'SELECT * FROM read_parquet($path)', { path });
+  }
   else rows = resultRows ?? (await wh.query(text.trim().replace(/;\s*$/, ''), bound(text, params)));
   ran.set(name, (ran.get(name) ?? 0) + rows.length);
   problems.push(...contractProblems(name, rows, c));
@@ -135,7 +139,7 @@ async function checkReport(db: Awaited<ReturnType<typeof openAnalytics>>, name: 
 }
 
 describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges its header declares', () => {
-  const original = { exec: Warehouse.prototype.exec, rows: Warehouse.prototype.rows, columns: Warehouse.prototype.columns };
+  const original = { exec: Warehouse.prototype.exec, rows: Warehouse.prototype.rows, columns: Warehouse.prototype.columns, execWithProgress: Warehouse.prototype.execWithProgress };
   const root = tempDir('sql');
   const cfg = loadConfig({ DATA_DIR: join(root, 'data') });
 
@@ -144,6 +148,10 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
       await original.exec.call(this, name, params);
       await check(this, name, params);
     };
+    Warehouse.prototype.execWithProgress = async function (this: Warehouse, name: string, params: Params | undefined, onProgress: (f: number) => void) {
+      await original.execWithProgress.call(this, name, params, onProgress);
+      await check(this, name, params);
+    } as typeof original.execWithProgress;
     Warehouse.prototype.rows = async function <T>(this: Warehouse, name: string, params?: Params): Promise<T[]> {
       const rows = await original.rows.call(this, name, params);
       await check(this, name, params, rows as Record<string, unknown>[]);
@@ -157,6 +165,18 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
 
     const world = join(root, 'world');
     await generateWorld({ preset: 'tiny', seed: 3, outDir: world });
+    // The MovieLens importer: every release format, and two files it must refuse (a rating out of
+    // range; a row DuckDB cannot read), so its bad-row statements produce rows too.
+    for (const f of ['latest', 'ml-1m', 'ml-100k']) await importMovieLens(join(FIXTURES, 'movielens', f), join(root, `ml-${f}`));
+    const bad = (name: string, rating: string) => {
+      const d = join(root, name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'movies.csv'), 'movieId,title,genres\n1,Film (1999),Drama\n');
+      writeFileSync(join(d, 'ratings.csv'), `userId,movieId,rating,timestamp\n1,1,4.0,964982703\n2,1,${rating},964982704\n`);
+      return d;
+    };
+    await expect(importMovieLens(bad('ml-bad-range', '7.0'), join(root, 'out-1'))).rejects.toThrow(/rating/);
+    await expect(importMovieLens(bad('ml-bad-row', 'four'), join(root, 'out-2'))).rejects.toThrow();
     const wh = await Warehouse.open(':memory:');
     try {
       const paths = analyticsPaths(cfg.DATA_DIR);
