@@ -241,7 +241,7 @@ describe('recs report', () => {
     const r = await recs(['report', '--version', failed.version, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(out, 'utf8');
-    expect(html).toContain('gate failed');
+    expect(html).toContain('gate: fail → keep live');
     expect(html).toContain('has no published top-20 snapshot');
   });
 
