@@ -156,6 +156,18 @@ function sameUsers(a: Evaluation, b: Evaluation): void {
   if (a.users.length !== b.users.length || a.users.some((u, j) => b.users[j] !== u)) throw new Error('paired evaluations saw different users');
 }
 
+/**
+ * How evaluation serves a model on the gate holdout: the same shippedRecommender batch scoring uses
+ * (pipeline/scoring.ts), with the gate period's positives and baselines — so a user without
+ * training positives gets the popularity list here exactly as in the published lists.
+ */
+export function evaluationServing(dir: string): { serve: (model: Recommender, lightStrategy?: LightStrategy, positives?: Csr) => Recommender; baselines: { popularity: Recommender; trending: Recommender } } {
+  const train = runFiles.csr(dir, 'train');
+  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_train')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_train')) };
+  const serve = (model: Recommender, lightStrategy: LightStrategy = 'model', positives: Csr = train) => shippedRecommender(model, positives, baselines, { lightMax: LIGHT_MAX, lightStrategy });
+  return { serve, baselines };
+}
+
 export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<RunEvaluationDetail> {
   const progress = o.progress ?? (() => {});
   const run = runFiles.manifest(dir);
@@ -164,8 +176,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
   const holdout = runFiles.csr(dir, 'holdout');
   const pop = runFiles.f32(dir, 'pop_train');
   const ctx: EvalContext = { seen, holdout, train, popularity: pop, maxUsers: o.maxUsers, seed: o.params.seed, newItems: newTitleFlags(dir, run.cutoff), bootstrapSamples: o.bootstrap.samples };
-  const baselines = { popularity: globalRecommender('popularity', pop), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_train')) };
-  const serve = (model: Recommender, lightStrategy: LightStrategy = 'model', positives: Csr = train) => shippedRecommender(model, positives, baselines, { lightMax: LIGHT_MAX, lightStrategy });
+  const { serve, baselines } = evaluationServing(dir);
 
   const evals: Record<string, Evaluation> = {};
   const metrics: Record<string, Record<string, Metrics>> = {};
