@@ -12,7 +12,9 @@
 //                   otherwise inconclusive. Only evidence of a regression blocks a release: the
 //                   leak-free sample of daily retrains is small, and demanding proof of
 //                   non-inferiority there would freeze releases.
-//   ranked vs retrieval  the ranked list ships only when the lift's lower bound > 0.
+//   ranked vs retrieval  the ranked list ships only when the lift's lower bound > 0; it then must
+//                   not hide a broken retrieval model, whose factors ship too (fold-in, similar
+//                   titles, fresh titles): the retrieval order alone must also beat popularity.
 // Release (decideRelease): pass → publish; fail or inconclusive with a live version → keep live;
 // no live version and fail or inconclusive → publish a baseline version (popularity), so a
 // feed is never empty.
@@ -77,15 +79,19 @@ export interface GateDecision {
 }
 
 /**
- * Combine the checks: any fail → fail; vs popularity inconclusive → inconclusive; else pass.
- * vs live inconclusive does not block (see the header); it is reported.
+ * Combine the checks: any fail → fail; a required check (vs popularity) inconclusive →
+ * inconclusive; else pass. vs live inconclusive does not block (see the header); it is reported.
  */
-export function decideGate(vsPopularity: Check, vsLive: Check[] = []): GateDecision {
-  const checks = [vsPopularity, ...vsLive];
+export function decideGate(vsPopularity: Check | Check[], vsLive: Check[] = []): GateDecision {
+  // Required checks (must pass): the shipped list vs popularity and, when the ranker's order ships,
+  // the retrieval order alone vs popularity too. The live checks block only on a fail.
+  const required = Array.isArray(vsPopularity) ? vsPopularity : [vsPopularity];
+  const checks = [...required, ...vsLive];
   const failed = checks.filter((c) => c.outcome === 'fail');
-  const outcome: Outcome = failed.length ? 'fail' : vsPopularity.outcome === 'inconclusive' ? 'inconclusive' : 'pass';
+  const unsure = required.filter((c) => c.outcome === 'inconclusive');
+  const outcome: Outcome = failed.length ? 'fail' : unsure.length ? 'inconclusive' : 'pass';
   const named = (cs: Check[]) => cs.map((c) => `${c.name.replace(/_/g, ' ')}: ${c.reason}`).join('; ');
-  const reason = `${outcome}: ${named(failed.length ? failed : outcome === 'inconclusive' ? [vsPopularity] : checks)}`;
+  const reason = `${outcome}: ${named(failed.length ? failed : unsure.length ? unsure : checks)}`;
   return { outcome, reason, checks };
 }
 

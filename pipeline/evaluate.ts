@@ -222,6 +222,8 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
     } else await evaluate('shipped', serve(base, light.strategy));
 
     const vsPopularity = superiority('vs_popularity', GATE_METRIC, evals.shipped.ndcg10, evals.popularity.ndcg10, o.gate.minLiftOverPopularity, o.bootstrap, ['shipped', 'popularity']);
+    // A ranker re-sorting a broad candidate list can hide a broken retrieval model; its factors ship too.
+    const required = rankerDecision.ranked ? [vsPopularity, superiority('retrieval_vs_popularity', GATE_METRIC, evals.candidate.ndcg10, evals.popularity.ndcg10, o.gate.minLiftOverPopularity, o.bootstrap, ['retrieval order', 'popularity'])] : [vsPopularity];
 
     // vs live, two ways (see the header): its own factors on the leak-free holdout, and its recipe on this run's data.
     const liveChecks: Check[] = [];
@@ -264,9 +266,9 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
       }
     }
     const liveNote = liveNotes.join('; ');
-    const gate = decideGate(vsPopularity, liveChecks);
+    const gate = decideGate(required, liveChecks);
     const release = decideRelease(gate, o.live?.version ?? null);
-    const checks = [vsPopularity, ...liveChecks, ...(rankedCheck ? [rankedCheck] : []), ...light.checks];
+    const checks = [...required, ...liveChecks, ...(rankedCheck ? [rankedCheck] : []), ...light.checks];
     return {
       metrics,
       evals,

@@ -69,6 +69,18 @@ describe('the gate decides on the interval of the paired difference', () => {
   });
 });
 
+describe('a ranker that re-sorts everything', () => {
+  it('does not pass the gate when the retrieval order alone does not beat popularity (its factors ship too)', () => {
+    const pop = users(1000, 0.1, 14);
+    const shipped = superiority('vs_popularity', 'ndcg_10', plus(pop, 0.05), pop, 0, o, ['shipped', 'popularity']);
+    const retrieval = superiority('retrieval_vs_popularity', 'ndcg_10', plus(pop, -0.04), pop, 0, o, ['retrieval order', 'popularity']);
+    const d = decideGate([shipped, retrieval]);
+    expect(d.outcome).toBe('fail');
+    expect(d.reason).toMatch(/^fail: retrieval vs popularity: retrieval order /);
+    expect(decideGate([shipped, superiority('retrieval_vs_popularity', 'ndcg_10', plus(pop, 0.03), pop, 0, o, ['retrieval order', 'popularity'])]).outcome).toBe('pass');
+  });
+});
+
 describe('the release policy', () => {
   const pass = decideGate(superiority('vs_popularity', 'ndcg_10', plus(users(500, 0.1, 9), 0.05), users(500, 0.1, 9), 0, o, ['a', 'b']));
   const fail = decideGate(superiority('vs_popularity', 'ndcg_10', plus(users(500, 0.1, 9), -0.05), users(500, 0.1, 9), 0, o, ['a', 'b']));
