@@ -73,7 +73,8 @@ const baseSchema = z.object({
   SCORE_SHARDS: int(4, 1, 4096),
   SCORE_CONCURRENCY: int(2, 1, 256),
   KEEP_VERSIONS: int(3, 1, 100),
-  OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 0), // TTL given to the keys of versions beyond KEEP_VERSIONS (via their key index, no SCAN); 0 = unlink at once
+  ABANDONED_VERSION_SECONDS: int(24 * 3600, 60), // a version written but not published this long ago is a failed run: its keys expire like an old version's
   USER_LIST_TTL_SECONDS: int(30 * 24 * 3600, 60), // every list expires unless a newer retrain replaces it
   ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: int(120, 2, 3600), // a dead worker's activity is retried after this
   RECENT_MAX: int(200, 1),

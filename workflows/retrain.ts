@@ -127,7 +127,7 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   stepTo(`publishing (${written} user lists)`);
   const pub = await quick.publishVersion({ version, expectedUsers: run.nUsers });
   stepTo('expiring versions beyond the rollback window');
-  await quick.expireOldVersions();
+  await heavy.expireOldVersions(); // heartbeats: its work grows with the retired versions' lists
   const status = gate.release === 'publish_baseline' ? 'baseline_published' : 'published';
   stepTo(`${status}; previous ${pub.previous ?? 'none'}`);
   return { ...base, content, published: true, status, reason: gate.releaseReason, previousVersion: pub.previous };
