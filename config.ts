@@ -24,6 +24,9 @@ const baseSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('recs'),
+  /** Roles this worker process takes (workflows/task-queues.ts): warehouse (the base queue: workflows, ingest, SQL, evaluation, publish), train (`<queue>-train`), score (`<queue>-score`). All three = one process. */
+  WORKER_ROLES: z.string().regex(/^\s*(warehouse|train|score)\s*(,\s*(warehouse|train|score)\s*)*$/, 'must be a comma-separated subset of warehouse,train,score').default('warehouse,train,score'),
+  WORKER_MAX_ACTIVITIES: int(4, 1, 256), // activities one role's worker runs at once (a score worker sized for one shard at a time: 1)
   PORT: int(8080, 0, 65535),
   ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').default('dev-admin-token'),
 
