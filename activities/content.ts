@@ -5,7 +5,8 @@
 // title's watchers that land in the top-CONTENT_AUDIENCE users by predicted vector vs a random
 // audience. Those watchers' interactions did train the user factors, so this measures how well
 // content finds the title's place in the space; bench/quality.ts has the strictly cold version
-// (titles hidden from the retrieval model too). Numbers go to eval_metrics (model 'content').
+// (titles hidden from the retrieval model too). Numbers go to eval_metrics (model 'content') through
+// recordContentMetrics, a warehouse-role step: trainContent runs on the train role, without DuckDB.
 import { join } from 'node:path';
 import { evaluateContentModel, fnv1a32, trainContentModel } from '../model/content';
 import { transposeCsr } from '../model/ials';
