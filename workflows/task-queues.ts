@@ -3,11 +3,13 @@
 // steps that use the DuckDB warehouse, which one process owns); training and scoring have queues of
 // their own, so a training machine and a pool of scoring workers are sized apart. Pure: imported by
 // the workflows (to route) and by worker.ts (to register).
+import type { Activities } from '../activities';
+
 export const ROLES = ['warehouse', 'train', 'score'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Activities that run outside the warehouse role; every other activity is the warehouse's. */
-export const ROLE_OF_ACTIVITY: Readonly<Record<string, Exclude<Role, 'warehouse'>>> = {
+export const ROLE_OF_ACTIVITY: Readonly<Partial<Record<keyof Activities, Exclude<Role, 'warehouse'>>>> = {
   trainRetrieval: 'train',
   trainRanker: 'train',
   trainContent: 'train',
@@ -15,7 +17,7 @@ export const ROLE_OF_ACTIVITY: Readonly<Record<string, Exclude<Role, 'warehouse'
 };
 
 export function roleOf(activity: string): Role {
-  return ROLE_OF_ACTIVITY[activity] ?? 'warehouse';
+  return (ROLE_OF_ACTIVITY as Record<string, Role | undefined>)[activity] ?? 'warehouse';
 }
 
 /** `<base>` for the warehouse role (and the workflows), `<base>-train`, `<base>-score`. */
