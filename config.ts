@@ -24,6 +24,9 @@ const baseSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('recs'),
+  /** Roles this worker process takes (workflows/task-queues.ts): warehouse (the base queue: workflows, ingest, SQL, evaluation, publish), train (`<queue>-train`), score (`<queue>-score`). All three = one process. */
+  WORKER_ROLES: z.string().regex(/^\s*(warehouse|train|score)\s*(,\s*(warehouse|train|score)\s*)*$/, 'must be a comma-separated subset of warehouse,train,score').default('warehouse,train,score'),
+  WORKER_MAX_ACTIVITIES: int(4, 1, 256), // activities one role's worker runs at once (a score worker sized for one shard at a time: 1)
   PORT: int(8080, 0, 65535),
   /**
    * `production` (the default), `demo` (scripts/demo.sh) or `test` (the default when NODE_ENV=test,
@@ -80,7 +83,8 @@ const baseSchema = z.object({
   SCORE_SHARDS: int(4, 1, 4096),
   SCORE_CONCURRENCY: int(2, 1, 256),
   KEEP_VERSIONS: int(3, 1, 100),
-  OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 0), // TTL given to the keys of versions beyond KEEP_VERSIONS (via their key index, no SCAN); 0 = unlink at once
+  ABANDONED_VERSION_SECONDS: int(24 * 3600, 60), // a version written but not published this long ago is a failed run: its keys expire like an old version's
   USER_LIST_TTL_SECONDS: int(30 * 24 * 3600, 60), // every list expires unless a newer retrain replaces it
   ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: int(120, 2, 3600), // a dead worker's activity is retried after this
   RECENT_MAX: int(200, 1),

@@ -1,7 +1,10 @@
 // Composition root of the pipeline: validate config → open DuckDB and Redis → activities →
-// Temporal worker on the configured task queue. `npm run worker`.
+// Temporal workers, one per role's task queue (workflows/task-queues.ts). `npm run worker`
+// takes every role; `npm run worker -- --roles train` (or WORKER_ROLES) only some.
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { createActivities } from './activities';
 import { loadConfigOrExit, type Config } from './config';
 import { redisClient, warehousePath } from './storage/clients';
@@ -9,37 +12,84 @@ import { Warehouse } from './storage/duckdb';
 import { initSchema } from './storage/ingest';
 import { VersionStore } from './storage/redis-versions';
 import { ensureSearchAttributes } from './storage/search-attributes';
+import { parseRoles, roleOf, roleQueue, type Role } from './workflows/task-queues';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-/** Build a worker (not yet running) and a close() for its resources. */
-export async function createWorker(cfg: Config, opts: { taskQueue?: string } = {}) {
-  const wh = await Warehouse.open(warehousePath(cfg));
-  await initSchema(wh);
+/** A stand-in for the warehouse in a process without the warehouse role: any use is a routing bug. */
+function noWarehouse(roles: Role[]): Warehouse {
+  return new Proxy({} as Warehouse, {
+    get(_t, prop) {
+      if (prop === 'then') return undefined; // not a promise
+      throw new Error(`this worker (roles ${roles.join(',')}) has no warehouse; an activity that uses it (touched .${String(prop)}) must run on the warehouse role`);
+    },
+  });
+}
+
+/**
+ * Build the workers of `roles` (not yet running) and a close() for their resources. Only the
+ * warehouse role opens DuckDB (one process owns it); train and score workers open Redis and read
+ * run artifacts from DATA_DIR.
+ */
+export async function createWorker(cfg: Config, opts: { taskQueue?: string; roles?: Role[]; identity?: string } = {}) {
+  const roles = opts.roles ?? parseRoles(cfg.WORKER_ROLES);
+  const base = opts.taskQueue ?? cfg.TEMPORAL_TASK_QUEUE;
+  const wh = roles.includes('warehouse') ? await Warehouse.open(warehousePath(cfg)) : noWarehouse(roles);
+  if (roles.includes('warehouse')) await initSchema(wh);
   const redis = redisClient(cfg);
   const versions = new VersionStore(redis, cfg.REDIS_PREFIX, cfg.USER_LIST_TTL_SECONDS);
-  await ensureSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
+  const all = createActivities({ cfg, wh, redis, versions });
+  if (roles.includes('warehouse')) await ensureSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({
-    connection,
-    namespace: cfg.TEMPORAL_NAMESPACE,
-    taskQueue: opts.taskQueue ?? cfg.TEMPORAL_TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ cfg, wh, redis, versions }),
-    maxConcurrentActivityTaskExecutions: 4,
-  });
+  const identity = opts.identity ?? `${process.pid}@${hostname()}`;
+  const workers: Worker[] = [];
+  for (const role of roles) {
+    const activities = Object.fromEntries(Object.entries(all).filter(([name]) => roleOf(name) === role));
+    workers.push(await Worker.create({
+      connection,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      taskQueue: roleQueue(base, role),
+      identity: `${identity}/${role}`,
+      // The warehouse queue also runs the workflows; train and score workers run activities only.
+      ...(role === 'warehouse' ? { workflowsPath: WORKFLOWS_PATH } : {}),
+      activities,
+      maxConcurrentActivityTaskExecutions: cfg.WORKER_MAX_ACTIVITIES,
+    }));
+  }
+  const worker = {
+    queues: roles.map((r) => roleQueue(base, r)),
+    /** Runs every role's worker; returns when all have shut down (SIGINT/SIGTERM, or shutdown()). */
+    async run(): Promise<void> {
+      // One role's worker failing stops the others: the process is one unit for its supervisor.
+      await Promise.all(workers.map((w) => w.run().catch((e: unknown) => {
+        worker.shutdown();
+        throw e;
+      })));
+    },
+    shutdown(): void {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
   const close = async () => {
     await connection.close();
     redis.disconnect();
-    wh.close();
+    if (roles.includes('warehouse')) wh.close();
   };
   return { worker, close };
 }
 
 async function main() {
   const cfg = loadConfigOrExit();
-  const { worker, close } = await createWorker(cfg);
-  console.error(`worker: task queue ${cfg.TEMPORAL_TASK_QUEUE} on ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}), data in ${cfg.DATA_DIR}`);
+  const { values } = parseArgs({ options: { roles: { type: 'string' } }, allowPositionals: false });
+  let roles: Role[];
+  try {
+    roles = parseRoles(values.roles ?? cfg.WORKER_ROLES);
+  } catch (e) {
+    console.error(`worker: --roles: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  const { worker, close } = await createWorker(cfg, { roles });
+  console.error(`worker: task queue ${worker.queues.join(', ')} (roles ${roles.join(',')}) on ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}), data in ${cfg.DATA_DIR}`);
   await worker.run(); // returns after SIGINT/SIGTERM (the SDK's default shutdown signals)
   await close();
 }

@@ -5,7 +5,8 @@
 // title's watchers that land in the top-CONTENT_AUDIENCE users by predicted vector vs a random
 // audience. Those watchers' interactions did train the user factors, so this measures how well
 // content finds the title's place in the space; bench/quality.ts has the strictly cold version
-// (titles hidden from the retrieval model too). Numbers go to eval_metrics (model 'content').
+// (titles hidden from the retrieval model too). Numbers go to eval_metrics (model 'content') through
+// recordContentMetrics, a warehouse-role step: trainContent runs on the train role, without DuckDB.
 import { join } from 'node:path';
 import { evaluateContentModel, fnv1a32, trainContentModel } from '../model/content';
 import { transposeCsr } from '../model/ials';
@@ -122,24 +123,28 @@ export function createContentActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 
             progress(d);
           }),
       );
-      if (info.trained) {
-        const metrics: Record<string, number | null> = {
-          titles: info.evalTitles,
-          mean_cosine: info.meanCosine,
-          shuffled_mean_cosine: info.shuffledMeanCosine,
-          audience_size: info.audienceSize,
-          audience_hit_rate: info.audienceHitRate,
-          random_hit_rate: info.randomHitRate,
-          lift: info.lift,
-          oracle_lift: info.oracleLift,
-        };
-        await wh.exclusive(async () => {
-          for (const [metric, value] of Object.entries(metrics)) await wh.exec('ins_eval_metric', { version: input.version, model: 'content', holdout: 'warm_titles', slice: 'all', metric, value });
-          await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, analyticsPaths(cfg.DATA_DIR).run(input.version, 'eval_metrics'));
-        });
-      }
       progress({ step: 'content done', ...info });
       return info;
+    },
+
+    /** The content model's evaluation into the warehouse (a warehouse-role step: trainContent runs on the train role). */
+    async recordContentMetrics(input: { version: string; info: ContentInfo }): Promise<void> {
+      const info = input.info;
+      if (!info.trained) return;
+      const metrics: Record<string, number | null> = {
+        titles: info.evalTitles,
+        mean_cosine: info.meanCosine,
+        shuffled_mean_cosine: info.shuffledMeanCosine,
+        audience_size: info.audienceSize,
+        audience_hit_rate: info.audienceHitRate,
+        random_hit_rate: info.randomHitRate,
+        lift: info.lift,
+        oracle_lift: info.oracleLift,
+      };
+      await wh.exclusive(async () => {
+        for (const [metric, value] of Object.entries(metrics)) await wh.exec('ins_eval_metric', { version: input.version, model: 'content', holdout: 'warm_titles', slice: 'all', metric, value });
+        await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, analyticsPaths(cfg.DATA_DIR).run(input.version, 'eval_metrics'));
+      });
     },
   };
 }

@@ -19,6 +19,11 @@ export function progress(details: Record<string, unknown>): void {
   ctx.log.info(`progress ${JSON.stringify(details)}`);
 }
 
+/** Heartbeat with details, without logging (the SDK throttles beats; for per-batch loops). */
+export function beat(details: Record<string, unknown>): void {
+  if (inActivity()) Context.current().heartbeat(details);
+}
+
 /** Run `fn` while beating every `everyMs` with the latest details. */
 export async function withHeartbeat<T>(details: () => Record<string, unknown>, fn: () => Promise<T>, everyMs = 1000): Promise<T> {
   if (!inActivity()) return fn();

@@ -1,15 +1,23 @@
 // publishVersion / expireOldVersions / rollbackVersion: the pointer flips. A version is only
-// published when every expected user's list is in Redis; Redis being down is transient
-// (plain throw → Temporal retries), a rollback target that is gone is bad input.
+// published (and registered for rollback) when every expected user's list is in Redis, and never
+// over a live version with newer data; Redis being down is transient (plain throw → Temporal
+// retries), a rollback target that is gone or data older than live's is bad input.
 import { ApplicationFailure } from '@temporalio/activity';
 import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
-import { PublishError } from '../storage/redis-versions';
+import { PublishError, StaleVersionError } from '../storage/redis-versions';
 import type { ActivityDeps } from './deps';
+import { beat, progress } from './heartbeat';
 
 export function createPublishActivities({ cfg, wh, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'versions'>) {
   return {
     async publishVersion(input: { version: string; expectedUsers: number }): Promise<{ previous: string | null }> {
-      const r = await versions.publish(input.version, input.expectedUsers);
+      let r: { previous: string | null };
+      try {
+        r = await versions.publish(input.version, input.expectedUsers);
+      } catch (e) {
+        if (e instanceof StaleVersionError) throw ApplicationFailure.nonRetryable(e.message, 'StaleData');
+        throw e;
+      }
       await wh.exclusive(async () => {
         await wh.exec('upd_model_run_published', { version: input.version, now: new Date().toISOString() });
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, analyticsPaths(cfg.DATA_DIR).run(input.version, 'model_runs'));
@@ -18,8 +26,14 @@ export function createPublishActivities({ cfg, wh, versions }: Pick<ActivityDeps
       return r;
     },
 
+    /** Heartbeats after every batch of keys, so a dead worker's expiry is retried (and resumes) quickly. */
     async expireOldVersions(): Promise<string[]> {
-      return versions.expireOldVersions(cfg.KEEP_VERSIONS, cfg.OLD_VERSION_TTL_SECONDS);
+      progress({ step: 'expire', keep: cfg.KEEP_VERSIONS });
+      return versions.expireOldVersions(cfg.KEEP_VERSIONS, cfg.OLD_VERSION_TTL_SECONDS, {
+        abandonedAfterSeconds: cfg.ABANDONED_VERSION_SECONDS,
+        // Log when a version's shard is done, beat on every batch.
+        onProgress: (p) => (p.shard === null ? progress({ step: 'expire', ...p }) : beat({ step: 'expire', ...p })),
+      });
     },
 
     async rollbackVersion(input: { toVersion?: string }): Promise<{ from: string | null; to: string }> {

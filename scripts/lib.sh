@@ -45,7 +45,7 @@ redis_live_version() {
   local h p line
   h="$(redis_host)"; p="$(redis_port)"
   { exec 3<>"/dev/tcp/$h/$p"; } 2>/dev/null || return 0
-  printf 'GET %s:live\r\n' "${REDIS_PREFIX:-recs}" >&3
+  printf 'GET %s:{ctl}:live\r\n' "${REDIS_PREFIX:-recs}" >&3
   IFS= read -r -t 2 line <&3 || true
   [[ "$line" == '$-1'* || -z "$line" ]] && { exec 3>&- 3<&-; return 0; }
   IFS= read -r -t 2 line <&3 || true

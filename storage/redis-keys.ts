@@ -14,22 +14,37 @@ export function assertVersion(v: string): string {
   return v;
 }
 
+function shardNumber(n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`shard must be a non-negative integer, got ${n}`);
+  return n;
+}
+
 export function keys(prefix: string) {
+  // Redis Cluster: the pointer, the registry and every version's small keys share the `{ctl}` hash
+  // tag, so the MULTIs that flip `live` or write a version's catalog run in one slot. User lists and
+  // shard key indexes carry no tag: they spread over the cluster by key.
+  const ctl = `${prefix}:{ctl}`;
   return {
     /** STRING: the live version id. Flipped atomically by publish/rollback. */
-    live: `${prefix}:live`,
-    /** ZSET: version id → created-at ms, every version still in Redis. */
-    versions: `${prefix}:versions`,
-    /** HASH: per-version metadata fields (JSON values). */
-    versionMeta: (v: string) => `${prefix}:v:${assertVersion(v)}:meta`,
+    live: `${ctl}:live`,
+    /** ZSET: version id → published-at ms: the published versions still in Redis (rollback targets, KEEP_VERSIONS). */
+    versions: `${ctl}:versions`,
+    /** ZSET: version id → written-at ms: versions whose data is being written and that are not yet published. */
+    pending: `${ctl}:pending`,
+    /** SET: versions taken out of the registry whose keys are being expired (an interrupted expiry resumes them). */
+    expiring: `${ctl}:expiring`,
+    /** HASH: per-version metadata fields (JSON values); `shard:<n>` = lists written, `ix:<n>` = shard n has a key index. */
+    versionMeta: (v: string) => `${ctl}:v:${assertVersion(v)}:meta`,
     /** STRING (binary, codec below): a user's top-N list and factor vector. */
     userList: (v: string, userId: string) => `${prefix}:v:${assertVersion(v)}:u:${assertId('user_id', userId)}`,
+    /** HASH: the user ids whose lists shard `n` wrote: field = first user id of a write batch, value = the batch's ids, space-separated. */
+    shardIndex: (v: string, shard: number) => `${prefix}:v:${assertVersion(v)}:ix:${shardNumber(shard)}`,
     /** STRING (binary Float32 LE): item factors, nItems × k row-major, in the order of `items`. */
-    itemFactors: (v: string) => `${prefix}:v:${assertVersion(v)}:item_factors`,
+    itemFactors: (v: string) => `${ctl}:v:${assertVersion(v)}:item_factors`,
     /** STRING (JSON): the version's catalog: [{movie_id,title,genres,year,added_at}] in item-index order. */
-    items: (v: string) => `${prefix}:v:${assertVersion(v)}:items`,
+    items: (v: string) => `${ctl}:v:${assertVersion(v)}:items`,
     /** STRING (JSON): popularity/trending lists of the version: {popular: [idx...], trending: [idx...]}. */
-    lists: (v: string) => `${prefix}:v:${assertVersion(v)}:lists`,
+    lists: (v: string) => `${ctl}:v:${assertVersion(v)}:lists`,
     /** ZSET: movie_id → ts ms of the user's recent watches (since the list was built), trimmed. */
     recent: (userId: string) => `${prefix}:recent:${assertId('user_id', userId)}`,
     /** HASH: movie_id → JSON of a title added after the live model (with its content vector). */

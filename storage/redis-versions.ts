@@ -57,7 +57,10 @@ export class VersionStore {
     return this.redis.zrevrange(this.k.versions, 0, -1);
   }
 
-  /** The version's catalog, item factors and baseline lists; registers the version (not live). */
+  /**
+   * The version's catalog, item factors and baseline lists. The version is only *pending*: it enters
+   * the registry (KEEP_VERSIONS, rollback targets) when publish has verified it.
+   */
   async writeVersionData(
     version: string,
     meta: VersionMeta,
@@ -78,12 +81,13 @@ export class VersionStore {
       .set(this.k.itemFactors(version), encodeF32(itemFactors), 'EX', ttl)
       .set(this.k.lists(version), JSON.stringify(lists), 'EX', ttl)
       .expire(this.k.versionMeta(version), ttl)
-      .zadd(this.k.versions, Date.now(), version));
+      .zadd(this.k.pending, 'NX', Date.now(), version));
   }
 
   /**
    * Write one shard's user lists (idempotent: same keys, same values) and record the shard's
-   * count in the version's meta, so verification sums shards without scanning keys.
+   * count in the version's meta, so verification sums shards without scanning keys. Each batch's
+   * user ids go to the shard's key index first, so expiry finds every list without SCAN.
    */
   async writeUserLists(
     version: string,
@@ -91,21 +95,25 @@ export class VersionStore {
     rows: Iterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }>,
     batch = 500,
   ): Promise<number> {
-    let pipe = this.redis.pipeline();
-    let pending = 0;
+    const ttl = this.listTtlSeconds;
+    const ix = this.k.shardIndex(version, shard);
+    await this.redis.hset(this.k.versionMeta(version), `ix:${shard}`, '1');
     let written = 0;
+    let buf: { userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }[] = [];
+    const flush = async () => {
+      if (!buf.length) return;
+      const pipe = this.redis.pipeline();
+      pipe.hset(ix, buf[0].userId, buf.map((r) => r.userId).join(' ')).expire(ix, ttl);
+      for (const r of buf) pipe.set(this.k.userList(version, r.userId), encodeUserList(r.userVec, r.idx, r.score, r.n), 'EX', ttl);
+      await execOrThrow(pipe);
+      written += buf.length;
+      buf = [];
+    };
     for (const r of rows) {
-      pipe.set(this.k.userList(version, r.userId), encodeUserList(r.userVec, r.idx, r.score, r.n), 'EX', this.listTtlSeconds);
-      pending++;
-      if (pending >= batch) {
-        await execOrThrow(pipe);
-        written += pending;
-        pending = 0;
-        pipe = this.redis.pipeline();
-      }
+      buf.push(r);
+      if (buf.length >= batch) await flush();
     }
-    if (pending) await execOrThrow(pipe);
-    written += pending;
+    await flush();
     await this.redis.hset(this.k.versionMeta(version), `shard:${shard}`, String(written));
     return written;
   }
@@ -120,7 +128,9 @@ export class VersionStore {
 
   /**
    * Verify the version is complete, then flip `live` to it and notify. The flip is one MULTI:
-   * readers see either the old or the new pointer, never a half-written version.
+   * readers see either the old or the new pointer, never a half-written version. A publish (not a
+   * rollback) registers the version in the same MULTI, and refuses data older than live's: two runs
+   * finishing out of order cannot let the older data win (rollback is the explicit way back).
    */
   async publish(version: string, expectedUsers: number, kind: 'publish' | 'rollback' = 'publish'): Promise<{ previous: string | null }> {
     assertVersion(version);
@@ -130,42 +140,123 @@ export class VersionStore {
     if (written !== expectedUsers) throw new PublishError(`version ${version} has ${written} user lists, expected ${expectedUsers}`);
     const sample = await this.redis.exists(this.k.items(version), this.k.itemFactors(version), this.k.lists(version));
     if (sample !== 3) throw new PublishError(`version ${version} is missing catalog, factors or lists (expired?)`);
-    const previous = await this.live();
-    const now = new Date().toISOString();
-    await execOrThrow(this.redis
-      .multi()
-      .set(this.k.live, version)
-      .hset(this.k.versionMeta(version), kind === 'publish' ? 'published_at' : 'rolled_back_to_at', now)
-      .publish(this.k.channel, JSON.stringify({ type: kind, version, previous })));
-    return { previous };
+    // WATCH needs a connection of its own: the shared one carries other activities' commands.
+    const tx = this.redis.duplicate();
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        await tx.watch(this.k.live);
+        const previous = await tx.get(this.k.live);
+        if (kind === 'publish' && previous && previous !== version) {
+          const ours = metaDate(m.data_as_of);
+          const theirs = metaDate((await tx.hget(this.k.versionMeta(previous), 'data_as_of')) ?? undefined);
+          if (ours !== null && theirs !== null && ours < theirs) {
+            await tx.unwatch();
+            throw new StaleVersionError(`version ${version} has data as of ${new Date(ours).toISOString()}, older than live ${previous} (data as of ${new Date(theirs).toISOString()}): not published; roll back explicitly to serve older data`);
+          }
+        }
+        const now = new Date();
+        const multi = tx.multi().set(this.k.live, version).hset(this.k.versionMeta(version), kind === 'publish' ? 'published_at' : 'rolled_back_to_at', now.toISOString());
+        if (kind === 'publish') multi.zadd(this.k.versions, 'NX', now.getTime(), version).zrem(this.k.pending, version);
+        const res = await multi.publish(this.k.channel, JSON.stringify({ type: kind, version, previous })).exec();
+        if (res === null) continue; // live moved under us: check again
+        for (const [err] of res) if (err) throw err;
+        return { previous };
+      }
+      throw new Error(`publish ${version}: live kept changing during 10 attempts`);
+    } finally {
+      tx.disconnect();
+    }
   }
 
   /**
-   * Keep the live version and the newest `keep` versions; older ones get a short TTL on every
-   * key (SCAN in batches, so it never blocks Redis) and leave the versions set.
+   * Retire versions: every published version beyond the live one and the newest `keep`, and every
+   * pending version older than `abandonedAfterSeconds` (a run that never published). They leave the
+   * registry first (so rollback cannot pick a version being removed), then their keys are expired
+   * through the shard key indexes in batches — no SCAN of the keyspace, so the work is bounded by the
+   * retired versions' own keys. `ttlSeconds` 0 unlinks at once; otherwise keys get that TTL.
+   * An interrupted run resumes from the `expiring` set.
    */
-  async expireOldVersions(keep: number, ttlSeconds: number): Promise<string[]> {
+  async expireOldVersions(
+    keep: number,
+    ttlSeconds: number,
+    opts: { abandonedAfterSeconds?: number; /** shard-index fields (write batches of ≤ 500 user ids) per round trip */ batch?: number; onProgress?: (p: ExpiryProgress) => void } = {},
+  ): Promise<string[]> {
     const live = await this.live();
     const all = await this.versions();
     const kept = new Set(all.slice(0, keep));
     if (live) kept.add(live);
     const old = all.filter((v) => !kept.has(v));
-    for (const v of old) {
-      const match = `${this.k.versionMeta(v).slice(0, -'meta'.length)}*`;
-      let cursor = '0';
-      do {
-        const [next, found] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-        cursor = next;
-        if (found.length) {
-          const p = this.redis.pipeline();
-          for (const key of found) p.expire(key, ttlSeconds);
-          await execOrThrow(p);
-        }
-      } while (cursor !== '0');
-      await this.redis.zrem(this.k.versions, v);
+    const abandonedBefore = Date.now() - 1000 * (opts.abandonedAfterSeconds ?? Number.POSITIVE_INFINITY);
+    const abandoned = Number.isFinite(abandonedBefore)
+      ? (await this.redis.zrangebyscore(this.k.pending, '-inf', `(${abandonedBefore}`)).filter((v) => v !== live)
+      : [];
+    const retire = [...old, ...abandoned];
+    if (retire.length) {
+      const tx = this.redis.multi().sadd(this.k.expiring, ...retire);
+      if (old.length) tx.zrem(this.k.versions, ...old);
+      if (abandoned.length) tx.zrem(this.k.pending, ...abandoned);
+      await execOrThrow(tx);
     }
-    return old;
+    const expiring = await this.redis.smembers(this.k.expiring);
+    for (const v of expiring) {
+      await this.expireVersion(v, ttlSeconds, opts.batch ?? 4, opts.onProgress);
+      await this.redis.srem(this.k.expiring, v);
+    }
+    return expiring;
   }
+
+  /** Expire (or unlink) one version's keys: its user lists via the shard indexes, then the indexes and the version's own keys. */
+  private async expireVersion(version: string, ttlSeconds: number, batch: number, onProgress?: (p: ExpiryProgress) => void): Promise<void> {
+    const drop = (p: ReturnType<Redis['pipeline']>, key: string) => (ttlSeconds > 0 ? p.expire(key, ttlSeconds) : p.unlink(key));
+    const shards = Object.keys(await this.meta(version)).filter((f) => f.startsWith('ix:')).map((f) => Number(f.slice(3))).sort((a, b) => a - b);
+    let keysDone = 0;
+    for (const shard of shards) {
+      const ix = this.k.shardIndex(version, shard);
+      const fields = await this.redis.hkeys(ix);
+      for (let i = 0; i < fields.length; i += batch) {
+        // A few index fields (each one write batch of user ids) per round trip of EXPIRE/UNLINK.
+        const values = await this.redis.hmget(ix, ...fields.slice(i, i + batch));
+        const ids = values.flatMap((s) => (s ? s.split(' ') : []));
+        const p = this.redis.pipeline();
+        for (const id of ids) drop(p, this.k.userList(version, id));
+        await execOrThrow(p);
+        keysDone += ids.length;
+        onProgress?.({ version, shard, shards: shards.length, keys: keysDone });
+      }
+      const p = this.redis.pipeline();
+      drop(p, ix);
+      await execOrThrow(p);
+    }
+    const p = this.redis.pipeline();
+    for (const key of [this.k.items(version), this.k.itemFactors(version), this.k.lists(version), this.k.versionMeta(version)]) drop(p, key);
+    await execOrThrow(p);
+    onProgress?.({ version, shard: null, shards: shards.length, keys: keysDone });
+  }
+}
+
+export interface ExpiryProgress {
+  version: string;
+  /** The shard being expired; null once the version's own keys are done. */
+  shard: number | null;
+  shards: number;
+  /** User-list keys expired so far in this version. */
+  keys: number;
+}
+
+/** Publish refused: the version's data is older than the live version's. */
+export class StaleVersionError extends PublishError {}
+
+function metaDate(v: string | undefined): number | null {
+  if (!v) return null;
+  let s = v;
+  try {
+    const j: unknown = JSON.parse(v);
+    if (typeof j === 'string') s = j;
+  } catch {
+    // stored raw
+  }
+  const t = Date.parse(s);
+  return Number.isFinite(t) ? t : null;
 }
 
 async function execOrThrow(p: ReturnType<Redis['pipeline']> | ReturnType<Redis['multi']>): Promise<void> {

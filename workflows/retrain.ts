@@ -10,12 +10,17 @@ import { log, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttrib
 import type { Activities } from '../activities';
 import type { Recipe, RetrainInput, RetrainResult } from '../activities/types';
 import { DATA_AS_OF, GATE_OUTCOME, GATE_PASSED, MODEL_VERSION, NDCG_AT_10, RELEASE } from './search-attributes';
+import { roleQueue, type Role } from './task-queues';
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['BadInput', 'NoData'] };
 
 const quick = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry });
-/** Long steps heartbeat; a worker that dies is noticed after the configured heartbeat timeout. */
-const heavyWith = (heartbeatTimeoutSeconds: number) => proxyActivities<Activities>({ startToCloseTimeout: '4h', heartbeatTimeout: `${heartbeatTimeoutSeconds}s`, retry });
+/**
+ * Long steps heartbeat; a worker that dies is noticed after the configured heartbeat timeout. Each
+ * role's steps go to its task queue (workflows/task-queues.ts); the warehouse's is the workflow's own.
+ */
+const heavyWith = (heartbeatTimeoutSeconds: number, role: Role = 'warehouse') =>
+  proxyActivities<Activities>({ startToCloseTimeout: '4h', heartbeatTimeout: `${heartbeatTimeoutSeconds}s`, retry, taskQueue: roleQueue(workflowInfo().taskQueue, role) });
 
 /** Version ids sort by time: v<start time>-<run id prefix>. */
 function newVersion(): string {
@@ -44,6 +49,8 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   stepTo('resolving the recipe');
   const plan = await quick.resolvePlan({ params: input.params, shards: input.shards, ranker: input.ranker });
   const heavy = heavyWith(plan.heartbeatTimeoutSeconds);
+  const train = heavyWith(plan.heartbeatTimeoutSeconds, 'train');
+  const score = heavyWith(plan.heartbeatTimeoutSeconds, 'score');
   let ingest: RetrainResult['ingest'];
   if (input.worldDir) {
     stepTo('ingesting events and titles');
@@ -55,15 +62,15 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   upsertSearchAttributes([{ key: DATA_AS_OF, value: new Date(run.asOf) }]);
 
   stepTo(`training ${plan.params.model} on events before ${run.cutoff} (holdout: ${run.window.reason})`);
-  await heavy.trainRetrieval({ version, phase: 'gate', params: plan.params });
+  await train.trainRetrieval({ version, phase: 'gate', params: plan.params });
   const ranker: RetrainResult['ranker'] = { plan: plan.ranker };
   if (plan.ranker.enabled) {
     // The gate ranker learns from the window before the cutoff: its candidates come from a
     // retrieval model trained before that window, so no label reaches a feature.
     stepTo(`training ${plan.params.model} on events before ${run.preCutoff} (the gate ranker's candidates)`);
-    await heavy.trainRetrieval({ version, phase: 'pre', params: plan.params });
+    await train.trainRetrieval({ version, phase: 'pre', params: plan.params });
     stepTo('training the gate ranker (labels in the window before the cutoff)');
-    ranker.gate = await heavy.trainRanker({ version, phase: 'gate', ranker: plan.ranker });
+    ranker.gate = await train.trainRanker({ version, phase: 'gate', ranker: plan.ranker });
   }
 
   stepTo('evaluating (paired, with intervals) against popularity, trending and the live version');
@@ -90,22 +97,23 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
     // Nothing is live and the model did not pass: popularity lists from this run, so no feed is empty.
     const params = { ...plan.params, model: 'popularity' as const };
     stepTo('baseline: popularity lists on all events up to as-of');
-    await heavy.trainRetrieval({ version, phase: 'ship', params });
+    await train.trainRetrieval({ version, phase: 'ship', params });
     recipe = { params, ranker: { ...plan.ranker, enabled: false }, rankedLists: false, lightStrategy: 'model' };
     shippedMetrics = ev.metrics.popularity.all;
   } else {
     stepTo(`refitting ${plan.params.model} on all events up to ${run.asOf}`);
-    await heavy.trainRetrieval({ version, phase: 'ship', params: plan.params });
+    await train.trainRetrieval({ version, phase: 'ship', params: plan.params });
     // Ranked lists ship only when the ranked order beat the retrieval order on the gate holdout.
     let rankedLists = gate.judged === 'ranked';
     if (rankedLists) {
       stepTo('training the shipped ranker (labels in the holdout window)');
-      ranker.ship = await heavy.trainRanker({ version, phase: 'ship', ranker: plan.ranker });
+      ranker.ship = await train.trainRanker({ version, phase: 'ship', ranker: plan.ranker });
       rankedLists = ranker.ship.trained;
     }
     if (plan.params.model === 'ials') {
       stepTo('training the content model (cold titles) on the shipped title factors');
-      content = await heavy.trainContent({ version });
+      content = await train.trainContent({ version });
+      await quick.recordContentMetrics({ version, info: content });
     }
     recipe = { params: plan.params, ranker: plan.ranker, rankedLists, lightStrategy: gate.lightStrategy };
   }
@@ -119,7 +127,7 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   const shards = Array.from({ length: plan.shards }, (_, i) => i);
   for (let i = 0; i < shards.length; i += plan.concurrency) {
     stepTo(`scoring users: shard ${done + 1}–${Math.min(done + plan.concurrency, plan.shards)} of ${plan.shards} (${written} users written)`);
-    const counts = await Promise.all(shards.slice(i, i + plan.concurrency).map((shard) => heavy.scoreShard({ version, shard, shards: plan.shards, recipe })));
+    const counts = await Promise.all(shards.slice(i, i + plan.concurrency).map((shard) => score.scoreShard({ version, shard, shards: plan.shards, recipe })));
     done += counts.length;
     written += counts.reduce((a, b) => a + b, 0);
   }
@@ -127,7 +135,7 @@ export async function retrain(input: RetrainInput = {}): Promise<RetrainResult> 
   stepTo(`publishing (${written} user lists)`);
   const pub = await quick.publishVersion({ version, expectedUsers: run.nUsers });
   stepTo('expiring versions beyond the rollback window');
-  await quick.expireOldVersions();
+  await heavy.expireOldVersions(); // heartbeats: its work grows with the retired versions' lists
   const status = gate.release === 'publish_baseline' ? 'baseline_published' : 'published';
   stepTo(`${status}; previous ${pub.previous ?? 'none'}`);
   return { ...base, content, published: true, status, reason: gate.releaseReason, previousVersion: pub.previous };

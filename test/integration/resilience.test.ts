@@ -176,7 +176,7 @@ describe('Redis unavailable during publish', { timeout: 240_000 }, () => {
 
     // Refuse writes to the live pointer (an ACL key selector) so the publish attempt fails, then take
     // Redis away entirely while the activity keeps retrying.
-    await redis.call('ACL', 'SETUSER', 'default', 'resetkeys', '%R~*', `%W~${k.live.replace(/:live$/, ':v:*')}`, `%W~${k.versions}`);
+    await redis.call('ACL', 'SETUSER', 'default', 'resetkeys', '%R~*', `%W~${cfg.REDIS_PREFIX}:v:*`, `%W~${cfg.REDIS_PREFIX}:{ctl}:v:*`, `%W~${k.pending}`, `%W~${k.versions}`);
     const handle = await client.workflow.start('retrain', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `redis-down-b-${randomUUID()}`, args: [{}] });
     let sawRetry = false;
     for (let i = 0; i < 600 && !sawRetry; i++) {
