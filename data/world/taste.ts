@@ -2,6 +2,7 @@
 // (TasteParams, written to truth/) and their fast evaluation (TasteModel). The formulas are in
 // data/world/index.ts.
 
+/** The hidden parameters that define every user's propensity for every title at any time. */
 export interface TasteParams {
   dims: number;
   nGenres: number;
