@@ -17,14 +17,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { encodeF32, encodeUserList, keys } from '../storage/redis-keys';
 import { mulberry32 as rng } from '../model/random';
+import { LoadClient } from './load-client';
+import { p99Upper, procCpuMs, r3, redisCpuMs, scrapeAll } from './serve-metrics';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -168,145 +170,9 @@ interface Phase {
   loadavg_1m: number;
 }
 
-/** utime+stime of a process in ms, from /proc (Linux). */
-function procCpuMs(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
-  } catch {
-    return null;
-  }
-}
-
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
-  return (user + sys) * 1000;
-}
-
 function pct(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-const r3 = (x: number) => Math.round(x * 1000) / 1000;
-
-interface Scrape {
-  feed: Map<number, number>;
-  loopDelayMs: Record<string, number>; // since the previous scrape
-  gcPauseMs: number; // cumulative sum of GC pauses
-  gcPauses: number;
-}
-
-/** Server-side histogram (from /metrics) of /home-feed, event-loop delay and GC pauses. */
-async function scrape(base: string): Promise<Scrape> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const loopDelayMs: Record<string, number> = {};
-  for (const m of text.matchAll(/recs_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)/g)) loopDelayMs[m[1] === '1' ? 'max' : `p${Number(m[1]) * 100}`] = r3(Number(m[2]) * 1000);
-  let gcPauseMs = 0;
-  let gcPauses = 0;
-  for (const m of text.matchAll(/recs_gc_pause_seconds_sum\{[^}]*\} (\S+)/g)) gcPauseMs += Number(m[1]) * 1000;
-  for (const m of text.matchAll(/recs_gc_pause_seconds_count\{[^}]*\} (\S+)/g)) gcPauses += Number(m[1]);
-  return { feed: feedBuckets(text), loopDelayMs, gcPauseMs, gcPauses };
-}
-
-function feedBuckets(text: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const m of text.matchAll(/recs_api_request_duration_seconds_bucket\{[^}]*route="\/home-feed"[^}]*le="([^"]+)"\} (\d+)/g)) {
-    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
-    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
-  }
-  return out;
-}
-function p99Upper(before: Map<number, number>, after: Map<number, number>): number | null {
-  const les = [...after.keys()].sort((a, b) => a - b);
-  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
-  if (total <= 0) return null;
-  for (const le of les) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= 0.99 * total) return le * 1000;
-  return null;
-}
-
-/**
- * A minimal HTTP/1.1 keep-alive client for the load generator: a fixed pool of sockets, one
- * request in flight per socket, responses framed by Content-Length. It costs a fraction of
- * node:http's client per request, which matters when generator and server share two cores.
- * Requests beyond the pool wait in a FIFO (their latency still counts from the scheduled time).
- */
-class LoadClient {
-  private idle: Socket[] = [];
-  private waiting: Array<{ path: string; done: (status: number, body: Buffer | null) => void }> = [];
-  private sockets: Socket[] = [];
-
-  constructor(
-    private readonly host: string,
-    private readonly ports: number[],
-    private readonly size: number,
-  ) {}
-
-  async open(): Promise<void> {
-    for (let i = 0; i < this.size; i++) {
-      const s = connect(this.ports[i % this.ports.length], this.host);
-      s.setNoDelay(true);
-      await once(s, 'connect');
-      this.sockets.push(s);
-      this.idle.push(s);
-    }
-  }
-
-  get(path: string, done: (status: number, body: Buffer | null) => void): void {
-    const s = this.idle.pop();
-    if (!s) this.waiting.push({ path, done });
-    else this.send(s, path, done);
-  }
-
-  private send(s: Socket, path: string, done: (status: number, body: Buffer | null) => void): void {
-    let buf: Buffer = Buffer.alloc(0);
-    let need = -1;
-    let headerEnd = -1;
-    let status = 0;
-    const finish = (st: number, body: Buffer | null) => {
-      s.removeListener('data', onData);
-      s.removeListener('error', onError);
-      done(st, body);
-      const next = this.waiting.shift();
-      if (next) this.send(s, next.path, next.done);
-      else this.idle.push(s);
-    };
-    const onData = (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      if (headerEnd < 0) {
-        headerEnd = buf.indexOf('\r\n\r\n');
-        if (headerEnd < 0) return;
-        const head = buf.subarray(0, headerEnd).toString('latin1');
-        status = Number(head.slice(9, 12));
-        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-        need = m ? Number(m[1]) : 0;
-      }
-      if (buf.length >= headerEnd + 4 + need) finish(status, buf.subarray(headerEnd + 4, headerEnd + 4 + need));
-    };
-    const onError = () => finish(0, null);
-    s.on('data', onData);
-    s.once('error', onError);
-    s.write(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`);
-  }
-
-  close(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-}
-
-/** Scrape every API instance and merge: histograms and GC add up, loop delays take the worst. */
-async function scrapeAll(bases: string[]): Promise<Scrape> {
-  const all = await Promise.all(bases.map(scrape));
-  const feed = new Map<number, number>();
-  const loopDelayMs: Record<string, number> = {};
-  for (const a of all) {
-    for (const [le, n] of a.feed) feed.set(le, (feed.get(le) ?? 0) + n);
-    for (const [q, v] of Object.entries(a.loopDelayMs)) loopDelayMs[q] = Math.max(loopDelayMs[q] ?? 0, v);
-  }
-  return { feed, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
 }
 
 async function runPhase(bases: string[], client: LoadClient, floorRedis: Redis, apiPids: Array<number | undefined>, rate: number, seconds: number, record: boolean): Promise<Phase> {

@@ -8,7 +8,7 @@
 //                   duration_seconds INTEGER; rating DOUBLE; source VARCHAR — sorted by ts; null = absent.
 //                   events.csv (the same columns as text, ISO-8601 ts) is still accepted on ingest.
 //   manifest.json   written last: its presence means the other files are complete
-//   truth/          (synthetic worlds only) ground truth for oracle metrics, see data/generator.ts
+//   truth/          (synthetic worlds only) ground truth for oracle metrics, see data/world/oracle.ts
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,3 +1,6 @@
+// Length (~460 lines): one WebAssembly module and the byte-level helpers (uleb … hsum) that its
+// functions are written in; they read as one unit. If it grows, those helpers are the seam.
+//
 // A small WebAssembly SIMD (f32x4) kernel for the iALS row solves, assembled here byte by byte so
 // no toolchain is needed at build time. The module imports one shared memory that holds the whole
 // training state (both factor matrices, both CSR views, per-row λ, the f32 Grams and each thread's

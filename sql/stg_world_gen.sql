@@ -1,4 +1,4 @@
--- Landing tables for a synthetic world (data/generator.ts appends its typed arrays here through
+-- Landing tables for a synthetic world (data/world/write.ts appends its typed arrays here through
 -- DuckDB data chunks; exp_world_gen_*.sql turn them into the world files).
 -- Output: gen_titles (one row per title index), gen_events (one row per event; k = its position
 -- in time order, 0-based). Indices are 0-based; watch_seconds −1 and rating2 0 mean absent.

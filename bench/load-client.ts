@@ -1,0 +1,72 @@
+// The serving benchmark's HTTP client (bench/serve.ts).
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A minimal HTTP/1.1 keep-alive client for the load generator: a fixed pool of sockets, one
+ * request in flight per socket, responses framed by Content-Length. It costs a fraction of
+ * node:http's client per request, which matters when generator and server share two cores.
+ * Requests beyond the pool wait in a FIFO (their latency still counts from the scheduled time).
+ */
+export class LoadClient {
+  private idle: Socket[] = [];
+  private waiting: Array<{ path: string; done: (status: number, body: Buffer | null) => void }> = [];
+  private sockets: Socket[] = [];
+
+  constructor(
+    private readonly host: string,
+    private readonly ports: number[],
+    private readonly size: number,
+  ) {}
+
+  async open(): Promise<void> {
+    for (let i = 0; i < this.size; i++) {
+      const s = connect(this.ports[i % this.ports.length], this.host);
+      s.setNoDelay(true);
+      await once(s, 'connect');
+      this.sockets.push(s);
+      this.idle.push(s);
+    }
+  }
+
+  get(path: string, done: (status: number, body: Buffer | null) => void): void {
+    const s = this.idle.pop();
+    if (!s) this.waiting.push({ path, done });
+    else this.send(s, path, done);
+  }
+
+  private send(s: Socket, path: string, done: (status: number, body: Buffer | null) => void): void {
+    let buf: Buffer = Buffer.alloc(0);
+    let need = -1;
+    let headerEnd = -1;
+    let status = 0;
+    const finish = (st: number, body: Buffer | null) => {
+      s.removeListener('data', onData);
+      s.removeListener('error', onError);
+      done(st, body);
+      const next = this.waiting.shift();
+      if (next) this.send(s, next.path, next.done);
+      else this.idle.push(s);
+    };
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      if (headerEnd < 0) {
+        headerEnd = buf.indexOf('\r\n\r\n');
+        if (headerEnd < 0) return;
+        const head = buf.subarray(0, headerEnd).toString('latin1');
+        status = Number(head.slice(9, 12));
+        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+        need = m ? Number(m[1]) : 0;
+      }
+      if (buf.length >= headerEnd + 4 + need) finish(status, buf.subarray(headerEnd + 4, headerEnd + 4 + need));
+    };
+    const onError = () => finish(0, null);
+    s.on('data', onData);
+    s.once('error', onError);
+    s.write(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`);
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+}

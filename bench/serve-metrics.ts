@@ -1,0 +1,76 @@
+// What the serving benchmark (bench/serve.ts) reads from the processes under test: the API's
+// /metrics (request histogram, event-loop delay, GC pauses) and the CPU time of the API and Redis.
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** utime+stime of a process in ms, from /proc (Linux). */
+export function procCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+/** used_cpu_user + used_cpu_sys of the redis-server, in ms (INFO cpu). */
+export async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return (user + sys) * 1000;
+}
+
+/** Rounded to 3 decimals, for the JSON. */
+export const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export interface Scrape {
+  feed: Map<number, number>;
+  loopDelayMs: Record<string, number>; // since the previous scrape
+  gcPauseMs: number; // cumulative sum of GC pauses
+  gcPauses: number;
+}
+
+/** Server-side histogram (from /metrics) of /home-feed, event-loop delay and GC pauses. */
+async function scrape(base: string): Promise<Scrape> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const loopDelayMs: Record<string, number> = {};
+  for (const m of text.matchAll(/recs_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)/g)) loopDelayMs[m[1] === '1' ? 'max' : `p${Number(m[1]) * 100}`] = r3(Number(m[2]) * 1000);
+  let gcPauseMs = 0;
+  let gcPauses = 0;
+  for (const m of text.matchAll(/recs_gc_pause_seconds_sum\{[^}]*\} (\S+)/g)) gcPauseMs += Number(m[1]) * 1000;
+  for (const m of text.matchAll(/recs_gc_pause_seconds_count\{[^}]*\} (\S+)/g)) gcPauses += Number(m[1]);
+  return { feed: feedBuckets(text), loopDelayMs, gcPauseMs, gcPauses };
+}
+
+function feedBuckets(text: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(/recs_api_request_duration_seconds_bucket\{[^}]*route="\/home-feed"[^}]*le="([^"]+)"\} (\d+)/g)) {
+    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** The upper bound (ms) of the histogram bucket holding the 99th percentile of the requests between two scrapes. */
+export function p99Upper(before: Map<number, number>, after: Map<number, number>): number | null {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (total <= 0) return null;
+  for (const le of les) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= 0.99 * total) return le * 1000;
+  return null;
+}
+
+/** Scrape every API instance and merge: histograms and GC add up, loop delays take the worst. */
+export async function scrapeAll(bases: string[]): Promise<Scrape> {
+  const all = await Promise.all(bases.map(scrape));
+  const feed = new Map<number, number>();
+  const loopDelayMs: Record<string, number> = {};
+  for (const a of all) {
+    for (const [le, n] of a.feed) feed.set(le, (feed.get(le) ?? 0) + n);
+    for (const [q, v] of Object.entries(a.loopDelayMs)) loopDelayMs[q] = Math.max(loopDelayMs[q] ?? 0, v);
+  }
+  return { feed, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
+}
