@@ -4,11 +4,10 @@
 // private redis-server on a spare port (the shared one is untouched), a three-title version, the
 // API app in-process with its own DATA_DIR.
 // Run: npx tsx bench/events.ts [--posts 2000] [--batch 10] [--concurrency 16]. Writes bench/results/events.json.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { servingRedisOptions } from '../api/server';
 import { RedisFeedStore } from '../api/store';
 import { loadConfig } from '../config';
 import { encodeF32, keys } from '../storage/redis-keys';
+import { freePort, startRedisServer } from '../scripts/redis-server';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,31 +29,6 @@ const BATCH = Number(arg('batch', '10'));
 const CONCURRENCY = Number(arg('concurrency', '16'));
 const VERSION = 'v20260101T000000Z';
 const MOVIES = ['m1', 'm2', 'm3'];
-
-async function freePort(): Promise<number> {
-  const s = createNetServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], { stdio: 'ignore' });
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  probe.on('error', () => {});
-  await probe.connect().catch(() => {});
-  for (;;) {
-    try {
-      await probe.get('probe');
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return proc;
-}
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -93,7 +68,7 @@ async function main() {
   const redisDir = join(dir, 'redis');
   mkdirSync(redisDir);
   const port = await freePort();
-  let redisProc = await startRedis(port, redisDir);
+  let redisProc = await startRedisServer(port, redisDir);
   const url = `redis://127.0.0.1:${port}`;
   const prefix = 'bench-events';
   const seed = new Redis(url);
@@ -146,7 +121,7 @@ async function main() {
         else await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    redisProc = await startRedis(port, redisDir);
+    redisProc = await startRedisServer(port, redisDir);
     const tUp = performance.now();
     await watcher;
     const sec = (ms: number) => Math.round(ms) / 1000;
