@@ -157,7 +157,7 @@ describe('the retrain workflow on a tiny world', () => {
     expect(bad.status).toBe('not_published');
     expect(bad.published).toBe(false);
     expect(bad.gate.outcome).toBe('fail');
-    expect(bad.reason).toMatch(/^kept live v\S+: fail: vs (popularity|live recipe): /);
+    expect(bad.reason).toMatch(/^kept live v\S+: fail: (retrieval vs popularity|vs popularity|vs live recipe): /);
     expect(await p.redis.get(keys(p.cfg.REDIS_PREFIX).live)).toBe(live);
   });
 
