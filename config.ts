@@ -79,6 +79,7 @@ const baseSchema = z.object({
   TOP_N: int(500, 1, 5000),
   SCORE_SHARDS: int(4, 1, 4096),
   SCORE_CONCURRENCY: int(2, 1, 256),
+  SCORE_BATCH_USERS: int(20_000, 1, 1_000_000), // users per scoring batch of a shard: scored, written, freed (≈ 80 MB of top-500 lists alive per batch, two batches at most)
   KEEP_VERSIONS: int(3, 1, 100),
   OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 60),
   USER_LIST_TTL_SECONDS: int(30 * 24 * 3600, 60), // every list expires unless a newer retrain replaces it

@@ -88,13 +88,13 @@ export class VersionStore {
   async writeUserLists(
     version: string,
     shard: number,
-    rows: Iterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }>,
+    rows: Iterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }> | AsyncIterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }>,
     batch = 500,
   ): Promise<number> {
     let pipe = this.redis.pipeline();
     let pending = 0;
     let written = 0;
-    for (const r of rows) {
+    for await (const r of rows) {
       pipe.set(this.k.userList(version, r.userId), encodeUserList(r.userVec, r.idx, r.score, r.n), 'EX', this.listTtlSeconds);
       pending++;
       if (pending >= batch) {
