@@ -5,7 +5,7 @@
 // so a retried or duplicated shard is harmless.
 import { existsSync } from 'node:fs';
 import { factorFiles, type TrainedModelInfo } from '../pipeline/retrieval';
-import { loadShippedRecommender, shardRange } from '../pipeline/scoring';
+import { loadShippedRecommender, scoreBatches, shardRange } from '../pipeline/scoring';
 import { RecommendationsSnapshotWriter } from '../storage/analytics';
 import { readF32, readJson, runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
@@ -76,16 +76,10 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       let scored = 0;
       const details = () => ({ step: 'score', shard: input.shard, users: end - start, scored, ranked });
       progress(details());
-      const usersOf = (b: number) => Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
-      const snapshot = await RecommendationsSnapshotWriter.open(cfg.DATA_DIR, input.version, input.shard, runFiles.items(dir).map((t) => t.movie_id));
+      let snapshot: RecommendationsSnapshotWriter | null = null;
       async function* rows() {
-        let next = start < end ? rec.topN(usersOf(start), seen, n) : null;
-        for (let b = start; b < end && next; b += batch) {
-          const us = usersOf(b);
-          const top = await next;
-          // The next batch is scored in the worker threads while this one is written.
-          next = b + batch < end ? rec.topN(usersOf(b + batch), seen, n) : null;
-          next?.catch(() => undefined); // awaited on the next turn; unhandled only if this turn fails
+        snapshot = await RecommendationsSnapshotWriter.open(cfg.DATA_DIR, input.version, input.shard, runFiles.items(dir).map((t) => t.movie_id));
+        for await (const { users: us, top } of scoreBatches(rec, seen, start, end, batch, n)) {
           const out = Array.from(us, (u, j) => {
             const idx = top.idx.subarray(j * n, (j + 1) * n);
             let m = 0;
@@ -101,7 +95,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       try {
         return await withHeartbeat(details, () => versions.writeUserLists(input.version, input.shard, rows()), 1000);
       } finally {
-        snapshot.close();
+        (snapshot as RecommendationsSnapshotWriter | null)?.close();
         rec.dispose();
       }
     },
