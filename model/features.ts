@@ -139,7 +139,7 @@ export class FeatureBuilder {
     if (retrieval.itemNorm.length !== snap.nItems) throw new RangeError(`retrieval model has ${retrieval.itemNorm.length} titles, the snapshot ${snap.nItems}`);
     if (retrieval.userFactors.length !== snap.nUsers * k) throw new RangeError(`retrieval model has ${retrieval.userFactors.length / k} users, the snapshot ${snap.nUsers}`);
     if (!(nCandidates >= 1)) throw new RangeError(`nCandidates must be ≥ 1, got ${nCandidates}`);
-    this.lastUnit = new Float32Array(snap.lastK * k);
+    this.lastUnit = new Float32Array(Math.max(5, snap.lastK) * k); // ≥ 5 rows: rows() reads five at once
     this.centroid = new Float32Array(k);
     this.lastGenre = new Uint8Array(snap.lastK * snap.nGenres);
     this.intentStamp = new Int32Array(snap.nItems).fill(-1);
@@ -212,17 +212,41 @@ export class FeatureBuilder {
       // Similarity to the last titles watched (cosines of item factors).
       let simMax = 0, simMean = 0;
       if (nLast > 0 && yNorm > 0) {
-        simMax = -1;
-        for (let p = 0; p < nLast; p++) {
-          let dot = 0;
-          for (let t = 0; t < k; t++) dot += r.itemFactors[i * k + t] * this.lastUnit[p * k + t];
-          if (dot > simMax) simMax = dot;
-        }
-        simMax /= yNorm;
-        if (cn > 0) {
-          let dot = 0;
-          for (let t = 0; t < k; t++) dot += r.itemFactors[i * k + t] * this.centroid[t];
-          simMean = dot / (yNorm * cn);
+        const Y = r.itemFactors, L = this.lastUnit, C = this.centroid, io = i * k;
+        if (nLast <= 5) {
+          // One pass over y_i for up to five last titles and the centroid: the hot loop of the
+          // features. Each dot sums in the same order as one dot at a time (identical values);
+          // rows ≥ nLast of lastUnit are stale or zero and ignored below.
+          let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, dc = 0;
+          for (let t = 0; t < k; t++) {
+            const y = Y[io + t];
+            d0 += y * L[t];
+            d1 += y * L[k + t];
+            d2 += y * L[2 * k + t];
+            d3 += y * L[3 * k + t];
+            d4 += y * L[4 * k + t];
+            dc += y * C[t];
+          }
+          simMax = d0;
+          if (nLast > 1 && d1 > simMax) simMax = d1;
+          if (nLast > 2 && d2 > simMax) simMax = d2;
+          if (nLast > 3 && d3 > simMax) simMax = d3;
+          if (nLast > 4 && d4 > simMax) simMax = d4;
+          simMax = Math.max(simMax, -1) / yNorm;
+          if (cn > 0) simMean = dc / (yNorm * cn);
+        } else {
+          simMax = -1;
+          for (let p = 0; p < nLast; p++) {
+            let dot = 0;
+            for (let t = 0; t < k; t++) dot += Y[io + t] * L[p * k + t];
+            if (dot > simMax) simMax = dot;
+          }
+          simMax /= yNorm;
+          if (cn > 0) {
+            let dot = 0;
+            for (let t = 0; t < k; t++) dot += Y[io + t] * C[t];
+            simMean = dot / (yNorm * cn);
+          }
         }
       }
 
