@@ -127,7 +127,9 @@ export class FeatureBuilder {
   private readonly lastGenre: Uint8Array; // lastK × nGenres, genre marks of the user's last titles
   private readonly intentStamp: Int32Array; // nItems: user index whose intent count is in intentCount
   private readonly intentCount: Float32Array; // nItems
-  private readonly itemCols: Float32Array; // nItems × 5: the per-title columns 3..6 and 8, computed once
+  // nItems × 8, one 64-byte record per title so a candidate costs one cache line besides its factors:
+  // ‖y_i‖, the per-title columns 3..6 and 8 (as float32 values), added_at, genre row start·256 + count.
+  private readonly itemRec: Float64Array;
   private readonly logRank: Float32Array; // nCandidates + 1: ln(1 + r)
 
   constructor(
@@ -145,14 +147,21 @@ export class FeatureBuilder {
     this.intentStamp = new Int32Array(snap.nItems).fill(-1);
     this.intentCount = new Float32Array(snap.nItems);
     const shortOverLong = FEATURE_WINDOWS.shortDays / FEATURE_WINDOWS.longDays;
-    this.itemCols = new Float32Array(snap.nItems * 5);
+    const cols = new Float32Array(5); // rounded to float32 as the feature matrix stores them
+    this.itemRec = new Float64Array(snap.nItems * 8);
     for (let i = 0; i < snap.nItems; i++) {
       const popShort = snap.itemPopShort[i], popLong = snap.itemPopLong[i];
-      this.itemCols[i * 5] = Math.log1p(snap.itemPopAll[i]);
-      this.itemCols[i * 5 + 1] = Math.log1p(popLong);
-      this.itemCols[i * 5 + 2] = Math.log1p(popShort);
-      this.itemCols[i * 5 + 3] = Math.log((1 + popShort) / (1 + popLong * shortOverLong));
-      this.itemCols[i * 5 + 4] = snap.itemCompletion[i];
+      cols[0] = Math.log1p(snap.itemPopAll[i]);
+      cols[1] = Math.log1p(popLong);
+      cols[2] = Math.log1p(popShort);
+      cols[3] = Math.log((1 + popShort) / (1 + popLong * shortOverLong));
+      cols[4] = snap.itemCompletion[i];
+      const o = i * 8, g0 = snap.itemGenres.indptr[i], nG = snap.itemGenres.indptr[i + 1] - g0;
+      if (nG > 255) throw new RangeError(`title ${i} has ${nG} genres (at most 255)`);
+      this.itemRec[o] = retrieval.itemNorm[i];
+      for (let j = 0; j < 5; j++) this.itemRec[o + 1 + j] = cols[j];
+      this.itemRec[o + 6] = snap.itemAddedAt[i];
+      this.itemRec[o + 7] = g0 * 256 + nG;
     }
     this.logRank = Float32Array.from({ length: nCandidates + 1 }, (_, r) => Math.log1p(r));
   }
@@ -199,7 +208,7 @@ export class FeatureBuilder {
     const uWatchesLong = Math.log1p(s.userWatchesLong[u]);
     const uSince = Math.log1p(Math.max(0, s.userDaysSinceLast[u]));
     const uCompletion = s.userCompletion[u];
-    const ic = this.itemCols;
+    const rec = this.itemRec;
 
     for (let row = 0; row < m; row++) {
       const i = items[row];
@@ -207,7 +216,8 @@ export class FeatureBuilder {
       const o = (offset + row) * d;
       const rank = ranks[row];
       const inList = rank >= 0 && rank < this.nCandidates;
-      const yNorm = r.itemNorm[i];
+      const ro = i * 8;
+      const yNorm = rec[ro];
 
       // Similarity to the last titles watched (cosines of item factors).
       let simMax = 0, simMean = 0;
@@ -252,7 +262,7 @@ export class FeatureBuilder {
 
       // Genres: cosine with the history, share of recent titles sharing one, intent share.
       let gDot = 0, gw2 = 0, intentGenre = 0, recentShared = 0;
-      const g0 = s.itemGenres.indptr[i], g1 = s.itemGenres.indptr[i + 1];
+      const gPacked = rec[ro + 7], g0 = Math.floor(gPacked / 256), g1 = g0 + (gPacked - g0 * 256);
       for (let q = g0; q < g1; q++) {
         const g = s.itemGenres.indices[q], w = s.itemGenres.values[q];
         gDot += s.userGenres[u * G + g] * w;
@@ -271,12 +281,12 @@ export class FeatureBuilder {
       out[o] = scores[row];
       out[o + 1] = this.logRank[inList ? rank : this.nCandidates];
       out[o + 2] = yNorm;
-      out[o + 3] = ic[i * 5];
-      out[o + 4] = ic[i * 5 + 1];
-      out[o + 5] = ic[i * 5 + 2];
-      out[o + 6] = ic[i * 5 + 3];
-      out[o + 7] = Math.log1p(Math.max(0, clock - s.itemAddedAt[i]) / 86400);
-      out[o + 8] = ic[i * 5 + 4];
+      out[o + 3] = rec[ro + 1];
+      out[o + 4] = rec[ro + 2];
+      out[o + 5] = rec[ro + 3];
+      out[o + 6] = rec[ro + 4];
+      out[o + 7] = Math.log1p(Math.max(0, clock - rec[ro + 6]) / 86400);
+      out[o + 8] = rec[ro + 5];
       out[o + 9] = uWatches;
       out[o + 10] = uWatchesLong;
       out[o + 11] = uSince;
