@@ -143,7 +143,7 @@ export function rankBlock(
   for (let b = 0; b < nUsers; b++) {
     const r0 = rowStart[b], m = rowStart[b + 1] - r0;
     if (logKeep) for (let r = 0; r < m; r++) p[r0 + r] = 1 / (1 + Math.exp(-(logit(p[r0 + r]) + logKeep(r))));
-    const order = Int32Array.from({ length: m }, (_, r) => r).sort((a, c) => p[r0 + c] - p[r0 + a] || a - c);
+    const order = orderByScore(p, r0, m);
     const o = (outRow + b) * n;
     for (let j = 0; j < Math.min(n, m); j++) {
       outIdx[o + j] = candIdx[b * nc + order[j]];
@@ -151,6 +151,35 @@ export function rankBlock(
     }
   }
   return x;
+}
+
+const keyBits = new Uint32Array(1);
+const keyF32 = new Float32Array(keyBits.buffer);
+let keys = new Float64Array(0);
+
+/**
+ * Ranks 0..m−1 ordered by p[r0 + r] descending, ties by r ascending (a stable sort by score). For
+ * probabilities (finite, ≥ 0) the float32 bit pattern is monotone in the value, so the order is a
+ * native sort of keys (2³² − 1 − bits)·2¹⁵ + r, exact in a double; anything else takes the
+ * comparator sort with the same order.
+ */
+export function orderByScore(p: Float32Array, r0: number, m: number): Int32Array {
+  const order = new Int32Array(m);
+  let plain = m <= 32768;
+  for (let r = 0; r < m && plain; r++) plain = p[r0 + r] >= 0;
+  if (!plain) {
+    for (let r = 0; r < m; r++) order[r] = r;
+    return order.sort((a, c) => p[r0 + c] - p[r0 + a] || a - c);
+  }
+  if (keys.length < m) keys = new Float64Array(m);
+  const kv = keys.subarray(0, m);
+  for (let r = 0; r < m; r++) {
+    keyF32[0] = p[r0 + r];
+    kv[r] = (0xffffffff - keyBits[0]) * 32768 + r;
+  }
+  kv.sort();
+  for (let j = 0; j < m; j++) order[j] = kv[j] % 32768;
+  return order;
 }
 
 let ranksCache = new Int32Array(0);

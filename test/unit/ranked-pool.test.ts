@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES, FeatureBuilder, retrievalView } from '../../model/features';
 import { mulberry32 } from '../../model/random';
 import { factorRecommender } from '../../model/recommend';
-import { hardNegativeLogKeep, rankedRecommender } from '../../model/rerank';
+import { hardNegativeLogKeep, orderByScore, rankedRecommender } from '../../model/rerank';
 import { trainRanker, type RankerModel } from '../../model/ranker';
 import { syntheticSnapshot } from '../../model/synthetic-snapshot';
 import { initTf } from '../../model/tf-backend';
@@ -79,4 +79,17 @@ describe('ranked scoring in worker threads', () => {
       pool.dispose();
     }
   }, 120_000);
+});
+
+describe('the ranked order of a user\'s candidates', () => {
+  it('is the stable sort by p(watch), best first, ties by retrieval rank — with ties, zeros and a stray negative score', () => {
+    const r = mulberry32(5);
+    for (let t = 0; t < 200; t++) {
+      const m = 1 + Math.floor(r() * 1200), r0 = Math.floor(r() * 10);
+      const p = Float32Array.from({ length: m + r0 + 2 }, () => { const u = r(); return u < 0.2 ? 0.5 : u < 0.25 ? 0 : u < 0.3 ? 1 : u < 0.32 ? 1e-30 : r(); });
+      if (t % 40 === 7) p[r0] = -0.25;
+      const want = Int32Array.from({ length: m }, (_, q) => q).sort((a, c) => p[r0 + c] - p[r0 + a] || a - c);
+      expect(Array.from(orderByScore(p, r0, m))).toEqual(Array.from(want));
+    }
+  });
 });
