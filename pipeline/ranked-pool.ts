@@ -98,7 +98,7 @@ export function rankedPoolRecommender(o: RankedPoolOptions & { kind: string }): 
   return {
     kind: o.kind,
     k: o.k,
-    userVector: (u) => o.userFactors.subarray(u * o.k, (u + 1) * o.k),
+    userVector: (u) => data.userFactors.subarray(u * o.k, (u + 1) * o.k), // the shared copy: the caller's arrays can be freed
     async topN(users, seen, n) {
       if (busy) throw new Error('one topN() at a time per ranked pool');
       busy = true;
