@@ -82,6 +82,7 @@ const baseSchema = z.object({
   TOP_N: int(500, 1, 5000),
   SCORE_SHARDS: int(4, 1, 4096),
   SCORE_CONCURRENCY: int(2, 1, 256),
+  SCORE_BATCH_USERS: int(20_000, 1, 1_000_000), // users per scoring batch of a shard: scored, written, freed (≈ 80 MB of top-500 lists alive per batch, two batches at most)
   KEEP_VERSIONS: int(3, 1, 100),
   OLD_VERSION_TTL_SECONDS: int(7 * 24 * 3600, 0), // TTL given to the keys of versions beyond KEEP_VERSIONS (via their key index, no SCAN); 0 = unlink at once
   ABANDONED_VERSION_SECONDS: int(24 * 3600, 60), // a version written but not published this long ago is a failed run: its keys expire like an old version's

@@ -5,8 +5,8 @@
 // so a retried or duplicated shard is harmless.
 import { existsSync } from 'node:fs';
 import { factorFiles, type TrainedModelInfo } from '../pipeline/retrieval';
-import { loadShippedRecommender, shardRange } from '../pipeline/scoring';
-import { analyticsPaths, writeRecommendationsSnapshot } from '../storage/analytics';
+import { loadShippedRecommender, scoreBatches, shardRange } from '../pipeline/scoring';
+import { RecommendationsSnapshotWriter } from '../storage/analytics';
 import { readF32, readJson, runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
@@ -56,6 +56,11 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       );
     },
 
+    /**
+     * Stream a shard: users in batches of SCORE_BATCH_USERS; each batch is scored (worker threads),
+     * then written to Redis and appended to the analysts' snapshot while the next batch is already
+     * being scored. At most two batches' lists are alive at once, whatever the shard's size.
+     */
     async scoreShard(input: { version: string; shard: number; shards: number; recipe: Recipe }): Promise<number> {
       const dir = runDir(cfg.DATA_DIR, input.version);
       const users = runFiles.users(dir);
@@ -67,31 +72,32 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       // Users are indexed in hash order (sql/int_run_index.sql): a shard is a contiguous range.
       const { start, end } = shardRange(users.length, input.shard, input.shards);
       const n = Math.min(cfg.TOP_N, runFiles.manifest(dir).nItems);
-      // Users per scoring call (one thread pool each): ≈ 200 MB of lists at N=500; ranking holds
-      // every user's RANK_CANDIDATES candidates of a call as well.
-      const batch = ranked ? Math.max(256, Math.floor(10_000_000 / candidates)) : 50_000;
+      const batch = cfg.SCORE_BATCH_USERS;
       let scored = 0;
-      progress({ step: 'score', shard: input.shard, users: end - start, scored });
-      const rows: { userId: string; userVec: Float32Array; idx: Int32Array; score: Float32Array; n: number }[] = [];
-      try {
-        for (let b = start; b < end; b += batch) {
-          const us = Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
-          const top = await withHeartbeat(() => ({ step: 'score', shard: input.shard, users: end - start, scored, ranked }), () => rec.topN(us, seen, n), 1000);
-          for (let j = 0; j < us.length; j++) {
+      const details = () => ({ step: 'score', shard: input.shard, users: end - start, scored, ranked });
+      progress(details());
+      let snapshot: RecommendationsSnapshotWriter | null = null;
+      async function* rows() {
+        snapshot = await RecommendationsSnapshotWriter.open(cfg.DATA_DIR, input.version, input.shard, runFiles.items(dir).map((t) => t.movie_id));
+        for await (const { users: us, top } of scoreBatches(rec, seen, start, end, batch, n)) {
+          const out = Array.from(us, (u, j) => {
             const idx = top.idx.subarray(j * n, (j + 1) * n);
             let m = 0;
             while (m < n && idx[m] >= 0) m++;
-            rows.push({ userId: users[us[j]], userVec: rec.userVector(us[j]), idx, score: top.score.subarray(j * n, (j + 1) * n), n: m });
-          }
+            return { userId: users[u], userVec: rec.userVector(u), idx, score: top.score.subarray(j * n, (j + 1) * n), n: m };
+          });
+          await snapshot.append(out);
+          yield* out;
           scored += us.length;
-          progress({ step: 'score', shard: input.shard, users: end - start, scored, ranked });
+          progress(details());
         }
+      }
+      try {
+        return await withHeartbeat(details, () => versions.writeUserLists(input.version, input.shard, rows()), 1000);
       } finally {
+        (snapshot as RecommendationsSnapshotWriter | null)?.close();
         rec.dispose();
       }
-      const movieIds = runFiles.items(dir).map((t) => t.movie_id);
-      await writeRecommendationsSnapshot(analyticsPaths(cfg.DATA_DIR).recommendations(input.version, input.shard), input.version, rows, movieIds);
-      return versions.writeUserLists(input.version, input.shard, rows);
     },
   };
 }

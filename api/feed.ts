@@ -2,6 +2,7 @@
 //
 // Positions are 1-based ranks in the whole feed before `offset` is applied: exploration slot 3
 // is the third item of the feed, so a request with offset=10 sees slot 15 as its fifth item.
+import { listItem, listLayout, listScore, listUserVec } from '../storage/redis-keys';
 import { sampleWatchRate, type Counts, type Rng } from './exploration';
 
 export type Reason = 'because_you_watched' | 'trending' | 'new_for_you' | 'popular';
@@ -37,33 +38,29 @@ export function genreMatches(t: TitleView, wantedLower: readonly string[] | null
 }
 
 /**
- * A user list as stored (storage/redis-keys.ts layout) read in place: no copy, no new
- * ArrayBuffer per request (each one costs the young-generation GC a sweep). Same checks as
+ * A user list as stored (storage/redis-keys.ts codec, format 1 or 2) read in place: no copy, no
+ * new ArrayBuffer per request (each one costs the young-generation GC a sweep). Same checks as
  * decodeUserList. Returns the number of list entries, or throws RangeError.
  */
 export function checkEncodedList(buf: Buffer): { k: number; n: number } {
-  if (buf.length < 8 || buf[0] !== 1) throw new RangeError('not a user list (format byte ≠ 1)');
-  const k = buf.readUInt16LE(2);
-  const n = buf.readUInt32LE(4);
-  if (buf.length !== 8 + 4 * k + 8 * n) throw new RangeError(`user list length ${buf.length} ≠ ${8 + 4 * k + 8 * n} for k=${k} n=${n}`);
+  const { k, n } = listLayout(buf);
   return { k, n };
 }
 
 /** Copy the user vector of an encoded list into `out` (length k). */
 export function readListUserVec(buf: Buffer, out: Float32Array): Float32Array {
-  for (let j = 0; j < out.length; j++) out[j] = buf.readFloatLE(8 + 4 * j);
-  return out;
+  return listUserVec(buf, listLayout(buf), out);
 }
 
 /** fromUserList over an encoded list, read in place. */
 export function fromEncodedList(buf: Buffer, k: number, n: number, items: readonly TitleView[], accept: (idx: number) => boolean, need: number): Candidate[] {
+  const L = listLayout(buf);
+  if (L.k !== k || L.n !== n) throw new RangeError(`list holds k=${L.k} n=${L.n}, caller expected k=${k} n=${n}`);
   const out: Candidate[] = [];
-  const idxOff = 8 + 4 * k;
-  const scoreOff = idxOff + 4 * n;
   for (let r = 0; r < n && out.length < need; r++) {
-    const idx = buf.readUInt32LE(idxOff + 4 * r);
+    const idx = listItem(buf, L, r);
     if (idx >= items.length || !accept(idx)) continue;
-    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: buf.readFloatLE(scoreOff + 4 * r), reason: 'because_you_watched' });
+    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: listScore(buf, L, r), reason: 'because_you_watched' });
   }
   return out;
 }

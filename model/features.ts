@@ -127,7 +127,9 @@ export class FeatureBuilder {
   private readonly lastGenre: Uint8Array; // lastK × nGenres, genre marks of the user's last titles
   private readonly intentStamp: Int32Array; // nItems: user index whose intent count is in intentCount
   private readonly intentCount: Float32Array; // nItems
-  private readonly itemCols: Float32Array; // nItems × 5: the per-title columns 3..6 and 8, computed once
+  // nItems × 8, one 64-byte record per title so a candidate costs one cache line besides its factors:
+  // ‖y_i‖, the per-title columns 3..6 and 8 (as float32 values), added_at, genre row start·256 + count.
+  private readonly itemRec: Float64Array;
   private readonly logRank: Float32Array; // nCandidates + 1: ln(1 + r)
 
   constructor(
@@ -139,20 +141,27 @@ export class FeatureBuilder {
     if (retrieval.itemNorm.length !== snap.nItems) throw new RangeError(`retrieval model has ${retrieval.itemNorm.length} titles, the snapshot ${snap.nItems}`);
     if (retrieval.userFactors.length !== snap.nUsers * k) throw new RangeError(`retrieval model has ${retrieval.userFactors.length / k} users, the snapshot ${snap.nUsers}`);
     if (!(nCandidates >= 1)) throw new RangeError(`nCandidates must be ≥ 1, got ${nCandidates}`);
-    this.lastUnit = new Float32Array(snap.lastK * k);
+    this.lastUnit = new Float32Array(Math.max(5, snap.lastK) * k); // ≥ 5 rows: rows() reads five at once
     this.centroid = new Float32Array(k);
     this.lastGenre = new Uint8Array(snap.lastK * snap.nGenres);
     this.intentStamp = new Int32Array(snap.nItems).fill(-1);
     this.intentCount = new Float32Array(snap.nItems);
     const shortOverLong = FEATURE_WINDOWS.shortDays / FEATURE_WINDOWS.longDays;
-    this.itemCols = new Float32Array(snap.nItems * 5);
+    const cols = new Float32Array(5); // rounded to float32 as the feature matrix stores them
+    this.itemRec = new Float64Array(snap.nItems * 8);
     for (let i = 0; i < snap.nItems; i++) {
       const popShort = snap.itemPopShort[i], popLong = snap.itemPopLong[i];
-      this.itemCols[i * 5] = Math.log1p(snap.itemPopAll[i]);
-      this.itemCols[i * 5 + 1] = Math.log1p(popLong);
-      this.itemCols[i * 5 + 2] = Math.log1p(popShort);
-      this.itemCols[i * 5 + 3] = Math.log((1 + popShort) / (1 + popLong * shortOverLong));
-      this.itemCols[i * 5 + 4] = snap.itemCompletion[i];
+      cols[0] = Math.log1p(snap.itemPopAll[i]);
+      cols[1] = Math.log1p(popLong);
+      cols[2] = Math.log1p(popShort);
+      cols[3] = Math.log((1 + popShort) / (1 + popLong * shortOverLong));
+      cols[4] = snap.itemCompletion[i];
+      const o = i * 8, g0 = snap.itemGenres.indptr[i], nG = snap.itemGenres.indptr[i + 1] - g0;
+      if (nG > 255) throw new RangeError(`title ${i} has ${nG} genres (at most 255)`);
+      this.itemRec[o] = retrieval.itemNorm[i];
+      for (let j = 0; j < 5; j++) this.itemRec[o + 1 + j] = cols[j];
+      this.itemRec[o + 6] = snap.itemAddedAt[i];
+      this.itemRec[o + 7] = g0 * 256 + nG;
     }
     this.logRank = Float32Array.from({ length: nCandidates + 1 }, (_, r) => Math.log1p(r));
   }
@@ -199,7 +208,7 @@ export class FeatureBuilder {
     const uWatchesLong = Math.log1p(s.userWatchesLong[u]);
     const uSince = Math.log1p(Math.max(0, s.userDaysSinceLast[u]));
     const uCompletion = s.userCompletion[u];
-    const ic = this.itemCols;
+    const rec = this.itemRec;
 
     for (let row = 0; row < m; row++) {
       const i = items[row];
@@ -207,28 +216,53 @@ export class FeatureBuilder {
       const o = (offset + row) * d;
       const rank = ranks[row];
       const inList = rank >= 0 && rank < this.nCandidates;
-      const yNorm = r.itemNorm[i];
+      const ro = i * 8;
+      const yNorm = rec[ro];
 
       // Similarity to the last titles watched (cosines of item factors).
       let simMax = 0, simMean = 0;
       if (nLast > 0 && yNorm > 0) {
-        simMax = -1;
-        for (let p = 0; p < nLast; p++) {
-          let dot = 0;
-          for (let t = 0; t < k; t++) dot += r.itemFactors[i * k + t] * this.lastUnit[p * k + t];
-          if (dot > simMax) simMax = dot;
-        }
-        simMax /= yNorm;
-        if (cn > 0) {
-          let dot = 0;
-          for (let t = 0; t < k; t++) dot += r.itemFactors[i * k + t] * this.centroid[t];
-          simMean = dot / (yNorm * cn);
+        const Y = r.itemFactors, L = this.lastUnit, C = this.centroid, io = i * k;
+        if (nLast <= 5) {
+          // One pass over y_i for up to five last titles and the centroid: the hot loop of the
+          // features. Each dot sums in the same order as one dot at a time (identical values);
+          // rows ≥ nLast of lastUnit are stale or zero and ignored below.
+          let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, dc = 0;
+          for (let t = 0; t < k; t++) {
+            const y = Y[io + t];
+            d0 += y * L[t];
+            d1 += y * L[k + t];
+            d2 += y * L[2 * k + t];
+            d3 += y * L[3 * k + t];
+            d4 += y * L[4 * k + t];
+            dc += y * C[t];
+          }
+          simMax = d0;
+          if (nLast > 1 && d1 > simMax) simMax = d1;
+          if (nLast > 2 && d2 > simMax) simMax = d2;
+          if (nLast > 3 && d3 > simMax) simMax = d3;
+          if (nLast > 4 && d4 > simMax) simMax = d4;
+          simMax = Math.max(simMax, -1) / yNorm;
+          if (cn > 0) simMean = dc / (yNorm * cn);
+        } else {
+          simMax = -1;
+          for (let p = 0; p < nLast; p++) {
+            let dot = 0;
+            for (let t = 0; t < k; t++) dot += Y[io + t] * L[p * k + t];
+            if (dot > simMax) simMax = dot;
+          }
+          simMax /= yNorm;
+          if (cn > 0) {
+            let dot = 0;
+            for (let t = 0; t < k; t++) dot += Y[io + t] * C[t];
+            simMean = dot / (yNorm * cn);
+          }
         }
       }
 
       // Genres: cosine with the history, share of recent titles sharing one, intent share.
       let gDot = 0, gw2 = 0, intentGenre = 0, recentShared = 0;
-      const g0 = s.itemGenres.indptr[i], g1 = s.itemGenres.indptr[i + 1];
+      const gPacked = rec[ro + 7], g0 = Math.floor(gPacked / 256), g1 = g0 + (gPacked - g0 * 256);
       for (let q = g0; q < g1; q++) {
         const g = s.itemGenres.indices[q], w = s.itemGenres.values[q];
         gDot += s.userGenres[u * G + g] * w;
@@ -247,12 +281,12 @@ export class FeatureBuilder {
       out[o] = scores[row];
       out[o + 1] = this.logRank[inList ? rank : this.nCandidates];
       out[o + 2] = yNorm;
-      out[o + 3] = ic[i * 5];
-      out[o + 4] = ic[i * 5 + 1];
-      out[o + 5] = ic[i * 5 + 2];
-      out[o + 6] = ic[i * 5 + 3];
-      out[o + 7] = Math.log1p(Math.max(0, clock - s.itemAddedAt[i]) / 86400);
-      out[o + 8] = ic[i * 5 + 4];
+      out[o + 3] = rec[ro + 1];
+      out[o + 4] = rec[ro + 2];
+      out[o + 5] = rec[ro + 3];
+      out[o + 6] = rec[ro + 4];
+      out[o + 7] = Math.log1p(Math.max(0, clock - rec[ro + 6]) / 86400);
+      out[o + 8] = rec[ro + 5];
       out[o + 9] = uWatches;
       out[o + 10] = uWatchesLong;
       out[o + 11] = uSince;

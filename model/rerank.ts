@@ -104,10 +104,100 @@ export async function* candidateFeatureBlocks(base: Recommender, builder: Featur
 }
 
 /**
+ * Rank one block of users' candidates: feature rows (builder.rows), one ranker.predict over the
+ * block, each user's candidates ordered by p(watch) (corrected by logKeep when given; ties: better
+ * retrieval rank first), cut to n and written to outIdx/outScore at row outRow + b. cand* hold
+ * nUsers × nCandidates entries (−1 padding at the end of a row). The single-thread recommender and
+ * the worker threads (pipeline/ranked-worker.ts) both rank with this, so their lists are equal.
+ * `x` is scratch (grown when too small); returns it.
+ */
+export function rankBlock(
+  ranker: Scorer,
+  builder: FeatureBuilder,
+  users: Int32Array, // nUsers, the block's user indices
+  candIdx: Int32Array,
+  candScore: Float32Array,
+  nCandidates: number,
+  n: number,
+  logKeep: ((rank: number) => number) | undefined,
+  outIdx: Int32Array,
+  outScore: Float32Array,
+  outRow: number,
+  x: Float32Array = new Float32Array(0),
+): Float32Array {
+  const nUsers = users.length, d = builder.d, nc = nCandidates;
+  const rowStart = new Int32Array(nUsers + 1);
+  for (let b = 0; b < nUsers; b++) {
+    let m = 0;
+    while (m < nc && candIdx[b * nc + m] >= 0) m++;
+    rowStart[b + 1] = rowStart[b] + m;
+  }
+  const rows = rowStart[nUsers];
+  if (x.length < rows * d) x = new Float32Array(rows * d);
+  const ranks = rankOrder(nc);
+  for (let b = 0; b < nUsers; b++) {
+    const m = rowStart[b + 1] - rowStart[b];
+    builder.rows(users[b], candIdx.subarray(b * nc, b * nc + m), candScore.subarray(b * nc, b * nc + m), ranks, m, x, rowStart[b]);
+  }
+  const p = ranker.predict(rows * d === x.length ? x : x.subarray(0, rows * d), rows);
+  for (let b = 0; b < nUsers; b++) {
+    const r0 = rowStart[b], m = rowStart[b + 1] - r0;
+    if (logKeep) for (let r = 0; r < m; r++) p[r0 + r] = 1 / (1 + Math.exp(-(logit(p[r0 + r]) + logKeep(r))));
+    const order = orderByScore(p, r0, m);
+    const o = (outRow + b) * n;
+    for (let j = 0; j < Math.min(n, m); j++) {
+      outIdx[o + j] = candIdx[b * nc + order[j]];
+      outScore[o + j] = p[r0 + order[j]];
+    }
+  }
+  return x;
+}
+
+const keyBits = new Uint32Array(1);
+const keyF32 = new Float32Array(keyBits.buffer);
+let keys = new Float64Array(0);
+
+/**
+ * Ranks 0..m−1 ordered by p[r0 + r] descending, ties by r ascending (a stable sort by score). For
+ * probabilities (finite, ≥ 0) the float32 bit pattern is monotone in the value, so the order is a
+ * native sort of keys (2³² − 1 − bits)·2¹⁵ + r, exact in a double; anything else takes the
+ * comparator sort with the same order.
+ */
+export function orderByScore(p: Float32Array, r0: number, m: number): Int32Array {
+  const order = new Int32Array(m);
+  let plain = m <= 32768;
+  for (let r = 0; r < m && plain; r++) plain = p[r0 + r] >= 0;
+  if (!plain) {
+    for (let r = 0; r < m; r++) order[r] = r;
+    return order.sort((a, c) => p[r0 + c] - p[r0 + a] || a - c);
+  }
+  if (keys.length < m) keys = new Float64Array(m);
+  const kv = keys.subarray(0, m);
+  for (let r = 0; r < m; r++) {
+    keyF32[0] = p[r0 + r];
+    kv[r] = (0xffffffff - keyBits[0]) * 32768 + r;
+  }
+  kv.sort();
+  for (let j = 0; j < m; j++) order[j] = kv[j] % 32768;
+  return order;
+}
+
+let ranksCache = new Int32Array(0);
+/** 0, 1, …, n−1 (shared, read-only). */
+function rankOrder(n: number): Int32Array {
+  if (ranksCache.length < n) ranksCache = Int32Array.from({ length: n }, (_, r) => r);
+  return ranksCache;
+}
+
+/** Users per rankBlock call: about blockRows feature rows. */
+export const usersPerBlock = (nCandidates: number, blockRows = 65_536) => Math.max(1, Math.floor(blockRows / nCandidates));
+
+/**
  * The ranker over a retrieval model: topN(users, seen, n) = each user's candidates ordered by the
  * ranker's p(watch) (ties: better retrieval rank first), cut to n; scores are the probabilities.
  * logKeep(rank), when given, is the training sample's ln q(rank) (hardNegativeLogKeep): scores
- * are then σ(logit p + ln q(rank)).
+ * are then σ(logit p + ln q(rank)). Runs on the calling thread, yielding between blocks;
+ * pipeline/ranked-pool.ts runs the same rankBlock in worker threads.
  */
 export function rankedRecommender(base: Recommender, ranker: Scorer, builder: FeatureBuilder, nCandidates: number, logKeep?: (rank: number) => number): Recommender {
   if (ranker.featureNames.length !== builder.d) throw new RangeError(`ranker expects ${ranker.featureNames.length} features, the builder makes ${builder.d}`);
@@ -116,20 +206,16 @@ export function rankedRecommender(base: Recommender, ranker: Scorer, builder: Fe
     k: base.k,
     userVector: (u) => base.userVector(u),
     async topN(users, seen, n) {
+      const nc = nCandidates;
       const idx = new Int32Array(users.length * n).fill(-1);
       const score = new Float32Array(users.length * n).fill(-Infinity);
-      for await (const blk of candidateFeatureBlocks(base, builder, users, seen, nCandidates)) {
-        const p = ranker.predict(blk.x, blk.rowStart[blk.nUsers]);
-        for (let b = 0; b < blk.nUsers; b++) {
-          const r0 = blk.rowStart[b], m = blk.rowStart[b + 1] - r0;
-          if (logKeep) for (let r = 0; r < m; r++) p[r0 + r] = 1 / (1 + Math.exp(-(logit(p[r0 + r]) + logKeep(r))));
-          const order = Int32Array.from({ length: m }, (_, r) => r).sort((a, c) => p[r0 + c] - p[r0 + a] || a - c);
-          const o = (blk.first + b) * n;
-          for (let j = 0; j < Math.min(n, m); j++) {
-            idx[o + j] = blk.idx[b * nCandidates + order[j]];
-            score[o + j] = p[r0 + order[j]];
-          }
-        }
+      const top: TopN = dropUnavailable(await base.topN(users, seen, nc), users, builder.snap);
+      const per = usersPerBlock(nc);
+      let x: Float32Array = new Float32Array(0);
+      for (let first = 0; first < users.length; first += per) {
+        const end = Math.min(users.length, first + per);
+        x = rankBlock(ranker, builder, users.subarray(first, end), top.idx.subarray(first * nc, end * nc), top.score.subarray(first * nc, end * nc), nc, n, logKeep, idx, score, first, x);
+        await yieldToEventLoop();
       }
       return { n, idx, score };
     },

@@ -17,11 +17,12 @@ import { fmix32, trainRanker, type RankerConfig } from '../model/ranker';
 import { loadRanker, saveRanker } from '../storage/tf-models';
 import { dropUnavailable, hardNegativeLogKeep, rankedRecommender } from '../model/rerank';
 import type { Recommender } from '../model/recommend';
-import { initTf } from '../model/tf-backend';
+import { currentTf, initTf } from '../model/tf-backend';
 import type { Csr } from '../model/types';
 import { readF32, readJson, writeJson } from '../storage/artifacts';
 import { buildRankerExamples, readFeatureSnapshot, writeRankerExamples, type Period, type RankerExamples, type RankerPhase } from '../storage/ranker-data';
 import { runFiles, type RunCsrName } from '../storage/run-data';
+import { rankedPoolRecommender } from './ranked-pool';
 import { factorFiles, loadRecommender, type PopName, type TrainedModelInfo } from './retrieval';
 
 /** The ranking step of a run's recipe (config RANKER_*, RANK_CANDIDATES + the caller's overrides): stored with the version. */
@@ -213,20 +214,39 @@ export interface RankingSource {
  * The scoring path's inputs: the `retrievalPhase` model (candidates) and a feature builder over
  * snapshot `period` with that model's factors — what evaluation and batch scoring rank with.
  */
-export function loadRankingInputs(dir: string, o: RankingSource): { base: Recommender; builder: FeatureBuilder; nCandidates: number } {
+export function loadRankingInputs(dir: string, o: RankingSource): { base: Recommender; builder: FeatureBuilder; nCandidates: number; factors: { k: number; user: Float32Array; item: Float32Array } } {
   const base = loadRecommender(dir, o.retrievalPhase, o.popName, o.threads);
   const f = factorsOf(dir, o.retrievalPhase);
   if (f.info.k === 0) throw new Error(`the ${o.retrievalPhase} retrieval model has no factors: nothing to rank with`);
   const snap = readFeatureSnapshot(dir, o.period);
   const nCandidates = Math.min(o.candidates, snap.nItems);
-  return { base, builder: new FeatureBuilder(snap, retrievalView(f.info.k, f.user, f.item), nCandidates), nCandidates };
+  return { base, builder: new FeatureBuilder(snap, retrievalView(f.info.k, f.user, f.item), nCandidates), nCandidates, factors: { k: f.info.k, user: f.user, item: f.item } };
 }
 
-/** The ranked recommender of a run: `rankerPhase`'s ranker over loadRankingInputs. dispose() frees the ranker's weights. */
-export async function loadRankedRecommender(dir: string, o: RankingSource & { rankerPhase: RankerPhase }): Promise<Recommender & { dispose(): void }> {
-  const { base, builder, nCandidates } = loadRankingInputs(dir, o);
+/**
+ * The ranked recommender of a run: `rankerPhase`'s ranker over loadRankingInputs. It runs in
+ * worker threads (pipeline/ranked-pool.ts) when the live TF.js backend is WASM, the kernel the
+ * threads use, unless `threaded` is false; otherwise on the calling thread. Both rank with
+ * model/rerank.ts rankBlock: the same lists either way. dispose() frees the ranker (and threads).
+ */
+export async function loadRankedRecommender(dir: string, o: RankingSource & { rankerPhase: RankerPhase; threaded?: boolean }): Promise<Recommender & { dispose(): void }> {
+  const { base, builder, nCandidates, factors } = loadRankingInputs(dir, o);
   const info = readJson<RankerInfo>(join(rankerDir(dir, o.rankerPhase), 'info.json'));
+  const { backend } = await currentTf();
+  if (o.threaded !== false && backend === 'wasm') {
+    return rankedPoolRecommender({
+      kind: `ranked-${base.kind}`,
+      k: factors.k,
+      userFactors: factors.user,
+      itemFactors: factors.item,
+      snap: builder.snap,
+      nCandidates,
+      rankerDir: rankerDir(dir, o.rankerPhase),
+      hardNegatives: info.hardNegatives,
+      threads: o.threads,
+      backend: 'wasm',
+    });
+  }
   const ranker = await loadRanker(rankerDir(dir, o.rankerPhase));
   return Object.assign(rankedRecommender(base, ranker, builder, nCandidates, info.hardNegatives > 0 ? hardNegativeLogKeep(info.hardNegatives) : undefined), { dispose: () => ranker.dispose() });
 }
-

@@ -3,9 +3,9 @@
 // shippedRecommender as evaluation (pipeline/evaluate.ts): users without positives get popularity,
 // light users the recipe's light strategy. What the gate graded is what users get.
 import { LIGHT_MAX } from '../model/evaluate';
-import { globalRecommender, shippedRecommender, type Recommender } from '../model/recommend';
+import { globalRecommender, shippedRecommender, type Recommender, type TopN } from '../model/recommend';
 import { initTf } from '../model/tf-backend';
-import type { LightStrategy } from '../model/types';
+import type { Csr, LightStrategy } from '../model/types';
 import { runFiles } from '../storage/run-data';
 import { loadRankedRecommender, rankerTrained } from './ranking';
 import { loadRecommender } from './retrieval';
@@ -13,6 +13,25 @@ import { loadRecommender } from './retrieval';
 /** Users [start, end) of shard `shard` of `shards` over n users. */
 export function shardRange(n: number, shard: number, shards: number): { start: number; end: number } {
   return { start: Math.floor((shard * n) / shards), end: Math.floor(((shard + 1) * n) / shards) };
+}
+
+/**
+ * Users [start, end) in batches of `batch`: yields each batch's users and top-n, while the next
+ * batch is already being scored (the recommender computes in worker threads), so the caller's
+ * writes of one batch overlap the next one's compute. One topN call in flight at a time; at most
+ * two batches' results alive.
+ */
+export async function* scoreBatches(rec: Pick<Recommender, 'topN'>, seen: Csr, start: number, end: number, batch: number, n: number): AsyncGenerator<{ users: Int32Array; top: TopN }> {
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  const usersOf = (b: number) => Int32Array.from({ length: Math.min(batch, end - b) }, (_, j) => b + j);
+  let next = start < end ? rec.topN(usersOf(start), seen, n) : null;
+  for (let b = start; next; b += batch) {
+    const users = usersOf(b);
+    const top = await next;
+    next = b + batch < end ? rec.topN(usersOf(b + batch), seen, n) : null;
+    next?.catch(() => undefined); // awaited on the next turn; the caller may stop before it
+    yield { users, top };
+  }
 }
 
 export interface ServingRecipe {

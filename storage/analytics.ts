@@ -139,6 +139,63 @@ export async function writeRecommendationsSnapshot(
   }
 }
 
+/**
+ * The recommendations snapshot of one scoring shard, written as the shard streams: append(rows)
+ * writes one Parquet part per batch (`shard-SSSS-part-PPPPP.parquet`, through a temp name), so a
+ * shard never holds more than a batch. open() removes the shard's files of an earlier attempt
+ * (a retried shard writes the same parts again), close() frees the in-memory DuckDB.
+ */
+export class RecommendationsSnapshotWriter {
+  private part = 0;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: Awaited<ReturnType<DuckDBInstance['connect']>>,
+    private readonly partPath: (part: number) => string,
+    private readonly version: string,
+    private readonly movieIds: readonly string[],
+    private readonly depth: number,
+  ) {}
+
+  static async open(dataDir: string, version: string, shard: number, movieIds: readonly string[], depth = 20): Promise<RecommendationsSnapshotWriter> {
+    const paths = analyticsPaths(dataDir);
+    const dir = dirname(paths.recommendations(version, shard));
+    mkdirSync(dir, { recursive: true });
+    const own = `shard-${String(shard).padStart(4, '0')}`;
+    for (const f of readdirSync(dir)) if (f === `${own}.parquet` || f.startsWith(`${own}-part-`)) rmSync(join(dir, f), { force: true });
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    await conn.run('CREATE TABLE recommendations (version VARCHAR, user_id VARCHAR, rank INTEGER, movie_id VARCHAR, score FLOAT)');
+    return new RecommendationsSnapshotWriter(instance, conn, (part) => paths.recommendationsPart(version, shard, part), version, movieIds, depth);
+  }
+
+  /** One batch of users' lists (the top `depth` of each) as the next part file. */
+  async append(rows: Iterable<{ userId: string; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }>): Promise<void> {
+    const app = await this.conn.createAppender('recommendations');
+    for (const r of rows) {
+      for (let i = 0; i < Math.min(this.depth, r.n); i++) {
+        app.appendVarchar(this.version);
+        app.appendVarchar(r.userId);
+        app.appendInteger(i + 1);
+        app.appendVarchar(this.movieIds[r.idx[i]]);
+        app.appendFloat(r.score[i]);
+        app.endRow();
+      }
+    }
+    app.closeSync();
+    const path = this.partPath(this.part++);
+    const tmp = `${path}.tmp-${process.pid}`;
+    await this.conn.run('COPY recommendations TO $path (FORMAT parquet)', { path: tmp });
+    renameSync(tmp, path);
+    await this.conn.run('DELETE FROM recommendations');
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
 export const analyticsPaths = (dataDir: string) => {
   const a = analyticsDir(dataDir);
   return {
@@ -147,5 +204,7 @@ export const analyticsPaths = (dataDir: string) => {
     catalog: join(a, 'catalog', 'latest.parquet'),
     run: (version: string, name: string) => join(a, 'runs', version, `${name}.parquet`),
     recommendations: (version: string, shard: number) => join(a, 'runs', version, 'recommendations', `shard-${String(shard).padStart(4, '0')}.parquet`),
+    /** Part `part` of a shard's snapshot written batch by batch (RecommendationsSnapshotWriter). */
+    recommendationsPart: (version: string, shard: number, part: number) => join(a, 'runs', version, 'recommendations', `shard-${String(shard).padStart(4, '0')}-part-${String(part).padStart(5, '0')}.parquet`),
   };
 };

@@ -92,7 +92,7 @@ export class VersionStore {
   async writeUserLists(
     version: string,
     shard: number,
-    rows: Iterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }>,
+    rows: Iterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }> | AsyncIterable<{ userId: string; userVec: Float32Array; idx: ArrayLike<number>; score: ArrayLike<number>; n: number }>,
     batch = 500,
   ): Promise<number> {
     const ttl = this.listTtlSeconds;
@@ -109,7 +109,7 @@ export class VersionStore {
       written += buf.length;
       buf = [];
     };
-    for (const r of rows) {
+    for await (const r of rows) {
       buf.push(r);
       if (buf.length >= batch) await flush();
     }

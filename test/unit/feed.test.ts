@@ -17,7 +17,7 @@ import {
   type TitleView,
 } from '../../api/feed';
 import { prepareFoldIn } from '../../model/foldin';
-import { decodeUserList, encodeUserList } from '../../storage/redis-keys';
+import { decodeUserList, encodeUserList, encodeUserListV1, LIST_SCORE_BITS } from '../../storage/redis-keys';
 import { buildVersionState } from '../../api/state';
 import { BufferedEventWriter, Circuit, encodeEvent, isEncoded, type EncodedEvents } from '../../api/store';
 import type { EventRow } from '../../model/types';
@@ -42,8 +42,53 @@ describe('precomputed list', () => {
     const { k, n } = checkEncodedList(buf);
     const dec = decodeUserList(buf);
     expect(fromEncodedList(buf, k, n, items, (i) => i !== 2, 10)).toEqual(fromUserList(dec.itemIndex, dec.score, items, (i) => i !== 2, 10));
-    expect(Array.from(readListUserVec(buf, new Float32Array(2)))).toEqual([0.5, -1]);
+    const vec = readListUserVec(buf, new Float32Array(2));
+    expect(vec[0]).toBeCloseTo(0.5, 4);
+    expect(vec[1]).toBe(-1);
     expect(() => checkEncodedList(buf.subarray(0, buf.length - 1))).toThrow(RangeError);
+  });
+
+  it('a list written before the deploy (format 1) is still read in place, exactly', () => {
+    const items = ['a', 'b', 'c', 'd', 'e'].map((m) => title(m, 'X'));
+    const buf = encodeUserListV1(Float32Array.from([0.5, -1]), [4, 1, 2, 0], [0.9, 0.8, 0.7, 0.6]);
+    const { k, n } = checkEncodedList(buf);
+    expect([k, n]).toEqual([2, 4]);
+    expect(fromEncodedList(buf, k, n, items, () => true, 10).map((c) => [c.itemIndex, c.score])).toEqual([[4, Math.fround(0.9)], [1, Math.fround(0.8)], [2, Math.fround(0.7)], [0, Math.fround(0.6)]]);
+    expect(Array.from(readListUserVec(buf, new Float32Array(2)))).toEqual([0.5, -1]);
+    expect(Array.from(decodeUserList(buf).itemIndex)).toEqual([4, 1, 2, 0]);
+  });
+
+  it('a top-500 list of a 10^5-title catalog at k=64 fits the 2 KiB allocation class: exact indices, scores within one quantisation step, still sorted', () => {
+    let s = 12345;
+    const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const k = 64, n = 500, nItems = 100_000;
+    const vec = Float32Array.from({ length: k }, () => (rand() - 0.5) * 0.4);
+    const idx = Array.from({ length: n }, (_, r) => (r === 0 ? nItems - 1 : Math.floor(rand() * nItems)));
+    const score = Array.from({ length: n }, () => rand() * 2 - 0.3).sort((a, b) => b - a);
+    const buf = encodeUserList(vec, idx, score);
+    expect(buf.length + 6).toBeLessThanOrEqual(2048); // + Redis's sds header and terminator
+    const dec = decodeUserList(buf);
+    expect(Array.from(dec.itemIndex)).toEqual(idx);
+    const step = (score[0] - score[n - 1]) / (2 ** LIST_SCORE_BITS - 1);
+    for (let r = 0; r < n; r++) expect(Math.abs(dec.score[r] - score[r])).toBeLessThanOrEqual(step / 2 + 1e-6);
+    for (let r = 1; r < n; r++) expect(dec.score[r]).toBeLessThanOrEqual(dec.score[r - 1]);
+    expect(dec.score[0]).toBe(Math.fround(score[0]));
+    for (let j = 0; j < k; j++) expect(Math.abs(dec.userVec[j] - vec[j])).toBeLessThan(1e-5);
+    // In place reads give the decoder's values.
+    const items = Array.from({ length: nItems }, (_, i) => title(`m${i}`, 'X'));
+    const got = fromEncodedList(buf, k, n, items, () => true, n);
+    expect(got.map((c) => c.itemIndex)).toEqual(idx);
+    expect(got.map((c) => Math.fround(c.score))).toEqual(Array.from(dec.score));
+    expect(Array.from(readListUserVec(buf, new Float32Array(k)))).toEqual(Array.from(dec.userVec));
+    expect(() => checkEncodedList(buf.subarray(0, buf.length - 1))).toThrow(RangeError);
+  });
+
+  it('an empty list, a single-score list and a zero vector round-trip', () => {
+    expect(decodeUserList(encodeUserList(new Float32Array(3), [], []))).toEqual({ userVec: new Float32Array(3), itemIndex: new Uint32Array(0), score: new Float32Array(0) });
+    const one = decodeUserList(encodeUserList(Float32Array.from([1]), [0, 7], [0.25, 0.25]));
+    expect(Array.from(one.itemIndex)).toEqual([0, 7]);
+    expect(Array.from(one.score)).toEqual([0.25, 0.25]);
+    expect(() => encodeUserList(Float32Array.from([1]), [0], [-Infinity])).toThrow(RangeError);
   });
 
   it('ignores item indices beyond the catalog (a list from a bigger version)', () => {
