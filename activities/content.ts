@@ -60,7 +60,7 @@ export async function fitContentModel(dir: string, s: ContentSettings, onStep: (
   const itemFactors = readF32(f.item);
   const userFactors = readF32(f.user);
   const items: RunItem[] = runFiles.items(dir);
-  const byItem = transposeCsr(runFiles.csr(dir, 'full'));
+  const byItem = transposeCsr(runFiles.csr(dir, 'ship'));
   const salt = fmix32(s.seed ^ 0x3c6ef372);
   const train: number[] = [], held: number[] = [];
   for (let i = 0; i < items.length; i++) {

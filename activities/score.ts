@@ -52,7 +52,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
         },
         items.map((t) => ({ movie_id: t.movie_id, title: t.title, genres: t.genres, year: t.year, added_at: t.added_at })),
         itemFactors,
-        { popular: topIndices(runFiles.f32(dir, 'pop_full'), 500), trending: topIndices(runFiles.f32(dir, 'trend_full'), 500) },
+        { popular: topIndices(runFiles.f32(dir, 'pop_ship'), 500), trending: topIndices(runFiles.f32(dir, 'trend_ship'), 500) },
       );
     },
 
@@ -64,7 +64,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
     async scoreShard(input: { version: string; shard: number; shards: number; recipe: Recipe }): Promise<number> {
       const dir = runDir(cfg.DATA_DIR, input.version);
       const users = runFiles.users(dir);
-      const seen = runFiles.csr(dir, 'full_seen');
+      const seen = runFiles.csr(dir, 'ship_seen');
       const { rankedLists, lightStrategy } = input.recipe;
       const candidates = input.recipe.ranker.candidates;
       const rec = await loadShippedRecommender(dir, { rankedLists, candidates, lightStrategy }, cfg.ALS_THREADS, cfg.TF_BACKEND);

@@ -148,7 +148,7 @@ function gather(a: Float32Array, k: number, rows: number[]): Float32Array {
  * for among the top-A users by u·v.
  */
 async function coldTitles(dir: string, params: RetrievalParams, cfg: Config, audienceSize: number): Promise<ColdResult> {
-  const train = runFiles.csr(dir, 'train');
+  const train = runFiles.csr(dir, 'gate');
   const items = runFiles.items(dir);
   const byItem = transposeCsr(train);
   const hidden = new Uint8Array(items.length);
@@ -199,9 +199,9 @@ async function negativesExperiment(dir: string, plan: RankerPlan, cfg: Config, e
   renameSync(rankerDir(dir, 'gate'), `${rankerDir(dir, 'gate')}-hard`);
   const uniformRanker = await fitRankerPhase(dir, 'gate', rankerSettings({ ...plan, negatives: 'uniform' }, cfg.ALS_THREADS));
   if (!uniformRanker.trained) throw new Error(`uniform-negatives ranker not trained: ${uniformRanker.reason}`);
-  const train = runFiles.csr(dir, 'train');
-  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_train')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_train')) };
-  const rec = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_train', candidates: plan.candidates, threads: cfg.ALS_THREADS });
+  const train = runFiles.csr(dir, 'gate');
+  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_gate')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_gate')) };
+  const rec = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_gate', candidates: plan.candidates, threads: cfg.ALS_THREADS });
   try {
     const uni = await evaluateRecommender(shippedRecommender(rec, train, baselines, { lightMax: LIGHT_MAX, lightStrategy: 'model' }), ctx);
     const o = { samples: cfg.EVAL_BOOTSTRAP_SAMPLES, seed: 42 };
@@ -250,7 +250,7 @@ async function runDataset(o: { name: string; worldDir: string; cfg: Config; orac
     log(`${o.name}: ${run.nUsers} users, ${run.nItems} titles, ${run.trainInteractions} training positives, ${run.holdoutUsers} holdout users; ${run.window.reason}`);
 
     log(`${o.name}: iALS (gate) k=${params.factors} epochs=${params.epochs} α0=${params.alpha0} λ=${params.lambda}`);
-    await timed('ials_gate', () => fitRetrieval(dir, 'gate', 'train', params, cfg.ALS_THREADS));
+    await timed('ials_gate', () => fitRetrieval(dir, 'gate', 'gate', params, cfg.ALS_THREADS));
     log(`${o.name}: iALS (pre: the gate ranker's candidates)`);
     await timed('ials_pre', () => fitRetrieval(dir, 'pre', 'pre', params, cfg.ALS_THREADS));
     log(`${o.name}: ranker (examples at the pre clock, labels in [pre, cutoff))`);
@@ -276,7 +276,7 @@ async function runDataset(o: { name: string; worldDir: string; cfg: Config; orac
     log(`${o.name}: ${ev.gate.lightReason}`);
     const shippedVsRetrieval = pairedComparison(ev.evals.shipped.ndcg10, ev.evals.candidate.ndcg10, bootstrap);
     const rankedVsRetrieval = ev.evals.ranked ? pairedComparison(ev.evals.ranked.ndcg10, ev.evals.candidate.ndcg10, bootstrap) : null;
-    const ctx = { seen: runFiles.csr(dir, 'train_seen'), holdout: runFiles.csr(dir, 'holdout'), train: runFiles.csr(dir, 'train'), popularity: runFiles.f32(dir, 'pop_train'), maxUsers: cfg.EVAL_MAX_USERS, seed: params.seed, bootstrapSamples: cfg.EVAL_BOOTSTRAP_SAMPLES };
+    const ctx = { seen: runFiles.csr(dir, 'gate_seen'), holdout: runFiles.csr(dir, 'holdout'), train: runFiles.csr(dir, 'gate'), popularity: runFiles.f32(dir, 'pop_gate'), maxUsers: cfg.EVAL_MAX_USERS, seed: params.seed, bootstrapSamples: cfg.EVAL_BOOTSTRAP_SAMPLES };
     let negatives: NegativesResult | undefined;
     if (o.negatives && ev.evals.ranked) {
       log(`${o.name}: negatives experiment (uniform over the catalog, same expected count)`);

@@ -9,6 +9,7 @@
 // It also returns the per-user NDCG@10 of the `all` slice, aligned by user, so two systems can be
 // compared pairwise on the same users (model/gate.ts).
 import { bootstrapMeans } from './bootstrap';
+import { mulberry32 } from './random';
 import { PER_USER_METRICS, userMetrics, type Metrics, type UserMetrics } from './metrics';
 import { gatherRows, type Recommender } from './recommend';
 import type { Csr } from './types';
@@ -45,9 +46,8 @@ export function evalUsers(holdout: Csr, maxUsers: number, seed: number): Int32Ar
   const all: number[] = [];
   for (let u = 0; u < holdout.nRows; u++) if (holdout.indptr[u + 1] > holdout.indptr[u]) all.push(u);
   if (all.length <= maxUsers) return Int32Array.from(all);
-  // Fisher–Yates prefix with a seeded LCG: the same users every run of the same data.
-  let s = seed >>> 0 || 1;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  // Fisher–Yates prefix with the project's seeded PRNG: the same users every run of the same data.
+  const rand = mulberry32(seed >>> 0);
   for (let i = 0; i < maxUsers; i++) {
     const j = i + Math.floor(rand() * (all.length - i));
     [all[i], all[j]] = [all[j], all[i]];

@@ -162,8 +162,8 @@ function sameUsers(a: Evaluation, b: Evaluation): void {
  * training positives gets the popularity list here exactly as in the published lists.
  */
 export function evaluationServing(dir: string): { serve: (model: Recommender, lightStrategy?: LightStrategy, positives?: Csr) => Recommender; baselines: { popularity: Recommender; trending: Recommender } } {
-  const train = runFiles.csr(dir, 'train');
-  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_train')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_train')) };
+  const train = runFiles.csr(dir, 'gate');
+  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_gate')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_gate')) };
   const serve = (model: Recommender, lightStrategy: LightStrategy = 'model', positives: Csr = train) => shippedRecommender(model, positives, baselines, { lightMax: LIGHT_MAX, lightStrategy });
   return { serve, baselines };
 }
@@ -171,10 +171,10 @@ export function evaluationServing(dir: string): { serve: (model: Recommender, li
 export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<RunEvaluationDetail> {
   const progress = o.progress ?? (() => {});
   const run = runFiles.manifest(dir);
-  const train = runFiles.csr(dir, 'train');
-  const seen = runFiles.csr(dir, 'train_seen');
+  const train = runFiles.csr(dir, 'gate');
+  const seen = runFiles.csr(dir, 'gate_seen');
   const holdout = runFiles.csr(dir, 'holdout');
-  const pop = runFiles.f32(dir, 'pop_train');
+  const pop = runFiles.f32(dir, 'pop_gate');
   const ctx: EvalContext = { seen, holdout, train, popularity: pop, maxUsers: o.maxUsers, seed: o.params.seed, newItems: newTitleFlags(dir, run.cutoff), bootstrapSamples: o.bootstrap.samples };
   const { serve, baselines } = evaluationServing(dir);
 
@@ -190,7 +190,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
 
   await evaluate('popularity', baselines.popularity);
   await evaluate('trending', baselines.trending);
-  const retrieval = loadRecommender(dir, 'gate', 'pop_train', o.threads);
+  const retrieval = loadRecommender(dir, 'gate', 'pop_gate', o.threads);
   await evaluate('candidate', serve(retrieval));
   sameUsers(evals.candidate, evals.popularity);
 
@@ -201,7 +201,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
   let dispose = () => {};
   if (o.ranker.enabled && rankerTrained(dir, 'gate')) {
     await initTf(o.tfBackend);
-    const ranked = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_train', candidates: o.ranker.candidates, threads: o.threads });
+    const ranked = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_gate', candidates: o.ranker.candidates, threads: o.threads });
     dispose = () => ranked.dispose();
     await evaluate('ranked', serve(ranked));
     rankedCheck = superiority('ranked_vs_retrieval', GATE_METRIC, evals.ranked.ndcg10, evals.candidate.ndcg10, 0, o.bootstrap, ['ranked', 'retrieval order']);
@@ -248,11 +248,11 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
         if (sameRecipe) liveNotes.push(`live ${live.version}'s recipe is this run's: nothing to retrain`);
         else {
           progress({ step: 'evaluate', model: 'live recipe: training' });
-          await fitRetrieval(dir, 'live', 'train', live.params, o.threads);
-          let liveBase: Recommender = loadRecommender(dir, 'live', 'pop_train', o.threads);
+          await fitRetrieval(dir, 'live', 'gate', live.params, o.threads);
+          let liveBase: Recommender = loadRecommender(dir, 'live', 'pop_gate', o.threads);
           let disposeLive = () => {};
           if (live.rankedLists && rankerTrained(dir, 'gate')) {
-            const r = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'live', period: 'gate', popName: 'pop_train', candidates: o.ranker.candidates, threads: o.threads });
+            const r = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'live', period: 'gate', popName: 'pop_gate', candidates: o.ranker.candidates, threads: o.threads });
             disposeLive = () => r.dispose();
             liveBase = r;
           }

@@ -65,8 +65,8 @@ export interface RankerInfo {
 
 /** Where a ranker phase's examples come from. */
 export const RANKER_SOURCES: Record<RankerPhase, { snapshot: Period; retrieval: 'pre' | 'gate'; positives: RunCsrName; seen: RunCsrName; labels: RunCsrName; popularity: string }> = {
-  gate: { snapshot: 'pre', retrieval: 'pre', positives: 'pre', seen: 'pre_seen', labels: 'pre_holdout', popularity: 'pop_pre' },
-  ship: { snapshot: 'gate', retrieval: 'gate', positives: 'train', seen: 'train_seen', labels: 'holdout', popularity: 'pop_train' },
+  gate: { snapshot: 'pre', retrieval: 'pre', positives: 'pre', seen: 'pre_seen', labels: 'pre_labels', popularity: 'pop_pre' },
+  ship: { snapshot: 'gate', retrieval: 'gate', positives: 'gate', seen: 'gate_seen', labels: 'holdout', popularity: 'pop_gate' },
 };
 
 export const rankerDir = (dir: string, phase: RankerPhase) => join(dir, phase === 'ship' ? 'ranker' : 'ranker-gate');
@@ -133,7 +133,7 @@ export async function buildPhaseExamples(dir: string, phase: RankerPhase, s: Ran
   onStep({ step: 'ranker candidates', phase, users: users.length });
   const nCand = Math.min(s.candidates, positives.nCols);
   const seen = runFiles.csr(dir, src.seen);
-  const base = loadRecommender(dir, src.retrieval, 'pop_train', s.threads);
+  const base = loadRecommender(dir, src.retrieval, 'pop_gate', s.threads);
   const snap = readFeatureSnapshot(dir, src.snapshot);
   const candidates = dropUnavailable(await base.topN(users, seen, nCand), users, snap);
 

@@ -18,7 +18,7 @@ import { runFiles, type RunCsrName } from '../storage/run-data';
 export type Phase = RunPhase;
 
 /** The training data (positives CSR) of each phase. */
-export const PHASE_DATA: Record<Phase, RunCsrName> = { pre: 'pre', gate: 'train', ship: 'full' };
+export const PHASE_DATA: Record<Phase, RunCsrName> = { pre: 'pre', gate: 'gate', ship: 'ship' };
 
 export interface TrainedModelInfo {
   model: RetrievalParams['model'];
@@ -31,7 +31,7 @@ export interface TrainedModelInfo {
 }
 
 /** The popularity signal of a period (storage/run-data.ts pop_<signals>). */
-export type PopName = 'pop_pre' | 'pop_train' | 'pop_full';
+export type PopName = 'pop_pre' | 'pop_gate' | 'pop_ship';
 
 export const factorFiles = (dir: string, phase: string) => ({
   user: join(dir, `${phase}.user.f32`),

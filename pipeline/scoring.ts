@@ -42,14 +42,14 @@ export interface ServingRecipe {
 }
 
 export async function loadShippedRecommender(dir: string, recipe: ServingRecipe, threads: number, tfBackend?: 'node' | 'wasm' | 'cpu'): Promise<Recommender & { dispose(): void; ranked: boolean }> {
-  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_full')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_full')) };
-  const positives = runFiles.csr(dir, 'full');
+  const baselines = { popularity: globalRecommender('popularity', runFiles.f32(dir, 'pop_ship')), trending: globalRecommender('trending', runFiles.f32(dir, 'trend_ship')) };
+  const positives = runFiles.csr(dir, 'ship');
   const ranked = recipe.rankedLists && rankerTrained(dir, 'ship');
   let model: Recommender & { dispose?: () => void };
   if (ranked) {
     await initTf(tfBackend);
-    model = await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_full', candidates: recipe.candidates, threads });
-  } else model = loadRecommender(dir, 'ship', 'pop_full', threads);
+    model = await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_ship', candidates: recipe.candidates, threads });
+  } else model = loadRecommender(dir, 'ship', 'pop_ship', threads);
   const rec = shippedRecommender(model, positives, baselines, { lightMax: LIGHT_MAX, lightStrategy: recipe.lightStrategy });
   return Object.assign(rec, { ranked, dispose: () => model.dispose?.() });
 }

@@ -16,10 +16,11 @@
 // Files under runs/<version>/:
 //   run.json                 RunManifest below
 //   users.json / items.json  ids (and title metadata) in dense index order; genres.json the genre vocabulary
-//   pre.csr / pre_seen.csr / pre_holdout.csr   positives (confidence) / seen titles before the pre clock / its labels
-//   train.csr / train_seen.csr / holdout.csr   the same at the cutoff; holdout = titles first watched in [cutoff, as-of]
-//   full.csr / full_seen.csr                   the same up to as-of (the shipped model's data)
-//   pop_<p>.f32 / trend_<p>.f32 (p = pre, train, full)   baseline signals (nItems)
+//   One vocabulary for periods everywhere (model/types.ts RunPhase: pre, gate, ship):
+//   pre.csr / pre_seen.csr / pre_labels.csr    positives (confidence) / seen titles before the pre clock / its labels
+//   gate.csr / gate_seen.csr / holdout.csr     the same at the cutoff; holdout = titles first watched in [cutoff, as-of]
+//   ship.csr / ship_seen.csr                   the same up to as-of (the shipped model's data)
+//   pop_<p>.f32 / trend_<p>.f32 (p = pre, gate, ship)   baseline signals (nItems)
 //   features/<period>.json + .bin   ranker feature aggregates as of each period (storage/ranker-data.ts)
 import { join } from 'node:path';
 import type { Config } from '../config';
@@ -107,9 +108,9 @@ const csrRows = (m: Csr) => {
 
 /** Per period: the CSR names of its positives and seen titles, its labels (window to the next clock), its signals. */
 const PERIODS = [
-  { period: 'pre', positives: 'pre', seen: 'pre_seen', labels: 'pre_holdout', next: 'gate', signals: 'pre' },
-  { period: 'gate', positives: 'train', seen: 'train_seen', labels: 'holdout', next: 'ship', signals: 'train' },
-  { period: 'ship', positives: 'full', seen: 'full_seen', labels: null, next: null, signals: 'full' },
+  { period: 'pre', positives: 'pre', seen: 'pre_seen', labels: 'pre_labels', next: 'gate', signals: 'pre' },
+  { period: 'gate', positives: 'gate', seen: 'gate_seen', labels: 'holdout', next: 'ship', signals: 'gate' },
+  { period: 'ship', positives: 'ship', seen: 'ship_seen', labels: null, next: null, signals: 'ship' },
 ] as const;
 
 export async function prepareRunData(
@@ -197,10 +198,10 @@ export async function prepareRunData(
     nItems,
     nGenres: genres.length,
     preInteractions: csrs.pre.indptr[nUsers],
-    trainInteractions: csrs.train.indptr[nUsers],
-    fullInteractions: csrs.full.indptr[nUsers],
-    preHoldoutUsers: csrRows(csrs.pre_holdout),
-    preHoldoutInteractions: csrs.pre_holdout.indptr[nUsers],
+    trainInteractions: csrs.gate.indptr[nUsers],
+    fullInteractions: csrs.ship.indptr[nUsers],
+    preHoldoutUsers: csrRows(csrs.pre_labels),
+    preHoldoutInteractions: csrs.pre_labels.indptr[nUsers],
     holdoutUsers: csrRows(csrs.holdout),
     holdoutInteractions: csrs.holdout.indptr[nUsers],
     nEvents: clock.nEvents,
@@ -209,7 +210,8 @@ export async function prepareRunData(
   return manifest;
 }
 
-export type RunCsrName = 'pre' | 'pre_seen' | 'pre_holdout' | 'train' | 'train_seen' | 'holdout' | 'full' | 'full_seen';
+/** Per period p (model/types.ts RunPhase): p = its positives, p_seen = titles seen before its clock, p_labels = its label window (the gate period's labels are the holdout). */
+export type RunCsrName = 'pre' | 'pre_seen' | 'pre_labels' | 'gate' | 'gate_seen' | 'holdout' | 'ship' | 'ship_seen';
 
 /** Everything a trainer/evaluator/scorer needs from a prepared run directory. */
 export const runFiles = {

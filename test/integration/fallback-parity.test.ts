@@ -43,8 +43,8 @@ beforeAll(async () => {
   } finally {
     wh.close();
   }
-  await fitRetrieval(dir, 'gate', 'train', PARAMS, 2);
-  await fitRetrieval(dir, 'ship', 'full', PARAMS, 2);
+  await fitRetrieval(dir, 'gate', 'gate', PARAMS, 2);
+  await fitRetrieval(dir, 'ship', 'ship', PARAMS, 2);
 });
 
 describe('a user with events but no positive', () => {
@@ -52,24 +52,24 @@ describe('a user with events but no positive', () => {
     const u = runFiles.users(dir).indexOf(ABANDONER);
     expect(u).toBeGreaterThanOrEqual(0);
     const users = Int32Array.of(u);
-    for (const [name, positives] of [['train', runFiles.csr(dir, 'train')], ['full', runFiles.csr(dir, 'full')]] as const) {
+    for (const [name, positives] of [['gate', runFiles.csr(dir, 'gate')], ['ship', runFiles.csr(dir, 'ship')]] as const) {
       expect(positives.indptr[u + 1] - positives.indptr[u], `${name} positives`).toBe(0);
     }
     const n = 20;
     // Evaluation: the gate model served as evaluateRun serves it.
     const { serve } = evaluationServing(dir);
-    const trainSeen = runFiles.csr(dir, 'train_seen');
-    const evaluated = await serve(loadRecommender(dir, 'gate', 'pop_train', 2)).topN(users, trainSeen, n);
-    const popAtCutoff = await globalRecommender('popularity', runFiles.f32(dir, 'pop_train')).topN(users, trainSeen, n);
+    const trainSeen = runFiles.csr(dir, 'gate_seen');
+    const evaluated = await serve(loadRecommender(dir, 'gate', 'pop_gate', 2)).topN(users, trainSeen, n);
+    const popAtCutoff = await globalRecommender('popularity', runFiles.f32(dir, 'pop_gate')).topN(users, trainSeen, n);
     expect(Array.from(evaluated.idx)).toEqual(Array.from(popAtCutoff.idx));
     // Scoring: the published system (pipeline/scoring.ts), retrieval order and ranked alike.
-    const fullSeen = runFiles.csr(dir, 'full_seen');
+    const fullSeen = runFiles.csr(dir, 'ship_seen');
     const scored = await loadShippedRecommender(dir, { rankedLists: false, candidates: 50, lightStrategy: 'model' }, 2);
-    const popAtAsOf = await globalRecommender('popularity', runFiles.f32(dir, 'pop_full')).topN(users, fullSeen, n);
+    const popAtAsOf = await globalRecommender('popularity', runFiles.f32(dir, 'pop_ship')).topN(users, fullSeen, n);
     expect(Array.from((await scored.topN(users, fullSeen, n)).idx)).toEqual(Array.from(popAtAsOf.idx));
     scored.dispose();
     // And not the zero-factor order the model alone would give (the test can fail).
-    const raw = await loadRecommender(dir, 'gate', 'pop_train', 2).topN(users, trainSeen, n);
+    const raw = await loadRecommender(dir, 'gate', 'pop_gate', 2).topN(users, trainSeen, n);
     expect(Array.from(raw.idx)).not.toEqual(Array.from(popAtCutoff.idx));
   });
 });

@@ -45,7 +45,7 @@ describe('the global time split', () => {
       const users = runFiles.users(clean);
       const items = runFiles.items(clean);
       // The least popular title before the cutoff becomes, after it, everyone's favourite.
-      const pop = runFiles.f32(clean, 'pop_train');
+      const pop = runFiles.f32(clean, 'pop_gate');
       let x = 0;
       for (let i = 1; i < pop.length; i++) if (pop[i] < pop[x]) x = i;
       const t = (h: number) => new Date(Date.parse(m.cutoff) + h * 60_000).toISOString();
@@ -63,19 +63,19 @@ describe('the global time split', () => {
       expect(runFiles.users(planted)).toEqual(users);
 
       // Everything the gate and pre periods learn from is byte-identical …
-      for (const f of ['pre.csr', 'pre_seen.csr', 'pre_holdout.csr', 'train.csr', 'train_seen.csr', 'pop_pre.f32', 'trend_pre.f32', 'pop_train.f32', 'trend_train.f32']) {
+      for (const f of ['pre.csr', 'pre_seen.csr', 'pre_labels.csr', 'gate.csr', 'gate_seen.csr', 'pop_pre.f32', 'trend_pre.f32', 'pop_gate.f32', 'trend_gate.f32']) {
         expect(bytes(join(planted, f)).equals(bytes(join(clean, f))), f).toBe(true);
       }
       for (const period of ['pre', 'gate'] as const) {
         const p = featureSnapshotPath(planted, period), c = featureSnapshotPath(clean, period);
         expect(bytes(`${p}.bin`).equals(bytes(`${c}.bin`)), `features as of ${period}`).toBe(true);
       }
-      await fitRetrieval(clean, 'gate', 'train', PARAMS, 2);
-      await fitRetrieval(planted, 'gate', 'train', PARAMS, 2);
+      await fitRetrieval(clean, 'gate', 'gate', PARAMS, 2);
+      await fitRetrieval(planted, 'gate', 'gate', PARAMS, 2);
       expect(bytes(factorFiles(planted, 'gate').item).equals(bytes(factorFiles(clean, 'gate').item)), 'gate item factors').toBe(true);
 
       // … while the holdout and the shipped period do see the planted signal (the test can fail).
-      expect(runFiles.f32(planted, 'pop_full')[x]).toBeGreaterThan(runFiles.f32(clean, 'pop_full')[x] + users.length / 2);
+      expect(runFiles.f32(planted, 'pop_ship')[x]).toBeGreaterThan(runFiles.f32(clean, 'pop_ship')[x] + users.length / 2);
       const h = runFiles.csr(planted, 'holdout');
       let rows = 0;
       for (let u = 0; u < h.nRows; u++) for (let q = h.indptr[u]; q < h.indptr[u + 1]; q++) if (h.indices[q] === x) rows++;

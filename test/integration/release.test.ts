@@ -79,7 +79,7 @@ describe('with no live version and a gate that does not pass', () => {
       expect(f.items.slice(0, 2).map((i) => i.reason)).toEqual(['popular', 'popular']); // … and it says so
     }
     // The stored lists are popularity minus what each user saw.
-    const pop = runFiles.f32(runDir(p.cfg.DATA_DIR, r.version), 'pop_full');
+    const pop = runFiles.f32(runDir(p.cfg.DATA_DIR, r.version), 'pop_ship');
     const list = decodeUserList((await p.redis.getBuffer(k.userList(r.version, users[0])))!);
     for (let i = 1; i < list.itemIndex.length; i++) expect(pop[list.itemIndex[i]]).toBeLessThanOrEqual(pop[list.itemIndex[i - 1]]);
     // A user the version does not know still gets a list (trending / popular).
@@ -104,7 +104,7 @@ describe('against a live version', () => {
     // onto random titles).
     const dir = runDir(p.cfg.DATA_DIR, live.version);
     const users = runFiles.users(dir), items = runFiles.items(dir);
-    const full = runFiles.csr(dir, 'full');
+    const full = runFiles.csr(dir, 'ship');
     const rand = mulberry32(99);
     const rows: string[] = [];
     for (let u = 0; u < users.length; u++) {

@@ -55,7 +55,7 @@ describe('the retrain workflow on a tiny world', () => {
     expect(lists.filter((b) => b === null)).toHaveLength(0);
     const one = decodeUserList(lists[0]!);
     // every title the user has not seen, up to TOP_N
-    const seen = runFiles.csr(runDir(p.cfg.DATA_DIR, first.version), 'full_seen');
+    const seen = runFiles.csr(runDir(p.cfg.DATA_DIR, first.version), 'ship_seen');
     expect(one.itemIndex.length).toBe(Math.min(p.cfg.TOP_N, first.items - (seen.indptr[1] - seen.indptr[0])));
     expect(one.userVec.length).toBe(16);
     // best first
@@ -99,7 +99,7 @@ describe('the retrain workflow on a tiny world', () => {
     const rec = await loadShippedRecommender(dir, { rankedLists: recipe.rankedLists, candidates: first.ranker.plan.candidates, lightStrategy: recipe.lightStrategy }, 2);
     const users = runFiles.users(dir);
     const sample = Int32Array.from([0, 1, 2, 3, 4]);
-    const expected = await rec.topN(sample, runFiles.csr(dir, 'full_seen'), p.cfg.TOP_N);
+    const expected = await rec.topN(sample, runFiles.csr(dir, 'ship_seen'), p.cfg.TOP_N);
     rec.dispose();
     const k = keys(p.cfg.REDIS_PREFIX);
     for (const u of sample) {
@@ -128,10 +128,10 @@ describe('the retrain workflow on a tiny world', () => {
 
   it('a user whose only events are early abandons or low ratings gets the popularity list, not catalog order', async () => {
     const dir = runDir(p.cfg.DATA_DIR, first.version);
-    const full = runFiles.csr(dir, 'full');
-    const seen = runFiles.csr(dir, 'full_seen');
+    const full = runFiles.csr(dir, 'ship');
+    const seen = runFiles.csr(dir, 'ship_seen');
     const users = runFiles.users(dir);
-    const pop = runFiles.f32(dir, 'pop_full');
+    const pop = runFiles.f32(dir, 'pop_ship');
     const empty = users.map((_, u) => u).filter((u) => full.indptr[u + 1] === full.indptr[u]);
     expect(empty.length).toBeGreaterThan(0); // the tiny world has some
     for (const u of empty.slice(0, 5)) {

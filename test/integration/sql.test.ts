@@ -209,7 +209,7 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
       const dir = join(root, 'run');
       const run = await prepareRunData(wh, cfg, { version, dir });
       // Ranker examples from popularity-ordered candidates of the first users.
-      const pop = runFiles.f32(dir, 'pop_train');
+      const pop = runFiles.f32(dir, 'pop_gate');
       const order = Int32Array.from(pop.keys()).sort((a, b) => pop[b] - pop[a] || a - b);
       const n = Math.min(20, run.nItems);
       const users = Int32Array.from({ length: Math.min(50, run.nUsers) }, (_, i) => i);
@@ -217,7 +217,7 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
       const score = new Float32Array(users.length * n);
       for (let j = 0; j < users.length; j++) for (let r = 0; r < n; r++) [idx[j * n + r], score[j * n + r]] = [order[r], n - r];
       const candidates = { n, idx, score } as unknown as TopN;
-      await buildRankerExamples(users, candidates, runFiles.csr(dir, 'holdout'), runFiles.csr(dir, 'train_seen'), pop, { nCandidates: n, seed: 1, hardNegatives: 5, popNegatives: 5 });
+      await buildRankerExamples(users, candidates, runFiles.csr(dir, 'holdout'), runFiles.csr(dir, 'gate_seen'), pop, { nCandidates: n, seed: 1, hardNegatives: 5, popNegatives: 5 });
 
       // The evaluation's record and the release, as the evaluate and publish steps write them.
       const now = new Date().toISOString();

@@ -206,7 +206,7 @@ describe('the SQL feature aggregates (known answers)', () => {
   });
 
   it('labels: watches in each window, minus titles seen (or positive) before it', () => {
-    const pairs = (name: 'pre_holdout' | 'holdout') => {
+    const pairs = (name: 'pre_labels' | 'holdout') => {
       const m = runFiles.csr(dir, name);
       const users = runFiles.users(dir);
       const out: string[] = [];
@@ -214,7 +214,7 @@ describe('the SQL feature aggregates (known answers)', () => {
       return out.sort();
     };
     // [02-24, 03-03): u1 m2 (50 %), u2 m1, u2 m3; u1's m4 (10 %) is not a label.
-    expect(pairs('pre_holdout')).toEqual(['u1:m2', 'u2:m1', 'u2:m3']);
+    expect(pairs('pre_labels')).toEqual(['u1:m2', 'u2:m1', 'u2:m3']);
     // [03-03, 03-10]: u3 m1, u3 m2; u1 m3 had a search and a browse before the cutoff (a training positive).
     expect(pairs('holdout')).toEqual(['u3:m1', 'u3:m2']);
     const pre = readFeatureSnapshot(dir, 'pre');
@@ -267,15 +267,15 @@ describe('the training and scoring paths of the features', () => {
       wh.close();
     }
     expect(runFiles.users(dirB)).toEqual(runFiles.users(dirA));
-    await fitRetrieval(dirA, 'gate', 'train', PARAMS, 2);
-    await fitRetrieval(dirB, 'ship', 'full', PARAMS, 2);
+    await fitRetrieval(dirA, 'gate', 'gate', PARAMS, 2);
+    await fitRetrieval(dirB, 'ship', 'ship', PARAMS, 2);
 
     const s = rankerSettings(defaultRankerPlan(cfg), cfg.ALS_THREADS);
     const train = (await buildPhaseExamples(dirA, 'ship', s)) as PhaseExamples;
     expect(train.ex.n).toBeGreaterThan(100);
-    const inp = loadRankingInputs(dirB, { retrievalPhase: 'ship', period: 'ship', popName: 'pop_full', candidates: s.candidates, threads: 2 });
+    const inp = loadRankingInputs(dirB, { retrievalPhase: 'ship', period: 'ship', popName: 'pop_ship', candidates: s.candidates, threads: 2 });
     const scoring = new Map<string, Float32Array>();
-    for await (const blk of candidateFeatureBlocks(inp.base, inp.builder, train.users, runFiles.csr(dirB, 'full_seen'), inp.nCandidates)) {
+    for await (const blk of candidateFeatureBlocks(inp.base, inp.builder, train.users, runFiles.csr(dirB, 'ship_seen'), inp.nCandidates)) {
       for (let b = 0; b < blk.nUsers; b++) {
         for (let r = blk.rowStart[b]; r < blk.rowStart[b + 1]; r++) {
           const item = blk.idx[b * inp.nCandidates + (r - blk.rowStart[b])];
@@ -305,7 +305,7 @@ describe('the training and scoring paths of the features', () => {
       const m = await prepareRunData(wh, cfg, { version: 'v1', dir: dir1 });
       asOf = m.asOf;
       cutoff = m.cutoff;
-      await fitRetrieval(dir1, 'gate', 'train', PARAMS, 2);
+      await fitRetrieval(dir1, 'gate', 'gate', PARAMS, 2);
       before = (await buildPhaseExamples(dir1, 'ship', s)) as PhaseExamples;
       // A candidate near the top the user did not watch in the window, and another title.
       let r = 0;
@@ -327,7 +327,7 @@ describe('the training and scoring paths of the features', () => {
       expect(Date.parse(at(3))).toBeLessThan(Date.parse(asOf));
       await ingestFile(wh, 'events', planted);
       await prepareRunData(wh, cfg, { version: 'v2', dir: dir2, asOf });
-      await fitRetrieval(dir2, 'gate', 'train', PARAMS, 2);
+      await fitRetrieval(dir2, 'gate', 'gate', PARAMS, 2);
       const after = (await buildPhaseExamples(dir2, 'ship', s)) as PhaseExamples;
 
       const find = (e: PhaseExamples) => {
