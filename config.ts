@@ -18,6 +18,8 @@ const csvNums = (def: string) =>
 
 const baseSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
+  /** Run artifacts (factors, rankers, content models, exported training data) that cross worker roles: a shared filesystem when roles run on different machines. Default DATA_DIR/runs. */
+  ARTIFACT_DIR: z.string().min(1).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6389'),
   /** Namespace of every Redis key of this instance: two instances on one Redis do not collide. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('recs'),
@@ -129,7 +131,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = r.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...r.data, DATA_DIR: resolve(r.data.DATA_DIR) };
+  const dataDir = resolve(r.data.DATA_DIR);
+  return { ...r.data, DATA_DIR: dataDir, ARTIFACT_DIR: resolve(r.data.ARTIFACT_DIR ?? resolve(dataDir, 'runs')) };
 }
 
 /**

@@ -78,7 +78,7 @@ export function createAddTitleActivities({ cfg, wh, redis, versions }: Pick<Acti
       const k = Number(meta.k);
       if (!(k > 0)) return { version, vector: null, method: 'none' };
       // The version's content model (trained on its warm titles' factors) when it has one …
-      const dir = runDir(cfg.DATA_DIR, version);
+      const dir = runDir(cfg, version);
       if (existsSync(join(contentDir(dir), 'model.json'))) {
         const v = await embedWithContentModel(dir, t);
         if (v.length === k) return { version, vector: Array.from(v), method: 'content_model' };

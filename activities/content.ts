@@ -112,7 +112,7 @@ export async function fitContentModel(dir: string, s: ContentSettings, onStep: (
 export function createContentActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 'wh'>) {
   return {
     async trainContent(input: { version: string }): Promise<ContentInfo> {
-      const dir = runDir(cfg.DATA_DIR, input.version);
+      const dir = runDir(cfg, input.version);
       await initTf(cfg.TF_BACKEND);
       let details: Record<string, unknown> = { step: 'content' };
       const info = await withHeartbeat(

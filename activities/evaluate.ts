@@ -17,7 +17,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
     const meta = await versions.meta(version);
     const recipe = meta.recipe ? (JSON.parse(meta.recipe) as { params?: RetrievalParams; lightStrategy?: LightStrategy; rankedLists?: boolean }) : {};
     const params = recipe.params ?? (meta.params ? (JSON.parse(meta.params) as RetrievalParams) : null);
-    const dir = runDir(cfg.DATA_DIR, version);
+    const dir = runDir(cfg, version);
     let exists = true;
     try {
       runFiles.manifest(dir);
@@ -30,7 +30,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
 
   return {
     async evaluateCandidate(input: { version: string; params: RetrievalParams; ranker: RankerPlan; workflowId?: string }): Promise<EvaluateOut> {
-      const dir = runDir(cfg.DATA_DIR, input.version);
+      const dir = runDir(cfg, input.version);
       const run = runFiles.manifest(dir);
       const live = await liveRef();
       let details: Record<string, unknown> = { step: 'evaluate' };

@@ -14,7 +14,7 @@ export function createPrepareActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 
         return await withHeartbeat(
           () => ({ step }),
           () =>
-            wh.exclusive(() => prepareRunData(wh, cfg, { version: input.version, dir: runDir(cfg.DATA_DIR, input.version), asOf: input.asOf, evalWindowDays: input.evalWindowDays }, (s) => {
+            wh.exclusive(() => prepareRunData(wh, cfg, { version: input.version, dir: runDir(cfg, input.version), asOf: input.asOf, evalWindowDays: input.evalWindowDays }, (s) => {
               step = s;
               progress({ step: s });
             })),

@@ -13,7 +13,7 @@ import { progress, withHeartbeat } from './heartbeat';
 export function createRankActivities({ cfg }: Pick<ActivityDeps, 'cfg'>) {
   return {
     async trainRanker(input: { version: string; phase: RankerPhase; ranker: RankerPlan }): Promise<RankerInfo> {
-      const dir = runDir(cfg.DATA_DIR, input.version);
+      const dir = runDir(cfg, input.version);
       await initTf(cfg.TF_BACKEND);
       let details: Record<string, unknown> = { step: 'ranker', phase: input.phase };
       const info = await withHeartbeat(

@@ -26,7 +26,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
   return {
     async writeVersionData(input: { version: string; recipe: Recipe; metrics: Metrics; gate: { outcome: string; release: string; reason: string } }): Promise<void> {
       const params = input.recipe.params;
-      const dir = runDir(cfg.DATA_DIR, input.version);
+      const dir = runDir(cfg, input.version);
       const run = runFiles.manifest(dir);
       const items = runFiles.items(dir);
       const f = factorFiles(dir, 'ship');
@@ -62,7 +62,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
      * being scored. At most two batches' lists are alive at once, whatever the shard's size.
      */
     async scoreShard(input: { version: string; shard: number; shards: number; recipe: Recipe }): Promise<number> {
-      const dir = runDir(cfg.DATA_DIR, input.version);
+      const dir = runDir(cfg, input.version);
       const users = runFiles.users(dir);
       const seen = runFiles.csr(dir, 'ship_seen');
       const { rankedLists, lightStrategy } = input.recipe;

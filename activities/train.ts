@@ -9,7 +9,7 @@ import type { RetrievalParams } from './types';
 export function createTrainActivities({ cfg }: Pick<ActivityDeps, 'cfg'>) {
   return {
     async trainRetrieval(input: { version: string; phase: Phase; params: RetrievalParams }): Promise<TrainedModelInfo> {
-      const dir = runDir(cfg.DATA_DIR, input.version);
+      const dir = runDir(cfg, input.version);
       return fitRetrieval(dir, input.phase, PHASE_DATA[input.phase], input.params, cfg.ALS_THREADS, progress);
     },
   };

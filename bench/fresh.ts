@@ -56,8 +56,8 @@ async function main() {
   const server = createServer(app.handler).listen(0);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const items = runFiles.items(runDir(dataDir, live.version));
-  const users = runFiles.users(runDir(dataDir, live.version));
+  const items = runFiles.items(runDir(cfg, live.version));
+  const users = runFiles.users(runDir(cfg, live.version));
   const genres = [...new Set(items.flatMap((t) => t.genres))].sort();
   const k = keys(id);
   const rows: Record<string, unknown>[] = [];

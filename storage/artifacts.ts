@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import type { Csr } from '../model/types';
 import { assertVersion } from './redis-keys';
 
-export function runDir(dataDir: string, version: string): string {
-  return join(dataDir, 'runs', assertVersion(version));
+/** A run's artifact directory: ARTIFACT_DIR/<version> (ARTIFACT_DIR defaults to DATA_DIR/runs). */
+export function runDir(cfg: { ARTIFACT_DIR?: string; DATA_DIR: string }, version: string): string {
+  return join(cfg.ARTIFACT_DIR ?? join(cfg.DATA_DIR, 'runs'), assertVersion(version));
 }
 
 /** Write atomically: a crashed writer never leaves a half file under the final name. */

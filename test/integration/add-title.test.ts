@@ -64,7 +64,7 @@ describe('a title added today', () => {
 
   it('appears in the feed of the user whose taste matches it best within seconds, without a retrain', async () => {
     // The genre the catalog has most of: the new title belongs to it.
-    const items = runFiles.items(runDir(p.cfg.DATA_DIR, live.version));
+    const items = runFiles.items(runDir(p.cfg, live.version));
     const count = new Map<string, number>();
     for (const t of items) for (const g of t.genres) count.set(g, (count.get(g) ?? 0) + 1);
     const genre = [...count.entries()].sort((a, b) => b[1] - a[1])[0][0];
@@ -80,7 +80,7 @@ describe('a title added today', () => {
     // The best-matching user by the title's vector.
     const k = keys(p.cfg.REDIS_PREFIX);
     const fresh = JSON.parse((await p.redis.hget(k.fresh, movieId))!) as { vector: number[] };
-    const users = runFiles.users(runDir(p.cfg.DATA_DIR, live.version));
+    const users = runFiles.users(runDir(p.cfg, live.version));
     let best = users[0];
     let bestScore = -Infinity;
     for (const u of users) {

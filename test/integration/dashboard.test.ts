@@ -155,7 +155,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
   });
 
   it('a user lookup shows their recent history beside the feed the API serves, with reasons, source and variant', async () => {
-    const users = runFiles.users(runDir(p.cfg.DATA_DIR, passed.version));
+    const users = runFiles.users(runDir(p.cfg, passed.version));
     const user = users[0];
     await page.fill('#user-id', user);
     await page.click('#user-form button');

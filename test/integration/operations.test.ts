@@ -74,7 +74,7 @@ describe('operating retrains', () => {
     const server: Server = createServer(app.handler).listen(0);
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const user = runFiles.users(runDir(p.cfg.DATA_DIR, runs[1].version))[0];
+      const user = runFiles.users(runDir(p.cfg, runs[1].version))[0];
       const before = (await (await fetch(`${base}/home-feed?user_id=${user}`)).json()) as FeedResponse;
       expect(before.model_version).toBe(runs[1].version);
       const r = await p.client.workflow.execute('rollback', { taskQueue: p.taskQueue, workflowId: `rollback-${Date.now()}`, args: [{}] });

@@ -69,7 +69,7 @@ describe('with no live version and a gate that does not pass', () => {
     expect(meta.model).toBe('popularity');
     expect(JSON.parse(meta.gate)).toMatchObject({ outcome: 'fail', release: 'publish_baseline' });
 
-    const users = runFiles.users(runDir(p.cfg.DATA_DIR, r.version));
+    const users = runFiles.users(runDir(p.cfg, r.version));
     const { base } = await startApi(p);
     for (const u of users.slice(0, 40)) {
       const f = await feed(base, u);
@@ -79,7 +79,7 @@ describe('with no live version and a gate that does not pass', () => {
       expect(f.items.slice(0, 2).map((i) => i.reason)).toEqual(['popular', 'popular']); // … and it says so
     }
     // The stored lists are popularity minus what each user saw.
-    const pop = runFiles.f32(runDir(p.cfg.DATA_DIR, r.version), 'pop_ship');
+    const pop = runFiles.f32(runDir(p.cfg, r.version), 'pop_ship');
     const list = decodeUserList((await p.redis.getBuffer(k.userList(r.version, users[0])))!);
     for (let i = 1; i < list.itemIndex.length; i++) expect(pop[list.itemIndex[i]]).toBeLessThanOrEqual(pop[list.itemIndex[i - 1]]);
     // A user the version does not know still gets a list (trending / popular).
@@ -102,7 +102,7 @@ describe('against a live version', () => {
     // A clean second run would equal the live model on the same data; corrupt it: a batch of watches
     // just before the new cutoff whose title ids are shuffled (each user's real watches, replayed
     // onto random titles).
-    const dir = runDir(p.cfg.DATA_DIR, live.version);
+    const dir = runDir(p.cfg, live.version);
     const users = runFiles.users(dir), items = runFiles.items(dir);
     const full = runFiles.csr(dir, 'ship');
     const rand = mulberry32(99);

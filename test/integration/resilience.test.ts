@@ -44,7 +44,7 @@ async function startWorker(cfg: Config): Promise<WorkerProcess> {
 }
 
 async function everyUserHasAList(cfg: Config, redis: Redis, r: RetrainResult): Promise<void> {
-  const users = runFiles.users(runDir(cfg.DATA_DIR, r.version));
+  const users = runFiles.users(runDir(cfg, r.version));
   const p = redis.pipeline();
   for (const u of users) p.exists(keys(cfg.REDIS_PREFIX).userList(r.version, u));
   const found = (await p.exec())!.reduce((a, [, v]) => a + Number(v), 0);
@@ -76,7 +76,7 @@ describe('a worker killed mid-run', { timeout: 240_000 }, () => {
     const r = (await handle.result()) as RetrainResult;
     expect(r.status).toBe('published');
     await everyUserHasAList(cfg, redis, r);
-    const info = readJson<{ resumedFromEpoch: number; epochs: number }>(join(runDir(cfg.DATA_DIR, r.version), 'gate.model.json'));
+    const info = readJson<{ resumedFromEpoch: number; epochs: number }>(join(runDir(cfg, r.version), 'gate.model.json'));
     expect(info.epochs).toBe(120);
     expect(info.resumedFromEpoch).toBeGreaterThanOrEqual(10);
     redis.disconnect();

@@ -47,7 +47,7 @@ describe('the retrain workflow on a tiny world', () => {
 
     const k = keys(p.cfg.REDIS_PREFIX);
     expect(await p.redis.get(k.live)).toBe(first.version);
-    const users = runFiles.users(runDir(p.cfg.DATA_DIR, first.version));
+    const users = runFiles.users(runDir(p.cfg, first.version));
     expect(users.length).toBe(first.users);
     const pipe = p.redis.pipeline();
     for (const u of users) pipe.getBuffer(k.userList(first.version, u));
@@ -55,7 +55,7 @@ describe('the retrain workflow on a tiny world', () => {
     expect(lists.filter((b) => b === null)).toHaveLength(0);
     const one = decodeUserList(lists[0]!);
     // every title the user has not seen, up to TOP_N
-    const seen = runFiles.csr(runDir(p.cfg.DATA_DIR, first.version), 'ship_seen');
+    const seen = runFiles.csr(runDir(p.cfg, first.version), 'ship_seen');
     expect(one.itemIndex.length).toBe(Math.min(p.cfg.TOP_N, first.items - (seen.indptr[1] - seen.indptr[0])));
     expect(one.userVec.length).toBe(16);
     // best first
@@ -93,7 +93,7 @@ describe('the retrain workflow on a tiny world', () => {
     }
 
     // The published lists are the shipped system of the version's recipe (pipeline/scoring.ts).
-    const dir = runDir(p.cfg.DATA_DIR, first.version);
+    const dir = runDir(p.cfg, first.version);
     const recipe = JSON.parse((await p.redis.hget(keys(p.cfg.REDIS_PREFIX).versionMeta(first.version), 'recipe'))!);
     expect(recipe).toMatchObject({ rankedLists: first.gate.judged === 'ranked', lightStrategy: first.gate.lightStrategy, params: first.params });
     const rec = await loadShippedRecommender(dir, { rankedLists: recipe.rankedLists, candidates: first.ranker.plan.candidates, lightStrategy: recipe.lightStrategy }, 2);
@@ -112,7 +112,7 @@ describe('the retrain workflow on a tiny world', () => {
   it('the content model is stored with the version and gives a new title its vector from content alone', async () => {
     expect(first.content?.trained).toBe(true);
     expect(first.content?.lift).toBeGreaterThan(1);
-    const dir = runDir(p.cfg.DATA_DIR, first.version);
+    const dir = runDir(p.cfg, first.version);
     expect(existsSync(join(contentDir(dir), 'model.json'))).toBe(true);
     const title = (genres: string[]): Title => ({ movie_id: 'new-1', title: 'The Brand New Film', year: 2026, genres, tags: ['heist'], duration_seconds: 5400, added_at: new Date().toISOString() });
     const v = await embedTitle(dir, title(['Action', 'Thriller']));
@@ -127,7 +127,7 @@ describe('the retrain workflow on a tiny world', () => {
   });
 
   it('a user whose only events are early abandons or low ratings gets the popularity list, not catalog order', async () => {
-    const dir = runDir(p.cfg.DATA_DIR, first.version);
+    const dir = runDir(p.cfg, first.version);
     const full = runFiles.csr(dir, 'ship');
     const seen = runFiles.csr(dir, 'ship_seen');
     const users = runFiles.users(dir);
