@@ -9,6 +9,7 @@
 // It also returns the per-user NDCG@10 of the `all` slice, aligned by user, so two systems can be
 // compared pairwise on the same users (model/gate.ts).
 import { bootstrapMeans } from './bootstrap';
+import { listStats } from './diversity';
 import { mulberry32 } from './random';
 import { PER_USER_METRICS, userMetrics, type Metrics, type UserMetrics } from './metrics';
 import { gatherRows, type Recommender } from './recommend';
@@ -28,6 +29,8 @@ export interface EvalContext {
   newItems?: Uint8Array;
   /** Resamples for the intervals (EVAL_BOOTSTRAP_SAMPLES); 0 = no intervals. */
   bootstrapSamples?: number;
+  /** For diversity, genre coverage and novelty of the top 10 (model/diversity.ts): unit item factors (nItems × k) and item genres. */
+  beyond?: { unit: Float32Array; k: number; itemGenres: Csr; nGenres: number };
 }
 
 /** What evaluateRecommender measured: slices, and per-user NDCG@10 for paired comparisons. */
@@ -124,6 +127,25 @@ export async function evaluateRecommender(rec: Recommender, ctx: EvalContext): P
     light: summarize(um, (j) => light[j] === 1, samples, ctx.seed),
     heavy: summarize(um, (j) => light[j] === 0, samples, ctx.seed),
   };
+  if (ctx.beyond) {
+    // Beyond accuracy: per evaluated user, then the mean over each slice's users.
+    const b = ctx.beyond;
+    const stats = Array.from(um.rows, (r) => listStats(top.idx.subarray(r * depth, (r + 1) * depth), 10, { ...b, popularity: ctx.popularity, nUsers: ctx.train.nRows }));
+    const add = (name: keyof typeof slices, keep: (j: number) => boolean) => {
+      let n = 0, ild = 0, gc = 0, nov = 0;
+      stats.forEach((s, j) => {
+        if (!keep(j)) return;
+        n++;
+        ild += s.ild;
+        gc += s.genreCoverage;
+        nov += s.novelty;
+      });
+      Object.assign(slices[name], { ild_10: n ? ild / n : 0, genre_coverage_10: n ? gc / n : 0, novelty_10: n ? nov / n : 0 });
+    };
+    add('all', () => true);
+    add('light', (j) => light[j] === 1);
+    add('heavy', (j) => light[j] === 0);
+  }
   if (ctx.newItems) {
     const fresh = userMetrics({ ranked: top.idx, n: depth, relevant: keepColumns(relevant, ctx.newItems), popularity: ctx.popularity });
     slices.new_titles = summarize(fresh, null, samples, ctx.seed);

@@ -23,6 +23,10 @@ export type PerUserMetric = (typeof PER_USER_METRICS)[number];
 export type Metrics = MetricsCore & Partial<Record<`${PerUserMetric}_lo` | `${PerUserMetric}_hi`, number>>;
 
 interface MetricsCore {
+  /** Beyond accuracy, over each user's top 10 (model/diversity.ts), when the evaluation has item factors and genres. */
+  ild_10?: number;
+  genre_coverage_10?: number;
+  novelty_10?: number;
   users: number;
   recall_10: number;
   recall_20: number;

@@ -18,6 +18,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootstrapOptions } from '../model/bootstrap';
+import { normalizeRows } from '../model/diversity';
 import { evaluateRecommender, keepValuesAbove, LIGHT_MAX, type EvalContext, type Evaluation } from '../model/evaluate';
 import { decideGate, decideLightStrategy, decideRanker, decideRelease, nonRegression, superiority, type Check, type Outcome, type ReleaseAction } from '../model/gate';
 import type { Metrics } from '../model/metrics';
@@ -94,6 +95,28 @@ export interface EvaluateRunOptions {
   tfBackend?: 'node' | 'wasm' | 'cpu';
   /** Called before each system is evaluated (heartbeats, progress lines). */
   progress?: (details: Record<string, unknown>) => void;
+}
+
+/**
+ * What the beyond-accuracy figures need (model/diversity.ts): one embedding for every system — the
+ * gate retrieval model's unit item factors — and the titles' genres. Null without factors.
+ */
+export function beyondContext(dir: string): EvalContext['beyond'] {
+  const f = factorFiles(dir, 'gate');
+  if (!existsSync(f.info) || !existsSync(f.item)) return undefined;
+  const info = readJson<TrainedModelInfo>(f.info);
+  if (info.k === 0) return undefined;
+  const genres = runFiles.genres(dir);
+  const gi = new Map(genres.map((g, i) => [g, i]));
+  const items = runFiles.items(dir);
+  const indptr = new Int32Array(items.length + 1);
+  const idx: number[] = [];
+  items.forEach((t, i) => {
+    for (const g of new Set(t.genres)) if (gi.has(g)) idx.push(gi.get(g)!);
+    indptr[i + 1] = idx.length;
+  });
+  const itemGenres: Csr = { nRows: items.length, nCols: genres.length, indptr, indices: Int32Array.from(idx), values: new Float32Array(idx.length).fill(1) };
+  return { unit: normalizeRows(readF32(f.item), info.k), k: info.k, itemGenres, nGenres: genres.length };
 }
 
 /** Flags of the titles added inside the holdout window (the new_titles slice). */
@@ -175,7 +198,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
   const seen = runFiles.csr(dir, 'gate_seen');
   const holdout = runFiles.csr(dir, 'holdout');
   const pop = runFiles.f32(dir, 'pop_gate');
-  const ctx: EvalContext = { seen, holdout, train, popularity: pop, maxUsers: o.maxUsers, seed: o.params.seed, newItems: newTitleFlags(dir, run.cutoff), bootstrapSamples: o.bootstrap.samples };
+  const ctx: EvalContext = { seen, holdout, train, popularity: pop, maxUsers: o.maxUsers, seed: o.params.seed, newItems: newTitleFlags(dir, run.cutoff), bootstrapSamples: o.bootstrap.samples, beyond: beyondContext(dir) };
   const { serve, baselines } = evaluationServing(dir);
 
   const evals: Record<string, Evaluation> = {};

@@ -1,0 +1,115 @@
+// Beyond accuracy: how varied, how broad and how novel a list is, and a re-rank that trades a
+// little relevance for variety (maximal marginal relevance, Carbonell & Goldstein 1998).
+//
+//   ILD@K        intra-list diversity: mean over pairs of the top K of 1 − cos(y_i, y_j), item factors
+//   genres@K     distinct genres among the top K / genres in the catalog
+//   novelty@K    mean −log2(p_i) over the top K, p_i = share of users who watched title i (≥ 1 user)
+//   MMR          pick next argmax_i λ·rel(i) − (1 − λ)·max_{j picked} cos(y_i, y_j), rel = the list's
+//                scores min-max scaled to [0, 1]; λ = 1 keeps the list as it is.
+import type { Csr } from './types';
+import type { Recommender } from './recommend';
+
+/** Unit-length copies of the item factors (nItems × k, row-major); zero rows stay zero. */
+export function normalizeRows(factors: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(factors.length);
+  for (let i = 0; i < factors.length / k; i++) {
+    let s = 0;
+    for (let d = 0; d < k; d++) s += factors[i * k + d] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let d = 0; d < k; d++) out[i * k + d] = factors[i * k + d] * inv;
+  }
+  return out;
+}
+
+const cos = (unit: Float32Array, k: number, a: number, b: number) => {
+  let s = 0;
+  for (let d = 0; d < k; d++) s += unit[a * k + d] * unit[b * k + d];
+  return s;
+};
+
+export interface ListStats {
+  ild: number;
+  genreCoverage: number;
+  novelty: number;
+}
+
+/** The beyond-accuracy figures of one list's first K entries (−1 padding ignored). */
+export function listStats(list: ArrayLike<number>, K: number, ctx: { unit: Float32Array; k: number; itemGenres: Csr; nGenres: number; popularity: ArrayLike<number>; nUsers: number }): ListStats {
+  const items: number[] = [];
+  for (let p = 0; p < Math.min(K, list.length); p++) if (list[p] >= 0) items.push(list[p]);
+  let pairs = 0, dist = 0;
+  for (let a = 0; a < items.length; a++) for (let b = a + 1; b < items.length; b++) {
+    dist += 1 - cos(ctx.unit, ctx.k, items[a], items[b]);
+    pairs++;
+  }
+  const genres = new Set<number>();
+  let nov = 0;
+  for (const i of items) {
+    for (let q = ctx.itemGenres.indptr[i]; q < ctx.itemGenres.indptr[i + 1]; q++) genres.add(ctx.itemGenres.indices[q]);
+    nov += -Math.log2(Math.max(1, ctx.popularity[i]) / Math.max(1, ctx.nUsers));
+  }
+  return { ild: pairs ? dist / pairs : 0, genreCoverage: ctx.nGenres ? genres.size / ctx.nGenres : 0, novelty: items.length ? nov / items.length : 0 };
+}
+
+/**
+ * MMR over one list: `idx`/`score` best first (length n, −1 padding), re-ordered into out (length
+ * n): the first `depth` positions by MMR, the rest in their original order.
+ */
+export function mmrRerank(idx: ArrayLike<number>, score: ArrayLike<number>, n: number, unit: Float32Array, k: number, lambda: number, depth: number, outIdx: Int32Array, outScore: Float32Array, offset = 0): void {
+  let m = 0;
+  while (m < n && idx[m] >= 0) m++;
+  const d = Math.min(depth, m);
+  if (lambda >= 1 || d <= 1) {
+    for (let p = 0; p < n; p++) {
+      outIdx[offset + p] = idx[p];
+      outScore[offset + p] = score[p];
+    }
+    return;
+  }
+  let lo = Infinity, hi = -Infinity;
+  for (let p = 0; p < m; p++) {
+    lo = Math.min(lo, score[p]);
+    hi = Math.max(hi, score[p]);
+  }
+  const rel = (p: number) => (hi > lo ? (score[p] - lo) / (hi - lo) : 1);
+  const taken = new Uint8Array(m);
+  const maxSim = new Float64Array(m).fill(0);
+  for (let r = 0; r < d; r++) {
+    let best = -1, bestV = -Infinity;
+    for (let p = 0; p < m; p++) {
+      if (taken[p]) continue;
+      const v = lambda * rel(p) - (1 - lambda) * (r === 0 ? 0 : maxSim[p]);
+      if (v > bestV) {
+        bestV = v;
+        best = p;
+      }
+    }
+    taken[best] = 1;
+    outIdx[offset + r] = idx[best];
+    outScore[offset + r] = score[best];
+    for (let p = 0; p < m; p++) if (!taken[p]) maxSim[p] = Math.max(maxSim[p], cos(unit, k, idx[p], idx[best]));
+  }
+  let r = d;
+  for (let p = 0; p < n; p++) {
+    if (p < m && taken[p]) continue;
+    outIdx[offset + r] = idx[p];
+    outScore[offset + r] = score[p];
+    r++;
+  }
+}
+
+/** A Recommender whose lists are `base`'s re-ranked by MMR over the first `depth` positions. */
+export function mmrRecommender(base: Recommender, unit: Float32Array, k: number, lambda: number, depth: number): Recommender {
+  return {
+    kind: `mmr-${base.kind}`,
+    k: base.k,
+    userVector: (u) => base.userVector(u),
+    async topN(users, seen, n) {
+      const top = await base.topN(users, seen, n);
+      const idx = new Int32Array(top.idx.length);
+      const score = new Float32Array(top.score.length);
+      for (let j = 0; j < users.length; j++) mmrRerank(top.idx.subarray(j * n, (j + 1) * n), top.score.subarray(j * n, (j + 1) * n), n, unit, k, lambda, depth, idx, score, j * n);
+      return { n, idx, score };
+    },
+  };
+}
