@@ -139,7 +139,7 @@ export function docsRouter(): Router {
   router.get('/swagger-initializer.js', (_req, res) => {
     res
       .type('application/javascript')
-      .send("window.onload = () => { window.ui = SwaggerUIBundle({ url: new URL('../openapi.json', window.location.href).href, dom_id: '#swagger-ui', deepLinking: true, presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' }); };\n");
+      .send("window.onload = () => { window.ui = SwaggerUIBundle({ url: new URL('../openapi.json', window.location.href).href, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null, presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' }); };\n");
   });
   router.use(express.static(SWAGGER_UI_DIR, { index: 'index.html', redirect: true, fallthrough: true }));
   return router;
