@@ -21,13 +21,16 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+const PRETTY_IGNORE = 'pid,hostname,taskToken,isLocal,namespace,taskQueue,activityId,workflowRunId,sdkComponent';
+
 export function createLogger(o: LoggerOptions): Logger {
   const fd = typeof o.destination === 'number' ? o.destination : o.destination ? null : 1;
   const tty = fd === 1 ? process.stdout.isTTY : fd === 2 ? process.stderr.isTTY : false;
   const options = { name: o.name, level: o.level };
   if (o.pretty ?? tty) {
     // Synchronous and in-process (no transport worker thread): the demo's terminal, a developer's shell.
-    return pino(options, pretty({ colorize: true, sync: true, destination: fd ?? (o.destination as DestinationStream), ignore: 'pid,hostname,taskToken' }));
+    // One line per record; the SDK's bookkeeping fields stay in the JSON form only.
+    return pino(options, pretty({ colorize: true, sync: true, singleLine: true, destination: fd ?? (o.destination as DestinationStream), ignore: PRETTY_IGNORE }));
   }
   return pino(options, fd !== null ? pino.destination({ fd, sync: true }) : (o.destination as DestinationStream));
 }
