@@ -19,7 +19,7 @@ export class WorkerMetrics {
   readonly usersPerSecond = new Gauge({ name: 'recs_score_users_per_second', help: 'Users scored per second by the last scoring shard this worker ran.', registers: [this.registry] });
   readonly published = new Gauge({ name: 'recs_published_version_info', help: 'The version this worker last published (value 1), with its gate outcome and release action.', labelNames: ['version', 'outcome', 'release'], registers: [this.registry] });
   readonly publishedAt = new Gauge({ name: 'recs_published_timestamp_seconds', help: 'When this worker last published a version (Unix seconds).', registers: [this.registry] });
-  readonly gateMetric = new Gauge({ name: 'recs_published_gate_metric', help: "The gate metric (e.g. ndcg_10) of the last published version's evaluation, by system: shipped, popularity, live.", labelNames: ['metric', 'system'], registers: [this.registry] });
+  readonly gateMetric = new Gauge({ name: 'recs_published_gate_metric', help: "The gate metric (e.g. ndcg_10) of the last published version's evaluation, by system: candidate (the model's list as it would ship; release says whether it did), popularity, live.", labelNames: ['metric', 'system'], registers: [this.registry] });
   readonly gateLift = new Gauge({ name: 'recs_published_gate_lift', help: 'Relative lift of each paired gate check of the last published version, with its 95 % interval (bound: point, lo, hi).', labelNames: ['check', 'bound'], registers: [this.registry] });
   readonly gateUsers = new Gauge({ name: 'recs_published_gate_holdout_users', help: 'Holdout users behind the gate of the last published version.', registers: [this.registry] });
   /** Gates of evaluated versions, until their publish (a few per run; the oldest dropped past 16). */
@@ -59,7 +59,7 @@ export class WorkerMetrics {
     this.published.set({ version, outcome: gate?.outcome ?? 'unknown', release: gate?.release ?? 'unknown' }, 1);
     this.publishedAt.set(at / 1000);
     if (!gate) return;
-    this.gateMetric.set({ metric: gate.metric, system: 'shipped' }, gate.candidate);
+    this.gateMetric.set({ metric: gate.metric, system: 'candidate' }, gate.candidate);
     this.gateMetric.set({ metric: gate.metric, system: 'popularity' }, gate.popularity);
     if (gate.live !== null) this.gateMetric.set({ metric: gate.metric, system: 'live' }, gate.live);
     this.gateUsers.set(gate.holdoutUsers);

@@ -73,7 +73,7 @@ describe('a retrain seen through the worker\'s logs and /metrics', { timeout: 24
     expect(Number(rows?.value)).toBe(result.ingest!.find((c) => c.kind === 'events')!.ingested);
     expect(Number(byName.get('recs_scored_users_total')!.metrics[0].value)).toBe(result.users);
     expect(byName.get('recs_published_version_info')!.metrics[0].labels).toMatchObject({ version: result.version, outcome: result.gate.outcome });
-    const shipped = byName.get('recs_published_gate_metric')!.metrics.find((m) => m.labels?.system === 'shipped');
-    expect(Number(shipped?.value)).toBeCloseTo(result.gate.candidate, 9);
+    const candidate = byName.get('recs_published_gate_metric')!.metrics.find((m) => m.labels?.system === 'candidate');
+    expect(Number(candidate?.value)).toBeCloseTo(result.gate.candidate, 9);
   });
 });

@@ -130,7 +130,7 @@ describe('worker observability', () => {
 
     expect(family(families, 'recs_published_version_info').metrics[0].labels).toEqual({ version: 'v42', outcome: 'pass', release: 'publish' });
     const gateMetric = Object.fromEntries(family(families, 'recs_published_gate_metric').metrics.map((m) => [m.labels!.system, Number(m.value)]));
-    expect(gateMetric).toEqual({ shipped: 0.21, popularity: 0.12, live: 0.2 });
+    expect(gateMetric).toEqual({ candidate: 0.21, popularity: 0.12, live: 0.2 });
     expect(Number(family(families, 'recs_published_gate_holdout_users').metrics[0].value)).toBe(812);
     const lift = Object.fromEntries(family(families, 'recs_published_gate_lift').metrics.map((m) => [`${m.labels!.check}/${m.labels!.bound}`, Number(m.value)]));
     expect(lift).toEqual({ 'vs_popularity/point': 0.75, 'vs_popularity/lo': 0.5, 'vs_popularity/hi': 1 });
