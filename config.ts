@@ -30,6 +30,10 @@ const baseSchema = z.object({
   WORKER_ROLES: z.string().regex(/^\s*(warehouse|train|score)\s*(,\s*(warehouse|train|score)\s*)*$/, 'must be a comma-separated subset of warehouse,train,score').default('warehouse,train,score'),
   WORKER_MAX_ACTIVITIES: int(4, 1, 256), // activities one role's worker runs at once (a score worker sized for one shard at a time: 1)
   PORT: int(8080, 0, 65535),
+  /** Port of the worker's Prometheus /metrics (observability/metrics-server.ts); 0 = off. 9464 is the usual Prometheus-exporter port. */
+  WORKER_METRICS_PORT: int(9464, 0, 65535),
+  /** Least level logged by the API, the worker (with the Temporal SDK's lines) and the CLI. */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /**
    * `production` (the default), `demo` (scripts/demo.sh) or `test` (the default when NODE_ENV=test,
    * as under vitest). Only in demo/test mode does a missing ADMIN_TOKEN fall back to DEMO_ADMIN_TOKEN;

@@ -1,7 +1,9 @@
 // Composition root of the pipeline: validate config → open DuckDB and Redis → activities →
 // Temporal workers, one per role's task queue (workflows/task-queues.ts). `npm run worker`
-// takes every role; `npm run worker -- --roles train` (or WORKER_ROLES) only some.
-import { NativeConnection, Worker } from '@temporalio/worker';
+// takes every role; `npm run worker -- --roles train` (or WORKER_ROLES) only some. Logs through
+// pino (the SDK's logger too, so activity lines carry workflowId and activityType); Prometheus
+// metrics on WORKER_METRICS_PORT.
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +15,9 @@ import { initSchema } from './storage/ingest';
 import { VersionStore } from './storage/redis-versions';
 import { ensureSearchAttributes } from './storage/search-attributes';
 import { parseRoles, roleOf, roleQueue, type Role } from './workflows/task-queues';
+import { createLogger, temporalLogger } from './observability/log';
+import { startMetricsServer } from './observability/metrics-server';
+import { instrumentActivities, WorkerMetrics } from './observability/worker-metrics';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -31,14 +36,15 @@ function noWarehouse(roles: Role[]): Warehouse {
  * warehouse role opens DuckDB (one process owns it); train and score workers open Redis and read
  * run artifacts from DATA_DIR.
  */
-export async function createWorker(cfg: Config, opts: { taskQueue?: string; roles?: Role[]; identity?: string } = {}) {
+export async function createWorker(cfg: Config, opts: { taskQueue?: string; roles?: Role[]; identity?: string; metrics?: WorkerMetrics } = {}) {
   const roles = opts.roles ?? parseRoles(cfg.WORKER_ROLES);
+  const metrics = opts.metrics ?? new WorkerMetrics();
   const base = opts.taskQueue ?? cfg.TEMPORAL_TASK_QUEUE;
   const wh = roles.includes('warehouse') ? await Warehouse.open(warehousePath(cfg)) : noWarehouse(roles);
   if (roles.includes('warehouse')) await initSchema(wh);
   const redis = redisClient(cfg);
   const versions = new VersionStore(redis, cfg.REDIS_PREFIX, cfg.USER_LIST_TTL_SECONDS);
-  const all = createActivities({ cfg, wh, redis, versions });
+  const all = instrumentActivities(createActivities({ cfg, wh, redis, versions }), metrics);
   if (roles.includes('warehouse')) await ensureSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const identity = opts.identity ?? `${process.pid}@${hostname()}`;
@@ -75,7 +81,7 @@ export async function createWorker(cfg: Config, opts: { taskQueue?: string; role
     redis.disconnect();
     if (roles.includes('warehouse')) wh.close();
   };
-  return { worker, close };
+  return { worker, metrics, close };
 }
 
 async function main() {
@@ -88,9 +94,22 @@ async function main() {
     console.error(`worker: --roles: ${(e as Error).message}`);
     process.exit(2);
   }
-  const { worker, close } = await createWorker(cfg, { roles });
-  console.error(`worker: task queue ${worker.queues.join(', ')} (roles ${roles.join(',')}) on ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}), data in ${cfg.DATA_DIR}`);
+  const log = createLogger({ name: 'worker', level: cfg.LOG_LEVEL });
+  // Before any connection: the SDK's lines (and the native core's warnings) go through pino.
+  Runtime.install({ logger: temporalLogger(log), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
+  const { worker, metrics, close } = await createWorker(cfg, { roles });
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
+  if (cfg.WORKER_METRICS_PORT > 0) {
+    // Metrics are not worth a dead worker: a taken port is logged and the pipeline runs on.
+    metricsServer = await startMetricsServer(metrics.registry, cfg.WORKER_METRICS_PORT).catch((e: Error) => {
+      log.error({ err: e, port: cfg.WORKER_METRICS_PORT }, 'worker metrics server could not start; running without /metrics');
+      return null;
+    });
+    if (metricsServer) log.info({ port: metricsServer.port }, 'worker metrics on /metrics');
+  }
+  log.info({ queues: worker.queues, roles, address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, dataDir: cfg.DATA_DIR }, `worker: task queue ${worker.queues.join(', ')} (roles ${roles.join(',')}) on ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}), data in ${cfg.DATA_DIR}`);
   await worker.run(); // returns after SIGINT/SIGTERM (the SDK's default shutdown signals)
+  await metricsServer?.close();
   await close();
 }
 

@@ -11,12 +11,12 @@ export function inActivity(): boolean {
   }
 }
 
-/** Record progress (shown in the UI's pending-activity details) and log it. */
+/** Record progress (shown in the UI's pending-activity details) and log it: a "progress" line with the details as a field. */
 export function progress(details: Record<string, unknown>): void {
   if (!inActivity()) return;
   const ctx = Context.current();
   ctx.heartbeat(details);
-  ctx.log.info(`progress ${JSON.stringify(details)}`);
+  ctx.log.info('progress', { progress: details });
 }
 
 /** Heartbeat with details, without logging (the SDK throttles beats; for per-batch loops). */

@@ -31,7 +31,9 @@ import {
   type Source,
 } from './feed';
 import { ApiMetrics } from './metrics';
-import { openApiDocument } from './openapi';
+import { docsRouter, openApiDocument } from './openapi';
+import { createLogger, type Logger as PinoLogger } from '../observability/log';
+import { requestId } from './request-id';
 import {
   apiOptions,
   emptyQuerySchema,
@@ -66,6 +68,8 @@ export interface AppDeps {
   rng?: Rng;
   /** Serving knobs not (yet) in config.ts; see api/schemas.ts for names and defaults. */
   options?: Partial<ApiOptions>;
+  /** The app's pino logger (request lines, and `log` when that is not given); default: LOG_LEVEL to stdout. */
+  logger?: PinoLogger;
   log?: Logger;
   /** The last-resort list on disk (api/fallback-file.ts); default DATA_DIR/api/fallback.json, null = none. */
   fallbackFile?: string | null;
@@ -90,10 +94,11 @@ export type ApiApp = Express & {
   flush(): Promise<void>;
 };
 
-const defaultLog: Logger = (level, msg, fields) => {
-  if (level === 'info') return;
-  console.error(JSON.stringify({ level, msg, ...fields, at: new Date().toISOString() }));
-};
+/** The app's log function over a pino logger. */
+export const pinoLog =
+  (logger: PinoLogger): Logger =>
+  (level, msg, fields) =>
+    logger[level](fields ?? {}, msg);
 
 /** Log at most once per `everyMs` per key (a Redis outage must not print a line per request). */
 function rateLimited(log: Logger, everyMs: number): Logger {
@@ -111,7 +116,8 @@ export function createApp(deps: AppDeps): ApiApp {
   const opts = apiOptions(cfg, deps.options);
   const clock = deps.clock ?? Date.now;
   const rng = deps.rng ?? Math.random;
-  const log = deps.log ?? defaultLog;
+  const logger = deps.logger ?? createLogger({ name: 'api', level: cfg.LOG_LEVEL });
+  const log = deps.log ?? pinoLog(logger);
   const logSome = rateLimited(log, 5000);
   const metrics = new ApiMetrics();
   const assigner = new VariantAssigner(parseVariants(opts.AB_VARIANTS, opts.AB_BUCKETS), opts.AB_SALT, opts.AB_BUCKETS);
@@ -415,9 +421,13 @@ export function createApp(deps: AppDeps): ApiApp {
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const t0 = performance.now();
+    const reqId = requestId(req, res);
+    res.locals.requestId = reqId;
     res.on('finish', () => {
       const route = (res.locals.route as string | undefined) ?? 'unmatched';
-      metrics.requestSeconds.observe({ route, method: req.method, status: String(res.statusCode), source: (res.locals.source as string | undefined) ?? '' }, (performance.now() - t0) / 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      metrics.requestSeconds.observe({ route, method: req.method, status: String(res.statusCode), source: (res.locals.source as string | undefined) ?? '' }, seconds);
+      logger.debug({ req_id: reqId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     });
     next();
   });
@@ -477,14 +487,15 @@ export function createApp(deps: AppDeps): ApiApp {
     res.json({ ready: true, ...body });
   });
 
-  app.get('/metrics', route('/metrics'), (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(metrics.render());
+  app.get('/metrics', route('/metrics'), async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.render());
   });
 
-  const doc = openApiDocument();
+  const doc = openApiDocument({ feedQuery, eventsBody });
   app.get('/openapi.json', route('/openapi.json'), (_req, res) => {
     res.json(doc);
   });
+  app.use('/docs', route('/docs'), docsRouter());
 
   app.use('/dashboard', route('/dashboard'), dashboardRouter({ cfg, state, feed: homeFeed, similar, auth }));
 
@@ -502,7 +513,7 @@ export function createApp(deps: AppDeps): ApiApp {
       else e = new HttpError(err.status >= 400 && err.status < 500 ? err.status : 400, 'bad_request', err.message);
     } else {
       metrics.errors.inc({ where: 'unhandled' });
-      log('error', 'unhandled error', { path: req.path, error: (err as Error)?.stack ?? String(err) });
+      log('error', 'unhandled error', { path: req.path, req_id: res.locals.requestId, error: (err as Error)?.stack ?? String(err) });
       e = new HttpError(500, 'internal', 'internal error');
     }
     if (res.headersSent) return;
@@ -519,6 +530,7 @@ export function createApp(deps: AppDeps): ApiApp {
       const q = feedQuery.safeParse(parseQueryString(url.slice(FEED_PATH.length)));
       if (q.success) {
         const t0 = performance.now();
+        const reqId = requestId(req, res);
         serveFeed(q.data, res).then(
           (source) => {
             let observe = feedTimers.get(source);
@@ -527,7 +539,7 @@ export function createApp(deps: AppDeps): ApiApp {
           },
           (e: unknown) => {
             metrics.errors.inc({ where: 'unhandled' });
-            log('error', 'unhandled error', { path: '/home-feed', error: (e as Error)?.stack ?? String(e) });
+            log('error', 'unhandled error', { path: '/home-feed', req_id: reqId, error: (e as Error)?.stack ?? String(e) });
             if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'internal error', details: [] } });
           },
         );
@@ -541,7 +553,6 @@ export function createApp(deps: AppDeps): ApiApp {
   Object.defineProperty(app, 'state', { value: state });
   Object.defineProperty(app, 'metrics', { value: metrics });
   app.start = async () => {
-    metrics.runtime.start();
     stats.start();
     await state.start();
     await intake.start();
@@ -553,7 +564,6 @@ export function createApp(deps: AppDeps): ApiApp {
     await stats.flush();
   };
   app.close = async () => {
-    metrics.runtime.stop();
     await state.stop();
     await stats.stop();
     await writer.close();

@@ -1,137 +1,103 @@
-// OpenAPI 3.1 description of the API. A test checks that every route Express registers is
-// listed here and every path listed here is registered.
+// OpenAPI 3.1 description of the API, generated from the zod schemas that validate requests and
+// shape responses (api/schemas.ts) with zod's own JSON Schema output: the document cannot
+// disagree with the code. What is written here is only the prose (summaries, status meanings)
+// and which schema belongs to which route. A test checks that every route Express registers is
+// listed here and every path listed here is registered. /docs serves Swagger UI (swagger-ui-dist,
+// from node_modules: no CDN) over /openapi.json.
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import type { FeedItem } from './feed';
+import type { FeedResponse } from './feed-response';
+import {
+  emptyQuerySchema,
+  errorResponseSchema,
+  eventsAcceptedSchema,
+  eventsBodySchema,
+  feedItemSchema,
+  feedResponseSchema,
+  healthSchema,
+  homeFeedQuerySchema,
+  movieIdSchema,
+  readySchema,
+  similarQuerySchema,
+  similarResponseSchema,
+  titleBodySchema,
+  titleStartedSchema,
+} from './schemas';
 
-const error = {
-  description: 'Invalid input',
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', examples: ['invalid_query', 'unknown_parameter', 'invalid_body', 'unknown_movie'] },
-              message: { type: 'string' },
-              details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } },
-            },
-          },
-        },
-      },
-    },
-  },
-};
+// The feed code's types are exactly the documented response schemas (tsc fails otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _feedItemIsDocumented: Same<FeedItem, z.infer<typeof feedItemSchema>> = true;
+const _feedResponseIsDocumented: Same<FeedResponse, z.infer<typeof feedResponseSchema>> = true;
+void [_feedItemIsDocumented, _feedResponseIsDocumented];
 
-const id = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' };
-const csv = (description: string) => ({ type: 'string', description });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+type Schema = z.ZodType;
+type JsonSchema = Record<string, unknown>;
 
-const feedItem = {
-  type: 'object',
-  required: ['movie_id', 'title', 'genres', 'score', 'reason'],
-  properties: {
-    movie_id: id,
-    title: { type: 'string' },
-    genres: { type: 'array', items: { type: 'string' } },
-    score: { type: 'number' },
-    reason: { enum: ['because_you_watched', 'trending', 'new_for_you', 'popular'] },
-  },
-};
+/** JSON Schema (2020-12, as OpenAPI 3.1 takes it) of what a client sends (input) or receives (output). */
+function jsonSchema(schema: Schema, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
 
-const eventIn = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['user_id', 'movie_id', 'event_type', 'ts'],
-  properties: {
-    event_id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: 'The dedupe key: the same id lands once in the warehouse. When absent, derived from (user_id, movie_id, event_type, ts, source), so a retried post is still a no-op.' },
-    user_id: id,
-    movie_id: { ...id, description: 'Must be in the loaded catalog or the fresh pool.' },
-    event_type: { enum: ['watch', 'rating', 'search', 'browse', 'impression'] },
-    ts: { type: 'string', format: 'date-time', description: 'Not in the future (EVENTS_MAX_FUTURE_SKEW_MS allowed).' },
-    watch_seconds: { type: ['number', 'null'], minimum: 0 },
-    duration_seconds: { type: ['number', 'null'], exclusiveMinimum: 0 },
-    rating: { type: ['number', 'null'], minimum: 0.5, maximum: 5, multipleOf: 0.5, description: 'Required for rating events, absent otherwise.' },
-    source: { type: ['string', 'null'], maxLength: 128 },
-  },
-};
+const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } });
+const error = (description: string) => json(errorResponseSchema, description);
 
-const title = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['movie_id', 'title'],
-  properties: {
-    movie_id: id,
-    title: { type: 'string', minLength: 1, maxLength: 300 },
-    year: { type: ['integer', 'null'] },
-    genres: { type: 'array', items: { type: 'string' } },
-    tags: { type: 'array', items: { type: 'string' } },
-    duration_seconds: { type: ['number', 'null'] },
-    added_at: { type: 'string', format: 'date-time', description: 'Defaults to now.' },
-  },
-};
+/** One parameter per key of a query (or path) object schema. */
+function parameters(where: 'query' | 'path', schema: Schema | Record<string, Schema>): Array<Record<string, unknown>> {
+  const obj = jsonSchema(schema instanceof z.ZodType ? schema : z.object(schema), 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(obj.properties ?? {}).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return { name, in: where, required: where === 'path' || (obj.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest };
+  });
+}
 
-export function openApiDocument(): Record<string, unknown> {
+const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema, 'input') } } });
+
+/** The schemas an app instance validates with (their limits follow its options). */
+export interface DocumentedSchemas {
+  feedQuery: ReturnType<typeof homeFeedQuerySchema>;
+  eventsBody: ReturnType<typeof eventsBodySchema>;
+}
+
+export function openApiDocument(s: DocumentedSchemas = { feedQuery: homeFeedQuerySchema(1000), eventsBody: eventsBodySchema(500) }): Record<string, unknown> {
   return {
     openapi: '3.1.0',
-    info: { title: 'movie-recs API', version: '1.0.0', description: 'Home feed, similar titles, event intake and title registration. Degrades to popular lists; never a 5xx for a valid feed request.' },
+    info: { title: 'movie-recs API', version: '1.0.0', description: 'Home feed, similar titles, event intake and title registration. Degrades to popular lists; never a 5xx for a valid feed request. Every response carries an x-request-id header (the client\'s, when it sent a sane one).' },
     paths: {
       '/home-feed': {
         get: {
           summary: 'Ranked home feed for a user',
           description:
-            'Precomputed list minus titles watched since the model was built and `exclude`, with fresh titles in exploration slots (1-based feed positions, default 3,8,15, counted before `offset`). Cold users: fold-in of recent watches, else trending diversified by genre.',
-          parameters: [
-            { name: 'user_id', in: 'query', required: true, schema: id },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 20 } },
-            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-            { name: 'exclude', in: 'query', schema: csv('comma-separated movie ids') },
-            { name: 'genres', in: 'query', schema: csv('comma-separated genre names (case-insensitive)') },
-          ],
-          responses: {
-            200: json(
-              {
-                type: 'object',
-                required: ['user_id', 'model_version', 'source', 'variant', 'items'],
-                properties: {
-                  user_id: id,
-                  model_version: { type: ['string', 'null'] },
-                  source: { enum: ['personalized', 'fold_in', 'cold_start', 'fallback'] },
-                  variant: { type: 'string' },
-                  items: { type: 'array', items: feedItem },
-                },
-              },
-              'The feed',
-            ),
-            400: error,
-          },
+            'Precomputed list minus titles watched since the model was built and `exclude`, with fresh titles in exploration slots (1-based feed positions, default 3,8,15, counted before `offset`). Cold users: fold-in of recent watches, else trending diversified by genre. `limit` defaults to FEED_DEFAULT_LIMIT.',
+          parameters: parameters('query', s.feedQuery),
+          responses: { 200: json(feedResponseSchema, 'The feed'), 400: error('Invalid query (code invalid_query or unknown_parameter)') },
         },
       },
       '/movies/{id}/similar': {
         get: {
           summary: 'Titles similar to one title (inner product over item factors)',
-          parameters: [
-            { name: 'id', in: 'path', required: true, schema: id },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 20 } },
-          ],
+          parameters: [...parameters('path', { id: movieIdSchema }), ...parameters('query', similarQuerySchema)],
           responses: {
-            200: json({ type: 'object', properties: { movie_id: id, model_version: { type: 'string' }, items: { type: 'array', items: feedItem } } }, 'Similar titles'),
-            400: error,
-            404: { ...error, description: 'Unknown movie (code unknown_movie)' },
-            503: { ...error, description: 'No model version loaded yet (code not_ready)' },
+            200: json(similarResponseSchema, 'Similar titles'),
+            400: error('Invalid id or query'),
+            404: error('Unknown movie (code unknown_movie)'),
+            503: error('No model version loaded yet (code not_ready)'),
           },
         },
       },
       '/events': {
         post: {
           summary: 'Record events (to the events stream; watches also to recent activity)',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: 500, items: eventIn } } } } } },
+          parameters: parameters('query', emptyQuerySchema),
+          requestBody: body(s.eventsBody),
           responses: {
-            202: json({ type: 'object', properties: { accepted: { type: 'integer' } } }, 'Durable: in the Redis stream, or fsynced in the local spool while Redis is unavailable (replayed when it returns)'),
-            400: error,
-            413: { ...error, description: 'Body too large (code payload_too_large)' },
-            503: { ...error, description: 'Nothing was stored; retry after Retry-After: Redis unavailable and the local spool full (code spool_full) or unwritable (code events_unavailable), or no catalog loaded (code not_ready)' },
+            202: json(eventsAcceptedSchema, 'Durable: in the Redis stream, or fsynced in the local spool while Redis is unavailable (replayed when it returns)'),
+            400: error('Invalid body (code invalid_body, invalid_json; unknown_movie or ts_in_future in details)'),
+            413: error('Body too large (code payload_too_large)'),
+            503: error('Nothing was stored; retry after Retry-After: Redis unavailable and the local spool full (code spool_full) or unwritable (code events_unavailable), or no catalog loaded (code not_ready)'),
           },
         },
       },
@@ -139,21 +105,42 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Add a title (starts the addTitle workflow)',
           security: [{ bearer: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: title } } },
+          requestBody: body(titleBodySchema),
           responses: {
-            202: json({ type: 'object', properties: { workflow_id: { type: 'string' } } }, 'Workflow started'),
-            400: error,
-            401: { ...error, description: 'No bearer token' },
-            403: { ...error, description: 'Wrong token' },
-            503: { ...error, description: 'No title workflow configured (code not_configured) or it could not be started (code unavailable)' },
+            202: json(titleStartedSchema, 'Workflow started'),
+            400: error('Invalid body'),
+            401: error('No bearer token'),
+            403: error('Wrong token'),
+            409: error('The title is already in the catalog (code already_exists)'),
+            503: error('No title workflow configured (code not_configured) or it could not be started (code unavailable)'),
           },
         },
       },
-      '/healthz': { get: { summary: 'Liveness of the process; reports Redis up/down', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' }, redis: { enum: ['up', 'down'] } } }, 'Alive') } } },
-      '/readyz': { get: { summary: 'Ready when a model version is loaded and the warehouse drain is within EVENTS_LAG_READY_MAX of the events stream', responses: { 200: json({ type: 'object' }, 'Ready'), 503: json({ type: 'object' }, 'Not ready (reason no_model or events_lag)') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
+      '/healthz': { get: { summary: 'Liveness of the process; reports Redis up/down', responses: { 200: json(healthSchema, 'Alive') } } },
+      '/readyz': {
+        get: {
+          summary: 'Ready when a model version is loaded and the warehouse drain is within EVENTS_LAG_READY_MAX of the events stream',
+          responses: { 200: json(readySchema, 'Ready'), 503: json(readySchema, 'Not ready (reason no_model or events_lag)') },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics (prom-client; includes the default Node process metrics)', responses: { 200: { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/openapi.json': { get: { summary: 'This document (generated from the zod schemas; human-readable at /docs)', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
     },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   };
+}
+
+const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+/** Swagger UI's static files from node_modules, pointed at this API's /openapi.json. */
+export function docsRouter(): Router {
+  const router = express.Router();
+  // The package's initializer points at a demo URL; ours reads the document next door.
+  router.get('/swagger-initializer.js', (_req, res) => {
+    res
+      .type('application/javascript')
+      .send("window.onload = () => { window.ui = SwaggerUIBundle({ url: new URL('../openapi.json', window.location.href).href, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null, presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' }); };\n");
+  });
+  router.use(express.static(SWAGGER_UI_DIR, { index: 'index.html', redirect: true, fallthrough: true }));
+  return router;
 }

@@ -1,5 +1,6 @@
-// Zod schemas for every input the API accepts: query strings, path ids, JSON bodies, and the
-// serving knobs that config.ts does not (yet) name. Handlers parse with these and nothing else.
+// Zod schemas for every input the API accepts (query strings, path ids, JSON bodies) and the
+// bodies it answers with, plus the serving knobs that config.ts does not (yet) name. Handlers
+// parse with these and nothing else; api/openapi.ts generates /openapi.json from the same objects.
 import { z } from 'zod';
 import type { Config } from '../config';
 import { EVENT_TYPES } from '../model/types';
@@ -22,22 +23,23 @@ export function apiOptions(cfg: Config, overrides: Partial<ApiOptions> = {}): Ap
 
 const idString = z.string().regex(ID_RE, 'must be 1–64 characters of A–Z a–z 0–9 _ . : -');
 const intString = (min: number, max: number) =>
-  z.string().regex(/^\d{1,7}$/, 'must be a non-negative integer').transform(Number).pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d{1,7}$/, 'must be a non-negative integer').transform(Number).pipe(z.number().int().min(min).max(max)).meta({ description: `an integer from ${min} to ${max}` });
 const GENRE_RE = /^[\p{L}\p{N} &'_/.-]{1,40}$/u;
-const csv = (item: z.ZodString, max: number) =>
+const csv = (item: z.ZodString, max: number, what: string) =>
   z
     .string()
     .max(8000)
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(item).max(max));
+    .pipe(z.array(item).max(max))
+    .meta({ description: `comma-separated ${what} (at most ${max})` });
 
 export const homeFeedQuerySchema = (maxOffset: number) =>
   z.strictObject({
     user_id: idString,
     limit: intString(1, 500).optional(),
     offset: intString(0, maxOffset).optional(),
-    exclude: csv(idString, 500).optional(),
-    genres: csv(z.string().regex(GENRE_RE, 'genre names are 1–40 letters, digits, spaces or & \' _ / . -'), 20).optional(),
+    exclude: csv(idString, 500, 'movie ids').optional(),
+    genres: csv(z.string().regex(GENRE_RE, 'genre names are 1–40 letters, digits, spaces or & \' _ / . -'), 20, 'genre names (case-insensitive)').optional(),
   });
 export type HomeFeedQuery = z.infer<ReturnType<typeof homeFeedQuerySchema>>;
 
@@ -56,14 +58,18 @@ const isoTs = z
 
 export const eventInputSchema = z
   .strictObject({
-    event_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 characters of A–Z a–z 0–9 _ . : -').optional(),
+    event_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 characters of A–Z a–z 0–9 _ . : -')
+      .optional()
+      .meta({ description: 'The dedupe key: the same id lands once in the warehouse. When absent, derived from (user_id, movie_id, event_type, ts, source), so a retried post is still a no-op.' }),
     user_id: idString,
-    movie_id: idString,
+    movie_id: idString.meta({ description: 'Must be in the loaded catalog or the fresh pool.' }),
     event_type: z.enum(EVENT_TYPES),
-    ts: isoTs,
+    ts: isoTs.meta({ description: 'ISO-8601; not in the future (EVENTS_MAX_FUTURE_SKEW_MS allowed).' }),
     watch_seconds: z.number().finite().min(0).max(1e7).nullable().optional(),
     duration_seconds: z.number().finite().gt(0).max(1e7).nullable().optional(),
-    rating: z.number().min(0.5).max(5).multipleOf(0.5).nullable().optional(),
+    rating: z.number().min(0.5).max(5).multipleOf(0.5).nullable().optional().meta({ description: 'Required for rating events, absent otherwise.' }),
     source: z.string().max(128).nullable().optional(),
   })
   .superRefine((e, ctx) => {
@@ -125,3 +131,48 @@ export function parseOr400<T extends z.ZodTypeAny>(schema: T, input: unknown, wh
   const message = details.slice(0, 3).map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
   throw new HttpError(400, code, message, details.slice(0, 50));
 }
+
+// ---- responses ----------------------------------------------------------------------------
+// The bodies the handlers send. api/openapi.ts documents them and checks at compile time that
+// the feed code's types (FeedItem, FeedResponse) are exactly these.
+
+export const REASONS = ['because_you_watched', 'trending', 'new_for_you', 'popular'] as const;
+export const SOURCES = ['personalized', 'fold_in', 'cold_start', 'fallback'] as const;
+
+export const feedItemSchema = z.strictObject({
+  movie_id: idString,
+  title: z.string(),
+  genres: z.array(z.string()),
+  score: z.number(),
+  reason: z.enum(REASONS),
+});
+
+export const feedResponseSchema = z.strictObject({
+  user_id: idString,
+  model_version: z.string().nullable().meta({ description: 'null only while no version was ever loaded (the disk fallback list of an API that never saw a catalog)' }),
+  source: z.enum(SOURCES),
+  variant: z.string().meta({ description: 'the A/B variant of the user (AB_VARIANTS)' }),
+  items: z.array(feedItemSchema),
+});
+
+export const similarResponseSchema = z.strictObject({ movie_id: idString, model_version: z.string(), items: z.array(feedItemSchema) });
+export const eventsAcceptedSchema = z.strictObject({ accepted: z.number().int().min(1) });
+export const titleStartedSchema = z.strictObject({ workflow_id: z.string() });
+export const healthSchema = z.strictObject({ status: z.literal('ok'), redis: z.enum(['up', 'down']), model_version: z.string().nullable() });
+export const readySchema = z.object({
+  ready: z.boolean(),
+  reason: z.enum(['no_model', 'events_lag']).optional(),
+  model_version: z.string().optional(),
+  n_items: z.number().int().optional(),
+  fresh: z.number().int().optional(),
+  events_lag: z.object({ undelivered: z.number(), pending: z.number() }).nullable().optional(),
+  events_lag_max: z.number().optional(),
+  spool_bytes: z.number().optional(),
+});
+export const errorResponseSchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().meta({ examples: ['invalid_query', 'unknown_parameter', 'invalid_body', 'unknown_movie', 'not_ready'] }),
+    message: z.string(),
+    details: z.array(z.strictObject({ path: z.string(), code: z.string(), message: z.string() })),
+  }),
+});

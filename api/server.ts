@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { adminTokenProblem, loadConfigOrExit, type Config } from '../config';
 import type { Title } from '../model/types';
+import { createLogger } from '../observability/log';
 import { createApp, type TitleAdder } from './app';
 import { apiOptions, type ApiOptions } from './schemas';
 import { RedisFeedStore } from './store';
@@ -80,7 +81,8 @@ export async function main(): Promise<void> {
     },
   });
   const titleAdder = temporalTitleAdder(cfg);
-  const app = createApp({ cfg, store, titleAdder });
+  const logger = createLogger({ name: 'api', level: cfg.LOG_LEVEL });
+  const app = createApp({ cfg, store, titleAdder, logger });
 
   // Give Redis one connect timeout before the first load; the poll keeps trying after that.
   await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, opts.REDIS_CONNECT_TIMEOUT_MS * 2))]);
@@ -91,13 +93,13 @@ export async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000; // longer than typical load-balancer idle timeouts
   server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
-  console.log(JSON.stringify({ level: 'info', msg: 'api listening', port, prefix: cfg.REDIS_PREFIX, model_version: app.state.snapshot()?.v.version ?? null }));
+  logger.info({ port, prefix: cfg.REDIS_PREFIX, model_version: app.state.snapshot()?.v.version ?? null }, 'api listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ level: 'info', msg: 'shutting down', signal }));
+    logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await new Promise<void>((r) => {

@@ -37,18 +37,22 @@ export interface Scrape {
 async function scrape(base: string): Promise<Scrape> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const loopDelayMs: Record<string, number> = {};
-  for (const m of text.matchAll(/recs_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)/g)) loopDelayMs[m[1] === '1' ? 'max' : `p${Number(m[1]) * 100}`] = r3(Number(m[2]) * 1000);
+  // prom-client's default metrics: event-loop lag percentiles (reset at each scrape) and GC pauses by kind.
+  for (const m of text.matchAll(/^nodejs_eventloop_lag_(p50|p90|p99|max)_seconds (\S+)$/gm)) loopDelayMs[m[1]] = r3(Number(m[2]) * 1000);
   let gcPauseMs = 0;
   let gcPauses = 0;
-  for (const m of text.matchAll(/recs_gc_pause_seconds_sum\{[^}]*\} (\S+)/g)) gcPauseMs += Number(m[1]) * 1000;
-  for (const m of text.matchAll(/recs_gc_pause_seconds_count\{[^}]*\} (\S+)/g)) gcPauses += Number(m[1]);
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) gcPauseMs += Number(m[1]) * 1000;
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm)) gcPauses += Number(m[1]);
   return { feed: feedBuckets(text), loopDelayMs, gcPauseMs, gcPauses };
 }
 
 function feedBuckets(text: string): Map<number, number> {
   const out = new Map<number, number>();
-  for (const m of text.matchAll(/recs_api_request_duration_seconds_bucket\{[^}]*route="\/home-feed"[^}]*le="([^"]+)"\} (\d+)/g)) {
-    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+  for (const m of text.matchAll(/^recs_api_request_duration_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {
+    if (!m[1].includes('route="/home-feed"')) continue;
+    const leText = /le="([^"]+)"/.exec(m[1])?.[1];
+    if (!leText) continue;
+    const le = leText === '+Inf' ? Infinity : Number(leText);
     out.set(le, (out.get(le) ?? 0) + Number(m[2]));
   }
   return out;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { temporalClient } from '../storage/clients';
 import { rootMessage } from '../storage/failure';
+import { cliLog } from './log';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -31,7 +32,7 @@ export default async function main(argv: string[]): Promise<number> {
   const { client, connection } = await temporalClient(cfg);
   try {
     const handle = await client.workflow.start('addTitle', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `add-title-${String(title.movie_id)}-${Date.now()}`, args: [title] });
-    console.error(`started addTitle ${handle.workflowId}`);
+    cliLog().info({ workflowId: handle.workflowId }, `started addTitle ${handle.workflowId}`);
     if (!values.wait) {
       console.log(handle.workflowId);
       return 0;
@@ -39,7 +40,7 @@ export default async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await handle.result()));
     return 0;
   } catch (e) {
-    console.error(`add-title failed: ${rootMessage(e)}`);
+    cliLog().error(`add-title failed: ${rootMessage(e)}`);
     return 1;
   } finally {
     await connection.close();

@@ -1,4 +1,5 @@
 // `recs <command> …`: one file per subcommand, loaded on demand.
+import { cliLog } from './log';
 const COMMANDS: Record<string, { file: string; help: string }> = {
   generate: { file: './generate', help: 'generate --preset tiny|demo|large --seed N [--out DIR]   synthetic world' },
   import: { file: './import', help: 'import DIR [--out OUT]                                  MovieLens files → world directory' },
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    console.error(`recs: ${e instanceof Error ? e.message : String(e)}`);
+    cliLog().error(`recs: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   },
 );

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
 import { temporalClient } from '../storage/clients';
 import { rootMessage } from '../storage/failure';
+import { cliLog } from './log';
 
 export default async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { to: { type: 'string' } }, strict: true });
@@ -17,7 +18,7 @@ export default async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(r));
     return 0;
   } catch (e) {
-    console.error(`rollback failed: ${rootMessage(e)}`);
+    cliLog().error(`rollback failed: ${rootMessage(e)}`);
     return 1;
   } finally {
     await connection.close();

@@ -8,13 +8,14 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import type { Title } from '../../model/types';
 import { createApp, type ApiApp, type FeedResponse } from '../../api/app';
 import { bucketOf } from '../../api/ab';
 import { servingRedisOptions } from '../../api/server';
-import { apiOptions, type ApiOptions } from '../../api/schemas';
+import { apiOptions, feedResponseSchema, healthSchema, similarResponseSchema, type ApiOptions } from '../../api/schemas';
 import { RedisFeedStore } from '../../api/store';
 import { encodeF32, encodeUserList, EVENTS_GROUP, keys } from '../../storage/redis-keys';
 import { tempDir } from '../helpers/paths';
@@ -431,9 +432,54 @@ describe('home feed API on real Redis', () => {
     expect(await getJson(base, '/healthz')).toEqual({ status: 200, body: { status: 'ok', redis: 'up', model_version: V1 } });
     expect((await getJson(base, '/readyz')).body).toMatchObject({ ready: true, model_version: V1 });
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/recs_api_request_duration_seconds_bucket\{method="GET",route="\/home-feed",source="personalized",status="200",le="0.005"\} \d+/);
+    expect(text).toMatch(/recs_api_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/home-feed",source="personalized",status="200"\} \d+/);
     expect(text).toContain('recs_feed_fallback_total');
     expect(text).toContain(`recs_model_info{version="${V1}"} 1`);
+  });
+
+  it('/metrics parses as Prometheus text and carries the default process metrics beside the API\'s own', async () => {
+    await getJson(base, '/home-feed?user_id=u-horror&limit=3');
+    const families = parsePrometheusTextFormat(await (await fetch(`${base}/metrics`)).text());
+    const types = Object.fromEntries(families.map((f) => [f.name, f.type]));
+    expect(types).toMatchObject({
+      process_cpu_user_seconds_total: 'COUNTER',
+      process_resident_memory_bytes: 'GAUGE',
+      nodejs_eventloop_lag_p99_seconds: 'GAUGE',
+      nodejs_gc_duration_seconds: 'HISTOGRAM',
+      recs_api_request_duration_seconds: 'HISTOGRAM',
+      recs_feed_items_total: 'COUNTER',
+      recs_model_info: 'GAUGE',
+      recs_events_stream_lag: 'GAUGE',
+    });
+  });
+
+  it('every response carries a request id: the client\'s when it sent a sane one, else a new one', async () => {
+    const given = await fetch(`${base}/home-feed?user_id=u-horror&limit=3`, { headers: { 'x-request-id': 'trace-abc.123' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-abc.123');
+    const fresh = await fetch(`${base}/home-feed?user_id=u-horror&limit=3`);
+    const other = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fresh.headers.get('x-request-id')).not.toBe(other.headers.get('x-request-id'));
+    const invalid = await fetch(`${base}/home-feed?user_id=bad%20id`, { headers: { 'x-request-id': 'r-400' } }); // through the Express path
+    expect([invalid.status, invalid.headers.get('x-request-id')]).toEqual([400, 'r-400']);
+  });
+
+  it('responses are what the documented zod schemas say', async () => {
+    feedResponseSchema.parse((await getJson(base, '/home-feed?user_id=u-horror&limit=5')).body);
+    feedResponseSchema.parse((await getJson(base, '/home-feed?user_id=u-never-seen&limit=5')).body);
+    similarResponseSchema.parse((await getJson(base, '/movies/m-c0/similar?limit=3')).body);
+    healthSchema.parse((await getJson(base, '/healthz')).body);
+  });
+
+  it('/docs serves Swagger UI from node_modules over /openapi.json', async () => {
+    const page = await fetch(`${base}/docs/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('swagger-ui');
+    const init = await (await fetch(`${base}/docs/swagger-initializer.js`)).text();
+    expect(init).toContain("'../openapi.json'");
+    expect((await fetch(`${base}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+    expect((await fetch(`${base}/docs`, { redirect: 'manual' })).status).toBe(301);
   });
 
   it('every route Express registers is in the OpenAPI document and vice versa', async () => {

@@ -70,7 +70,7 @@ describe('a worker killed mid-run', { timeout: 240_000 }, () => {
     const redis = new Redis(cfg.REDIS_URL);
     const w1 = await startWorker(cfg);
     const handle = await client.workflow.start('retrain', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `kill-train-${randomUUID()}`, args: [{ worldDir }] });
-    await w1.waitFor(/progress \{"step":"train gate","epoch":(1\d|[2-9]\d)/);
+    await w1.waitFor(/"progress":\{"step":"train gate","epoch":(1\d|[2-9]\d)/);
     await w1.kill('SIGKILL');
     await startWorker(cfg);
     const r = (await handle.result()) as RetrainResult;
@@ -87,7 +87,7 @@ describe('a worker killed mid-run', { timeout: 240_000 }, () => {
     const redis = new Redis(cfg.REDIS_URL);
     const w1 = await startWorker(cfg);
     const handle = await client.workflow.start('retrain', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `kill-score-${randomUUID()}`, args: [{ worldDir }] });
-    await w1.waitFor(/progress \{"step":"score","shard":2/);
+    await w1.waitFor(/"progress":\{"step":"score","shard":2/);
     await w1.kill('SIGKILL');
     await startWorker(cfg);
     const r = (await handle.result()) as RetrainResult;
@@ -119,7 +119,7 @@ describe('a worker killed mid-drain', { timeout: 240_000 }, () => {
     }
     const w1 = await startWorker(cfg);
     const handle = await client.workflow.start('drainEvents', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `kill-drain-${randomUUID()}`, args: [{ batchSize: 50, batchesPerActivity: 1000, maxBatches: 10_000, blockMs: 100, claimIdleMs: 1000 }] });
-    await w1.waitFor(/progress \{"step":"drained batch","batch":5\b/);
+    await w1.waitFor(/"progress":\{"step":"drained batch","batch":5\b/);
     await w1.kill('SIGKILL');
     const w2 = await startWorker(cfg);
     await handle.result();
