@@ -28,6 +28,8 @@ const baseSchema = z.object({
   WORKER_ROLES: z.string().regex(/^\s*(warehouse|train|score)\s*(,\s*(warehouse|train|score)\s*)*$/, 'must be a comma-separated subset of warehouse,train,score').default('warehouse,train,score'),
   WORKER_MAX_ACTIVITIES: int(4, 1, 256), // activities one role's worker runs at once (a score worker sized for one shard at a time: 1)
   PORT: int(8080, 0, 65535),
+  /** API processes sharing PORT (node:cluster, api/cluster.ts); `npm run api -- --procs N` wins. 1 = no cluster. Pick N in README "Serving". */
+  API_PROCS: int(1, 1, 256),
   /**
    * `production` (the default), `demo` (scripts/demo.sh) or `test` (the default when NODE_ENV=test,
    * as under vitest). Only in demo/test mode does a missing ADMIN_TOKEN fall back to DEMO_ADMIN_TOKEN;
