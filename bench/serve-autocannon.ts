@@ -82,7 +82,7 @@ export interface AutocannonSetup {
 }
 
 export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> {
-  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', `${s.root}/api/server.ts`, '--procs', String(s.procs)], { cwd: s.root, env: { ...s.env, PORT: String(s.port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', `${s.root}/api/server.ts`, '--procs', String(s.procs)], { cwd: s.root, env: { ...s.env, PORT: String(s.port) }, stdio: ['ignore', s.nodeArgs.includes('--trace-gc') ? 'inherit' : 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${s.port}`;
   try {
     await s.waitReady(base, api, 300_000);
