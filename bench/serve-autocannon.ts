@@ -88,7 +88,7 @@ export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> 
     await s.waitReady(base, api, 300_000);
     // Every worker must be ready, not just the first to answer: ask until N distinct pids answered or 60 s.
     const t0 = Date.now();
-    while (pidTree(api.pid!).length < s.procs + 1 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
+    while (s.procs > 1 && pidTree(api.pid!).length < s.procs + 1 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 3000 * s.procs)); // the later workers load catalog + HNSW too
     const phase = async (rate: number, seconds: number): Promise<AutocannonPhase> => {
       const pids = pidTree(api.pid!);
