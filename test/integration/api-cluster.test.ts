@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config';
 import { tempDir } from '../helpers/paths';
 
 async function freePort(): Promise<number> {
@@ -36,8 +38,9 @@ async function until<T>(f: () => T | Promise<T>, ok: (x: T) => boolean, ms: numb
 describe('running the API as several processes', () => {
   it('with --procs 2, two workers answer on one port; a killed worker is replaced; SIGTERM drains both and exits 0', async () => {
     const port = await freePort();
+    const prefix = `t-cluster-${randomBytes(3).toString('hex')}`;
     const proc = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts', '--procs', '2'], {
-      env: { ...process.env, RECS_ENV: 'demo', PORT: String(port), REDIS_PREFIX: `t-cluster-${randomBytes(3).toString('hex')}`, DATA_DIR: tempDir('api-cluster') },
+      env: { ...process.env, RECS_ENV: 'demo', PORT: String(port), REDIS_PREFIX: prefix, DATA_DIR: tempDir('api-cluster') },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
@@ -59,6 +62,10 @@ describe('running the API as several processes', () => {
       for (const w of after) expect(() => process.kill(w, 0)).toThrow();
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
+      const redis = new Redis(loadConfig().REDIS_URL);
+      const left = await redis.keys(`${prefix}:*`);
+      if (left.length) await redis.del(...left);
+      redis.disconnect();
     }
   }, 120_000);
 });
