@@ -34,6 +34,8 @@ const baseSchema = z.object({
   WORKER_METRICS_PORT: int(9464, 0, 65535),
   /** Least level logged by the API, the worker (with the Temporal SDK's lines) and the CLI. */
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** API processes sharing PORT (node:cluster, api/cluster.ts); `npm run api -- --procs N` wins. 1 = no cluster. Pick N in README "Serving". */
+  API_PROCS: int(1, 1, 256),
   /**
    * `production` (the default), `demo` (scripts/demo.sh) or `test` (the default when NODE_ENV=test,
    * as under vitest). Only in demo/test mode does a missing ADMIN_TOKEN fall back to DEMO_ADMIN_TOKEN;

@@ -10,6 +10,7 @@ import { adminTokenProblem, loadConfigOrExit, type Config } from '../config';
 import type { Title } from '../model/types';
 import { createLogger } from '../observability/log';
 import { createApp, type TitleAdder } from './app';
+import { isClusterWorker, procsFromArgv, runPrimary } from './cluster';
 import { apiOptions, type ApiOptions } from './schemas';
 import { RedisFeedStore } from './store';
 
@@ -59,6 +60,8 @@ export async function main(): Promise<void> {
     console.error(tokenProblem);
     process.exit(2);
   }
+  const procs = procsFromArgv(process.argv, cfg.API_PROCS);
+  if (procs > 1 && !isClusterWorker()) return runPrimary(procs);
   let opts: ApiOptions;
   try {
     opts = apiOptions(cfg);

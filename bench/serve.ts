@@ -14,10 +14,15 @@
 //    client measures Redis's own GET round trip of a user list: the floor.
 // 4. Prints p50/p95/p99/max and errors per rate, writes bench/results/serve.json, and removes
 //    everything it wrote (stops its redis-server, or deletes its prefix).
+//
+// --autocannon [--api-procs 1,2] [--seconds 20]: after the same seeding, step 2-3 are replaced by
+// bench/serve-autocannon.ts (one API started with `--procs N` per count, autocannon at 50
+// connections, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
+// fields keep the last open-loop run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +31,7 @@ import { Redis } from 'ioredis';
 import { encodeF32, encodeUserList, keys } from '../storage/redis-keys';
 import { mulberry32 as rng } from '../model/random';
 import { LoadClient } from './load-client';
+import { runAutocannon, type AutocannonRun } from './serve-autocannon';
 import { p99Upper, procCpuMs, r3, redisCpuMs, scrapeAll } from './serve-metrics';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,10 +45,14 @@ const ITEMS = Number(arg('items', '100000'));
 const K = Number(arg('k', '64'));
 const TOP_N = 500;
 const RATES = arg('rates', '1000,2000,4000').split(',').map(Number);
-const SECONDS = Number(arg('seconds', '30'));
+const AUTOCANNON = process.argv.includes('--autocannon');
+const SECONDS = Number(arg('seconds', AUTOCANNON ? '20' : '30'));
 const EXTERNAL_REDIS = arg('redis-url', '');
 const KEEP = process.argv.includes('--keep');
-const API_PROCS = Number(arg('api-procs', '1')); // API instances (separate processes, connections split evenly)
+// API instances: open loop = separate processes, connections split evenly; --autocannon = a list
+// of cluster sizes (`api/server.ts --procs N`), one run each.
+const API_PROCS_LIST = arg('api-procs', '1').split(',').map(Number);
+const API_PROCS = API_PROCS_LIST[0];
 const PREFIX = `bench-serve-${randomBytes(3).toString('hex')}`;
 const VERSION = 'v20240601T000000Z';
 const FOLD_USERS = 20_000;
@@ -297,6 +307,7 @@ async function main(): Promise<void> {
     await floorRedis.connect();
     const dataAsOf = Date.now() - 86400_000;
     await seed(redis, dataAsOf);
+    if (AUTOCANNON) return await autocannonMode(redisUrl, floorRedis);
 
     const ports: number[] = [];
     const t0 = performance.now();
@@ -361,6 +372,48 @@ async function main(): Promise<void> {
     redis.disconnect();
     floorRedis.disconnect();
   }
+}
+
+async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void> {
+  const r = rng(7);
+  const userFor = (): string => {
+    const x = r();
+    if (x < 0.9) return `u${Math.floor(r() * USERS)}`;
+    if (x < 0.95) return `c${Math.floor(r() * FOLD_USERS)}`;
+    return `new${Math.floor(r() * 1e9)}`;
+  };
+  const runs: AutocannonRun[] = [];
+  for (const procs of API_PROCS_LIST) {
+    runs.push(
+      await runAutocannon({
+        root: ROOT,
+        env: { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) },
+        port: await freePort(),
+        procs,
+        nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean),
+        rates: RATES,
+        seconds: SECONDS,
+        connections: 50,
+        limit: 50,
+        userFor,
+        floorKey: () => keys(PREFIX).userList(VERSION, `u${Math.floor(r() * USERS)}`),
+        floorRedis,
+        waitReady,
+      }),
+    );
+  }
+  const file = join(ROOT, 'bench/results/serve.json');
+  const out = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  out.autocannon = {
+    at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, loadavg_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 50, connections: 50, seconds_per_rate: SECONDS, generator: 'autocannon (overallRate, coordinated-omission corrected), same process as the Redis GET floor reader', api: 'api/server.ts --procs N (node:cluster, one port)', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
+    target: { rate: 2000, p99_ms: 5, errors: 0 },
+    runs,
+  };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log('wrote the autocannon section of bench/results/serve.json');
 }
 
 await main();

@@ -1,0 +1,150 @@
+// The autocannon mode of bench:serve (`npm run bench:serve -- --autocannon`): an independent,
+// off-the-shelf load generator at fixed rates, as an operator would measure the API.
+//
+// For each API process count (--api-procs 1,2): start ONE API (`api/server.ts --procs N`, node
+// cluster on one port), warm it up, then for each rate (--rates 1000,2000,4000) run autocannon
+// (50 connections, `overallRate`, --seconds 20; latencies corrected for coordinated omission)
+// on GET /home-feed?user_id=<random>&limit=50 with bench/serve.ts's user mix. Alongside, the same
+// process reads Redis's own GET of a user list every 5 ms (the floor) and the CPU time of every
+// API process (primary + workers) and of redis-server. The caller seeds Redis and writes the JSON.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import type { Redis } from 'ioredis';
+import { procCpuMs, r3, redisCpuMs } from './serve-metrics';
+
+export interface AutocannonPhase {
+  rate: number;
+  seconds: number;
+  connections: number;
+  requests: number;
+  achieved_rps: number;
+  latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  redis_get_floor_ms: { p50: number; p99: number; max: number; n: number };
+  /** user+sys CPU of all API processes (cluster primary + workers) over the phase / requests. */
+  api_cpu_ms_per_req: number | null;
+  redis_cpu_ms_per_req: number;
+  /** This process: autocannon plus the floor reader. */
+  generator_cpu_ms_per_req: number;
+  loadavg_1m: number;
+}
+
+export interface AutocannonRun {
+  procs: number;
+  api_node_args: string;
+  phases: AutocannonPhase[];
+}
+
+/** The API processes: the one we spawned and its children (cluster workers), from /proc. */
+function pidTree(root: number): number[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(Number(tid));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function cpuOf(pids: number[]): number | null {
+  let sum = 0;
+  for (const p of pids) {
+    const c = procCpuMs(p);
+    if (c === null) return null;
+    sum += c;
+  }
+  return sum;
+}
+
+const pct = (s: Float64Array, q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN);
+
+export interface AutocannonSetup {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  port: number;
+  procs: number;
+  nodeArgs: string[];
+  rates: number[];
+  seconds: number;
+  connections: number;
+  limit: number;
+  userFor: () => string;
+  floorKey: () => string;
+  floorRedis: Redis;
+  waitReady: (base: string, child: ChildProcess, ms: number) => Promise<void>;
+}
+
+export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> {
+  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', `${s.root}/api/server.ts`, '--procs', String(s.procs)], { cwd: s.root, env: { ...s.env, PORT: String(s.port) }, stdio: ['ignore', s.nodeArgs.includes('--trace-gc') ? 'inherit' : 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${s.port}`;
+  try {
+    await s.waitReady(base, api, 300_000);
+    // Every worker must be ready, not just the first to answer: ask until N distinct pids answered or 60 s.
+    const t0 = Date.now();
+    while (s.procs > 1 && pidTree(api.pid!).length < s.procs + 1 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 3000 * s.procs)); // the later workers load catalog + HNSW too
+    const phase = async (rate: number, seconds: number): Promise<AutocannonPhase> => {
+      const pids = pidTree(api.pid!);
+      const floor: number[] = [];
+      const floorTimer = setInterval(() => {
+        const t = performance.now();
+        s.floorRedis.getBuffer(s.floorKey()).then(() => floor.push(performance.now() - t), () => {});
+      }, 5);
+      const api0 = cpuOf(pids);
+      const gen0 = process.cpuUsage();
+      const redis0 = await redisCpuMs(s.floorRedis);
+      const res = await autocannon({
+        url: base,
+        connections: s.connections,
+        overallRate: rate,
+        duration: seconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/home-feed?user_id=${s.userFor()}&limit=${s.limit}` }) }],
+      });
+      clearInterval(floorTimer);
+      const api1 = cpuOf(pids);
+      const gen = process.cpuUsage(gen0);
+      const redis1 = await redisCpuMs(s.floorRedis);
+      const fl = Float64Array.from(floor).sort();
+      const n = Math.max(1, res.requests.total);
+      return {
+        rate,
+        seconds,
+        connections: s.connections,
+        requests: res.requests.total,
+        achieved_rps: Math.round(res.requests.total / seconds),
+        latency_ms: { p50: res.latency.p50, p90: res.latency.p90, p99: res.latency.p99, p999: res.latency.p99_9, max: res.latency.max, mean: r3(res.latency.mean) },
+        errors: res.errors,
+        timeouts: res.timeouts,
+        non2xx: res.non2xx,
+        redis_get_floor_ms: { p50: r3(pct(fl, 0.5)), p99: r3(pct(fl, 0.99)), max: r3(fl[fl.length - 1] ?? NaN), n: fl.length },
+        api_cpu_ms_per_req: api0 !== null && api1 !== null ? r3((api1 - api0) / n) : null,
+        redis_cpu_ms_per_req: r3((redis1 - redis0) / n),
+        generator_cpu_ms_per_req: r3((gen.user + gen.system) / 1000 / n),
+        loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
+      };
+    };
+    console.log(`autocannon: ${s.procs} API process(es); warm-up 5 s at 500 req/s`);
+    await phase(500, 5);
+    const phases: AutocannonPhase[] = [];
+    console.log('procs | rate req/s | p50 ms | p90 ms | p99 ms | max ms | errors/timeouts/non2xx | redis GET p50/p99 ms | api/redis/gen CPU ms per req | load');
+    for (const rate of s.rates) {
+      const ph = await phase(rate, s.seconds);
+      phases.push(ph);
+      console.log(`${String(s.procs).padStart(5)} | ${String(rate).padStart(10)} | ${String(ph.latency_ms.p50).padStart(6)} | ${String(ph.latency_ms.p90).padStart(6)} | ${String(ph.latency_ms.p99).padStart(6)} | ${String(ph.latency_ms.max).padStart(6)} | ${ph.errors}/${ph.timeouts}/${ph.non2xx} | ${ph.redis_get_floor_ms.p50}/${ph.redis_get_floor_ms.p99} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    return { procs: s.procs, api_node_args: s.nodeArgs.join(' '), phases };
+  } finally {
+    if (api.exitCode === null) {
+      api.kill('SIGTERM');
+      await Promise.race([once(api, 'exit'), new Promise((r) => setTimeout(r, 20_000))]);
+    }
+  }
+}
