@@ -3,24 +3,16 @@
 // workflow and the activity, and the worker's /metrics parses and holds what the run did.
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainResult } from '../../activities/types';
 import { loadConfig } from '../../config';
 import { generateWorld } from '../../data/generator';
+import { freePort } from '../../scripts/redis-server';
 import { tempDir } from '../helpers/paths';
 import { configEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 let worker: WorkerProcess | null = null;
 let connection: Connection;
