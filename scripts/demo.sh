@@ -55,10 +55,13 @@ if [ "$code" != 0 ]; then
 fi
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const m = r.metrics; const row = (k) => m[k] ? `${k.padEnd(11)} NDCG@10 ${m[k].all.ndcg_10.toFixed(4)}  Recall@20 ${m[k].all.recall_20.toFixed(4)}` : "";
+  const m = r.metrics; const ci = (a, k) => a[k + "_lo"] === undefined ? "" : ` [${a[k + "_lo"].toFixed(4)}, ${a[k + "_hi"].toFixed(4)}]`;
+  const row = (k) => m[k] ? `${k.padEnd(11)} NDCG@10 ${m[k].all.ndcg_10.toFixed(4)}${ci(m[k].all, "ndcg_10")}  Recall@20 ${m[k].all.recall_20.toFixed(4)}  (n=${m[k].all.users})` : "";
   console.error(`retrain ${r.status}: ${r.version}  (${r.users} users, ${r.items} titles, data as of ${r.dataAsOf})`);
-  for (const k of ["candidate", "popularity", "trending", "live"]) if (m[k]) console.error("  " + row(k));
-  console.error(`  gate: ${r.gate.reason}`);
+  for (const k of ["shipped", "candidate", "ranked", "popularity", "trending", "live"]) if (m[k]) console.error("  " + row(k));
+  console.error(`  holdout: ${r.gate.window ? r.gate.window.reason : ""}`);
+  console.error(`  ${r.gate.rankerReason ?? ""}`);
+  console.error(`  ${r.reason}`);
 ' "$LOG_DIR/demo-retrain.json"
 
 log "starting the API on port $PORT (log: $LOG_DIR/api.log)"
