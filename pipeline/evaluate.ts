@@ -290,7 +290,8 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
     }
     const liveNote = liveNotes.join('; ');
     const gate = decideGate(required, liveChecks);
-    const release = decideRelease(gate, o.live?.version ?? null);
+    // What was not compared against live (and why) is part of the decision's reason.
+    const release = decideRelease(liveNote ? { ...gate, reason: `${gate.reason}; ${liveNote}` } : gate, o.live?.version ?? null);
     const checks = [...required, ...liveChecks, ...(rankedCheck ? [rankedCheck] : []), ...light.checks];
     return {
       metrics,
