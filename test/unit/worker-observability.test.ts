@@ -126,7 +126,8 @@ describe('worker observability', () => {
     expect(Number(family(families, 'recs_scored_users_total').metrics[0].value)).toBe(500);
     const rate = Number(family(families, 'recs_score_users_per_second').metrics[0].value);
     expect(rate).toBeGreaterThan(0);
-    expect(rate).toBeLessThan(500 / 0.02 + 1); // the shard took at least 20 ms
+    // The fake shard sleeps 20 ms; timers may fire a little early, so bound the rate loosely: users / seconds, not users.
+    expect(rate).toBeLessThan(500 / 0.01);
 
     expect(family(families, 'recs_published_version_info').metrics[0].labels).toEqual({ version: 'v42', outcome: 'pass', release: 'publish' });
     const gateMetric = Object.fromEntries(family(families, 'recs_published_gate_metric').metrics.map((m) => [m.labels!.system, Number(m.value)]));
