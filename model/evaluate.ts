@@ -58,13 +58,13 @@ export function evalUsers(holdout: Csr, maxUsers: number, seed: number): Int32Ar
   return Int32Array.from(all.slice(0, maxUsers)).sort();
 }
 
-/** The entries of m whose column is flagged (rows kept, others emptied). */
-export function keepColumns(m: Csr, flags: Uint8Array): Csr {
+/** The entries of m that `keep(row, column, value)` accepts (same shape; rows may empty). */
+export function filterCsr(m: Csr, keep: (row: number, col: number, value: number) => boolean): Csr {
   const indptr = new Int32Array(m.nRows + 1);
   const idx: number[] = [], val: number[] = [];
   for (let u = 0; u < m.nRows; u++) {
     for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
-      if (flags[m.indices[p]]) {
+      if (keep(u, m.indices[p], m.values[p])) {
         idx.push(m.indices[p]);
         val.push(m.values[p]);
       }
@@ -74,21 +74,11 @@ export function keepColumns(m: Csr, flags: Uint8Array): Csr {
   return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
 }
 
+/** The entries of m whose column is flagged (rows kept, others emptied). */
+export const keepColumns = (m: Csr, flags: Uint8Array): Csr => filterCsr(m, (_u, c) => flags[c] === 1);
+
 /** The entries of m whose value is above `min` (e.g. holdout labels after an instant: values are seconds into the window). */
-export function keepValuesAbove(m: Csr, min: number): Csr {
-  const indptr = new Int32Array(m.nRows + 1);
-  const idx: number[] = [], val: number[] = [];
-  for (let u = 0; u < m.nRows; u++) {
-    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
-      if (m.values[p] > min) {
-        idx.push(m.indices[p]);
-        val.push(m.values[p]);
-      }
-    }
-    indptr[u + 1] = idx.length;
-  }
-  return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
-}
+export const keepValuesAbove = (m: Csr, min: number): Csr => filterCsr(m, (_u, _c, v) => v > min);
 
 /** Aggregate a UserMetrics over a subset of its evaluated rows (positions into um.rows), with intervals. */
 function summarize(um: UserMetrics, keep: ((j: number) => boolean) | null, samples: number, seed: number): Metrics {

@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootstrapOptions } from '../model/bootstrap';
 import { normalizeRows } from '../model/diversity';
-import { evaluateRecommender, keepValuesAbove, LIGHT_MAX, type EvalContext, type Evaluation } from '../model/evaluate';
+import { evaluateRecommender, filterCsr, keepValuesAbove, LIGHT_MAX, type EvalContext, type Evaluation } from '../model/evaluate';
 import { decideGate, decideLightStrategy, decideRanker, decideRelease, nonRegression, superiority, type Check, type Outcome, type ReleaseAction } from '../model/gate';
 import type { Metrics } from '../model/metrics';
 import { globalRecommender, mappedFactorRecommender, shippedRecommender, type Recommender } from '../model/recommend';
@@ -141,20 +141,6 @@ function seenPlus(seen: Csr, extra: Uint8Array): Csr {
   return { nRows: seen.nRows, nCols: seen.nCols, indptr, indices: Int32Array.from(idx), values: new Float32Array(idx.length).fill(1) };
 }
 
-/** The rows of `m` of users flagged 0 emptied (users unknown to another model get the fallback). */
-function onlyRows(m: Csr, keep: (u: number) => boolean): Csr {
-  const indptr = new Int32Array(m.nRows + 1);
-  const idx: number[] = [], val: number[] = [];
-  for (let u = 0; u < m.nRows; u++) {
-    if (keep(u)) for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
-      idx.push(m.indices[p]);
-      val.push(m.values[p]);
-    }
-    indptr[u + 1] = idx.length;
-  }
-  return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
-}
-
 /**
  * The live version's retrieval factors over this run's users and titles (by id). Null when the
  * live version has no factors (a baseline) or its run files are not on this machine's ARTIFACT_DIR.
@@ -261,7 +247,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
         await evaluate('shipped_vs_live', serve(base, light.strategy), leakFree);
         if (evals.shipped_vs_live.users.length < MIN_LIVE_USERS) liveNotes.push(`live ${live.version}'s factors not compared: ${evals.shipped_vs_live.users.length} users have held-out watches after its data clock (< ${MIN_LIVE_USERS})`);
         else {
-          await evaluate('live', serve(lr.rec, live.lightStrategy, onlyRows(train, (u) => lr.knownUser[u] === 1)), { ...leakFree, seen: seenPlus(seen, lr.unknownItem) });
+          await evaluate('live', serve(lr.rec, live.lightStrategy, filterCsr(train, (u) => lr.knownUser[u] === 1)), { ...leakFree, seen: seenPlus(seen, lr.unknownItem) });
           sameUsers(evals.live, evals.shipped_vs_live);
           liveChecks.push(nonRegression('vs_live', GATE_METRIC, evals.shipped_vs_live.ndcg10, evals.live.ndcg10, o.gate.maxRegressionVsLive, o.bootstrap, ['shipped', `live ${live.version}`]));
         }
