@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { VersionState } from './state';
 
 export interface FallbackTitle {
   movie_id: string;
@@ -40,5 +41,31 @@ export function loadFallbackList(path: string): FallbackList | null {
     return r.success ? r.data : null;
   } catch {
     return null;
+  }
+}
+
+/** The list in memory and on disk: read once when the app is built, rewritten on every version load. */
+export class DiskFallback {
+  /** The last saved list (null: no file given, none saved yet, or it did not parse). */
+  list: FallbackList | null;
+
+  constructor(
+    /** null: keep no list on disk. */
+    private readonly path: string | null,
+    private readonly clock: () => number,
+    private readonly onError: (e: unknown) => void,
+  ) {
+    this.list = path ? loadFallbackList(path) : null;
+  }
+
+  /** Keep the popular head of a version that just loaded (a version without one changes nothing). */
+  remember(v: Pick<VersionState, 'version' | 'fallback' | 'items'>): void {
+    if (!this.path || v.fallback.length === 0) return;
+    this.list = { version: v.version, saved_at: new Date(this.clock()).toISOString(), items: v.fallback.map((i) => ({ movie_id: v.items[i].movie_id, title: v.items[i].title, genres: v.items[i].genres })) };
+    try {
+      saveFallbackList(this.path, this.list);
+    } catch (e) {
+      this.onError(e);
+    }
   }
 }

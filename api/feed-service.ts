@@ -1,0 +1,248 @@
+// The feed service: what GET /home-feed and GET /movies/:id/similar mean, over the in-memory
+// snapshot (api/state.ts) and one Redis read per feed. The blending steps are plain functions in
+// api/feed.ts; this file orders them (read → remove → personal list, fold-in or cold start →
+// backfill → exploration slots → page) and degrades instead of failing: no version or no Redis →
+// the popular list of the loaded version, or the one saved on disk (source "fallback").
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config';
+import { foldInUser } from '../model/foldin';
+import type { VariantAssigner } from './ab';
+import type { ExplorationStats, Rng } from './exploration';
+import type { DiskFallback } from './fallback-file';
+import {
+  backfill,
+  blendExploration,
+  checkEncodedList,
+  coldStart,
+  fromEncodedList,
+  genreMatches,
+  rankExplorers,
+  readListUserVec,
+  roundScore,
+  type Candidate,
+  type FeedItem,
+  type FreshView,
+  type Source,
+} from './feed';
+import type { FeedResponse } from './feed-response';
+import type { Logger } from './logging';
+import type { ApiMetrics } from './metrics';
+import { HttpError, type ApiOptions, type HomeFeedQuery } from './schemas';
+import type { ServingState, Snapshot, VersionState } from './state';
+import type { FeedRead, FeedStore } from './store';
+
+export interface SimilarResponse {
+  movie_id: string;
+  model_version: string;
+  items: FeedItem[];
+}
+
+export interface FeedService {
+  /** The feed of one user: never throws for a valid query (degrades to the fallback list). */
+  homeFeed(q: HomeFeedQuery): Promise<FeedResponse>;
+  /** Titles near `id` in the factor space; 503 before a version loads, 404 for an unknown id. */
+  similar(id: string, limit: number): SimilarResponse;
+  /** Log the served page as one impression slate (and count exploration impressions). */
+  logImpressions(feed: FeedResponse, offset: number): void;
+  /** Retrieve from the version's HNSW index by inner product with `vec`, accepted items only, best first. */
+  annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[];
+  /** A candidate as a response item (title, genres, rounded score, reason). */
+  titleOf(snap: Snapshot, c: Candidate): FeedItem;
+}
+
+export interface FeedServiceDeps {
+  cfg: Pick<Config, 'FEED_DEFAULT_LIMIT' | 'FEED_EXPLORATION_SLOTS' | 'CONF_WATCH_WEIGHT'>;
+  opts: Pick<ApiOptions, 'HNSW_EF_SEARCH' | 'EXPLORATION_BAR'>;
+  store: FeedStore;
+  state: ServingState;
+  stats: ExplorationStats;
+  /** Where impression slates go (the events service's buffered writer). */
+  impressions: { pushText(line: string, n: number): void };
+  diskFallback: DiskFallback;
+  assigner: VariantAssigner;
+  metrics: ApiMetrics;
+  rng: Rng;
+  clock: () => number;
+  /** Rate-limited: a Redis outage must not print a line per request. */
+  logSome: Logger;
+}
+
+export function createFeedService(deps: FeedServiceDeps): FeedService {
+  const { cfg, opts, store, state, stats, metrics, logSome } = deps;
+
+  function titleOf(snap: Snapshot, c: Candidate): FeedItem {
+    const t = c.itemIndex >= 0 ? snap.v.items[c.itemIndex] : snap.freshById.get(c.movieId);
+    return { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
+  }
+
+  function annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[] {
+    if (!v.ann) return []; // a version without factors (popularity baseline)
+    const count = v.ann.getCurrentCount();
+    const kq = Math.min(n, count);
+    if (kq <= 0) return [];
+    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kq));
+    const res = v.ann.searchKnn(Array.from(vec), kq, accept);
+    // hnswlib returns worst first for 'ip' distances (1 − x·y) in ascending order; sort by score.
+    const out: Candidate[] = res.neighbors.map((idx, i) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: 1 - res.distances[i], reason: 'because_you_watched' as const }));
+    return out.sort((a, b) => b.score - a.score);
+  }
+
+  function fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedResponse {
+    metrics.fallbacks.inc();
+    const skip = new Set(q.exclude ?? []);
+    const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
+    if (!snap) {
+      // No version in memory: the list saved on disk by the last load (empty only if this API never saw a catalog).
+      const saved = deps.diskFallback.list;
+      const list = saved?.items ?? [];
+      const items: FeedItem[] = [];
+      let rank = 0;
+      for (const it of list) {
+        if (skip.has(it.movie_id) || (wanted && !it.genres.some((g) => wanted.includes(g.toLowerCase())))) continue;
+        if (rank++ < offset) continue;
+        items.push({ movie_id: it.movie_id, title: it.title, genres: it.genres, score: roundScore(1 - rank / (list.length + 1)), reason: 'popular' });
+        if (items.length >= limit) break;
+      }
+      return { user_id: q.user_id, model_version: saved?.version ?? null, source: 'fallback', variant, items };
+    }
+    const items: FeedItem[] = [];
+    let rank = 0;
+    for (const idx of snap.v.fallback) {
+      const it = snap.v.items[idx];
+      if (skip.has(it.movie_id) || !genreMatches(it, wanted)) continue;
+      if (rank++ < offset) continue;
+      items.push(titleOf(snap, { movieId: it.movie_id, itemIndex: idx, score: 1 - rank / (snap.v.fallback.length + 1), reason: 'popular' }));
+      if (items.length >= limit) break;
+    }
+    return { user_id: q.user_id, model_version: snap.v.version, source: 'fallback', variant, items };
+  }
+
+  let userVecScratch = new Float32Array(0);
+
+  async function homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
+    const snap = state.snapshot();
+    const variant = deps.assigner.assign(q.user_id);
+    const limit = q.limit ?? cfg.FEED_DEFAULT_LIMIT;
+    const offset = q.offset ?? 0;
+    const need = offset + limit;
+    const slots = variant.blend?.explorationSlots ?? cfg.FEED_EXPLORATION_SLOTS;
+
+    let read: FeedRead | null = null;
+    if (snap && !store.isDegraded()) {
+      try {
+        read = await store.readFeed(snap.v.version, q.user_id, snap.v.dataAsOfMs);
+      } catch (e) {
+        metrics.errors.inc({ where: 'read_feed' });
+        logSome('warn', 'feed read failed; serving fallback', { error: (e as Error).message });
+      }
+    }
+    if (!snap || !read) return fallbackFeed(snap, q, variant.name, limit, offset);
+    if (read.live && read.live !== snap.v.version) state.kick();
+
+    const v = snap.v;
+    // Removed: titles watched after the model's clock, and the caller's exclusions.
+    const skip = new Set<string>(q.exclude ?? []);
+    for (const id of read.recent.keys()) skip.add(id);
+    const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
+    const accept = (idx: number) => {
+      const it = v.items[idx];
+      return !skip.has(it.movie_id) && genreMatches(it, wanted);
+    };
+
+    let source: Source;
+    let base: Candidate[] = [];
+    let userVec: Float32Array | null = null;
+    let list: { k: number; n: number } | null = null;
+    if (read.list) {
+      try {
+        list = checkEncodedList(read.list);
+      } catch (e) {
+        metrics.errors.inc({ where: 'decode_list' });
+        logSome('warn', 'undecodable user list; treating the user as cold', { error: (e as Error).message });
+      }
+    }
+    if (list && read.list) {
+      source = 'personalized';
+      if (list.k === v.k) {
+        if (userVecScratch.length !== v.k) userVecScratch = new Float32Array(v.k);
+        userVec = readListUserVec(read.list, userVecScratch); // used synchronously below, then free again
+      }
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
+      // A baseline version (k = 0) lists popular titles the user has not seen: say so.
+      if (v.k === 0) for (const c of base) c.reason = 'popular';
+    } else {
+      const watched: number[] = [];
+      for (const id of read.recent.keys()) {
+        const idx = v.indexById.get(id);
+        if (idx !== undefined) watched.push(idx);
+      }
+      if (watched.length > 0 && v.k > 0) {
+        source = 'fold_in';
+        // Every recent watch counts as a full watch: c = CONF_WATCH_WEIGHT (completion is not kept in `recent`).
+        const conf = new Float32Array(watched.length).fill(cfg.CONF_WATCH_WEIGHT);
+        userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(watched), conf, v.lambda, v.nu, v.alpha0, v.nItems);
+        base = annSearch(v, userVec, need, accept);
+      } else {
+        source = 'cold_start';
+        base = coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null);
+      }
+    }
+    if (base.length < need && source !== 'cold_start') base = backfill(base, coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null), need);
+
+    let blended = base;
+    if (slots.length > 0 && snap.fresh.length > 0) {
+      const acceptFresh = (t: FreshView) => !skip.has(t.movie_id) && genreMatches(t, wanted);
+      // A slot's bar is EXPLORATION_BAR × the displaced score ≥ EXPLORATION_BAR × the lowest score in the list.
+      let minScore = Infinity;
+      for (const c of base) if (c.score < minScore) minScore = c.score;
+      const minValue = userVec !== null && base.length >= need ? Math.max(0, opts.EXPLORATION_BAR * minScore) : 0;
+      const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, deps.rng, minValue);
+      blended = blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, need);
+    }
+    const page = blended.slice(offset, need);
+    return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => titleOf(snap, c)) };
+  }
+
+  /**
+   * One impression slate per served page: the user, the ordered item ids with the page's offset
+   * (item i is at position offset + i + 1), the model version, feed source and variant, and a
+   * request id (the slate's event_id). The drain expands it into one impression row per item
+   * (sql/stg_events_stream.sql). Encoded by hand: ids, version, variant and source are validated
+   * to need no escaping. Kept off-heap until written.
+   */
+  function logImpressions(feed: FeedResponse, offset: number): void {
+    if (feed.items.length === 0) return;
+    const fresh = state.snapshot()?.freshById;
+    let items = '';
+    for (let i = 0; i < feed.items.length; i++) {
+      const movieId = feed.items[i].movie_id;
+      if (fresh?.has(movieId)) stats.recordImpression(movieId);
+      items += (i > 0 ? ',"' : '"') + movieId + '"';
+    }
+    const version = feed.model_version === null ? 'null' : `"${feed.model_version}"`;
+    deps.impressions.pushText(
+      `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(deps.clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[${items}]}`,
+      1,
+    );
+  }
+
+  function similar(id: string, limit: number): SimilarResponse {
+    const snap = state.snapshot();
+    if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
+    const v = snap.v;
+    const idx = v.indexById.get(id);
+    const fresh = snap.freshById.get(id);
+    if (idx === undefined && !fresh) throw new HttpError(404, 'unknown_movie', `movie ${id} is not in the catalog`);
+    const vec = idx !== undefined ? v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k) : fresh!.vector;
+    let cands: Candidate[];
+    if (vec) cands = annSearch(v, vec, limit, (j) => j !== idx && v.items[j].movie_id !== id);
+    else {
+      // A fresh title without a vector: trending titles of its genres stand in.
+      const wanted = fresh!.genresLower;
+      cands = coldStart(v.trending, v.popular, v.items, (j) => genreMatches(v.items[j], wanted), limit, true);
+    }
+    return { movie_id: id, model_version: v.version, items: cands.slice(0, limit).map((c) => titleOf(snap, c)) };
+  }
+
+  return { homeFeed, similar, logImpressions, annSearch, titleOf };
+}

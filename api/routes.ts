@@ -1,0 +1,172 @@
+// Every route of the API, registered in one place. A route handler is thin: parse the request
+// (zod schemas of api/schemas.ts, 400 with a code on bad input) → call a service → respond. It
+// renders no error: it throws HttpError and api/respond.ts renders every failure, here and on
+// the /home-feed fast path alike.
+//
+// Routes are grouped by concern, one RouteModule each, listed in ROUTES in the order Express tries
+// them. To add a surface (GET /home-rows, GET /up-next, …): write
+//   export const rowsRoutes: RouteModule = (r, ctx) => { r.get('/home-rows', named('/home-rows'), handler); };
+// in its own file (its service beside it, over ctx's state/store/feed), add it to ROUTES, and
+// document the path in api/openapi.ts (a test checks that every registered route is documented).
+// Modules register on the app itself (not a sub-router) so that test sees every route; `named`
+// labels the request for /metrics and the request log.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
+import express, { type IRouter, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Config } from '../config';
+import type { OperatorAuth } from './auth';
+import { dashboardRouter } from './dashboard';
+import type { EventsService } from './events-service';
+import type { Source } from './feed';
+import type { FeedService } from './feed-service';
+import type { ApiMetrics } from './metrics';
+import { docsRouter, openApiDocument, type DocumentedSchemas } from './openapi';
+import { requestId } from './request-id';
+import { errorMiddleware, sendJson, type ErrorRenderer } from './respond';
+import { emptyQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, type ApiOptions, type HomeFeedQuery } from './schemas';
+import type { ServingState } from './state';
+import type { FeedStore } from './store';
+import type { TitlesService } from './titles-service';
+
+/** What route modules may use: the services, the serving state and the app's shared parts. */
+export interface RouteContext {
+  cfg: Config;
+  opts: ApiOptions;
+  /** The request schemas built from the options (also the OpenAPI document's). */
+  schemas: DocumentedSchemas;
+  state: ServingState;
+  store: FeedStore;
+  metrics: ApiMetrics;
+  auth: OperatorAuth;
+  feed: FeedService;
+  events: EventsService;
+  titles: TitlesService;
+  renderError: ErrorRenderer;
+}
+
+/** Registers one concern's routes on the app. */
+export type RouteModule = (r: IRouter, ctx: RouteContext) => void;
+
+/** Labels the request with its route pattern (metrics' `route`, the request log). */
+export const named = (name: string) => (_req: Request, res: Response, next: NextFunction) => {
+  res.locals.route = name;
+  next();
+};
+
+/** A JSON body parser with the API's body limit (over it: 413 payload_too_large). */
+export const jsonBody = (ctx: RouteContext): RequestHandler => express.json({ limit: ctx.opts.EVENTS_BODY_LIMIT_BYTES, strict: true });
+
+/** Write a feed, count its items, log its impressions: the Express route and the fast path alike. */
+async function serveFeed(ctx: RouteContext, q: HomeFeedQuery, res: ServerResponse): Promise<Source> {
+  const feed = await ctx.feed.homeFeed(q);
+  ctx.metrics.feedItems.inc({ source: feed.source }, feed.items.length);
+  sendJson(res, 200, feed);
+  ctx.feed.logImpressions(feed, q.offset ?? 0);
+  return feed.source;
+}
+
+export const feedRoutes: RouteModule = (r, ctx) => {
+  r.get('/home-feed', named('/home-feed'), async (req, res) => {
+    res.locals.source = await serveFeed(ctx, parseOr400(ctx.schemas.feedQuery, req.query, 'query'), res);
+  });
+  r.get('/movies/:id/similar', named('/movies/:id/similar'), (req, res) => {
+    const id = parseOr400(movieIdSchema, req.params.id, 'path');
+    const q = parseOr400(similarQuerySchema, req.query, 'query');
+    res.json(ctx.feed.similar(id, q.limit ?? ctx.cfg.FEED_DEFAULT_LIMIT));
+  });
+};
+
+export const eventsRoutes: RouteModule = (r, ctx) => {
+  r.post('/events', named('/events'), jsonBody(ctx), async (req, res) => {
+    parseOr400(emptyQuerySchema, req.query, 'query');
+    res.status(202).json({ accepted: await ctx.events.accept(req.body) });
+  });
+};
+
+export const titlesRoutes: RouteModule = (r, ctx) => {
+  const bearer = (req: Request, _res: Response, next: NextFunction) => {
+    ctx.auth.checkBearer(req); // before the body is parsed: no work for callers without the token
+    next();
+  };
+  r.post('/titles', named('/titles'), bearer, jsonBody(ctx), async (req, res) => {
+    parseOr400(emptyQuerySchema, req.query, 'query');
+    res.status(202).json({ workflow_id: await ctx.titles.add(req.body) });
+  });
+};
+
+/** Liveness, readiness and the Prometheus scrape. */
+export const operationsRoutes: RouteModule = (r, ctx) => {
+  r.get('/healthz', named('/healthz'), async (_req, res) => {
+    res.json({ status: 'ok', redis: (await ctx.store.ping()) ? 'up' : 'down', model_version: ctx.state.snapshot()?.v.version ?? null });
+  });
+  r.get('/readyz', named('/readyz'), (_req, res) => {
+    const snap = ctx.state.snapshot();
+    if (!snap) {
+      res.status(503).json({ ready: false, reason: 'no_model' });
+      return;
+    }
+    const ev = ctx.events.readiness();
+    const body = { model_version: snap.v.version, n_items: snap.v.nItems, fresh: snap.fresh.length, events_lag: ev.lag, spool_bytes: ev.spoolBytes };
+    if (ev.lagExceeded) {
+      res.status(503).json({ ready: false, reason: 'events_lag', events_lag_max: ctx.opts.EVENTS_LAG_READY_MAX, ...body });
+      return;
+    }
+    res.json({ ready: true, ...body });
+  });
+  r.get('/metrics', named('/metrics'), async (_req, res) => {
+    res.type(ctx.metrics.contentType).send(await ctx.metrics.render());
+  });
+};
+
+/** The OpenAPI document and Swagger UI over it. */
+export const docsRoutes: RouteModule = (r, ctx) => {
+  const doc = openApiDocument(ctx.schemas);
+  r.get('/openapi.json', named('/openapi.json'), (_req, res) => {
+    res.json(doc);
+  });
+  r.use('/docs', named('/docs'), docsRouter());
+};
+
+/** The operators' dashboard (token or session; api/dashboard.ts). */
+export const dashboardRoutes: RouteModule = (r, ctx) => {
+  r.use('/dashboard', named('/dashboard'), dashboardRouter({ cfg: ctx.cfg, state: ctx.state, feed: ctx.feed.homeFeed, similar: ctx.feed.similar, auth: ctx.auth }));
+};
+
+/** Every route module, in the order Express tries them. */
+export const ROUTES: readonly RouteModule[] = [feedRoutes, eventsRoutes, titlesRoutes, operationsRoutes, docsRoutes, dashboardRoutes];
+
+/** Register ROUTES, then the 404 for anything else, then the one error middleware. */
+export function mountRoutes(app: IRouter, ctx: RouteContext): void {
+  for (const register of ROUTES) register(app, ctx);
+  app.use((req: Request) => {
+    throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
+  });
+  app.use(errorMiddleware(ctx.renderError));
+}
+
+/**
+ * A valid `GET /home-feed` without the Express router (whose per-request CPU is a visible share
+ * of the feed's budget). Returns false, having written nothing, for any other request and for a
+ * feed request that fails validation: Express answers those (with the same 400 as ever).
+ */
+export function feedFastPath(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const FEED_PATH = '/home-feed?';
+  const feedTimers = new Map<Source, (seconds: number) => void>();
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (req.method !== 'GET' || !url.startsWith(FEED_PATH)) return false;
+    const q = ctx.schemas.feedQuery.safeParse(parseQueryString(url.slice(FEED_PATH.length)));
+    if (!q.success) return false;
+    const t0 = performance.now();
+    const reqId = requestId(req, res);
+    serveFeed(ctx, q.data, res).then(
+      (source) => {
+        let observe = feedTimers.get(source);
+        if (!observe) feedTimers.set(source, (observe = ctx.metrics.requestSeconds.handle({ route: '/home-feed', method: 'GET', status: '200', source })));
+        observe((performance.now() - t0) / 1000);
+      },
+      (e: unknown) => ctx.renderError(e, res, { path: '/home-feed', reqId }),
+    );
+    return true;
+  };
+}
