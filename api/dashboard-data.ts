@@ -4,7 +4,7 @@
 // short-lived connection with tight timeouts instead of sharing the feed's.
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { dashboardKeys, decodeHistoryEntry, type AudienceEntry, type HistoryEntry, type PublishedRuns } from '../storage/dashboard-data';
+import { dashboardKeys, decodeHistory, type AudienceEntry, type HistoryEntry, type PublishedRuns } from '../storage/dashboard-data';
 import { VersionStore } from '../storage/redis-versions';
 import type { VersionReader } from './dashboard-versions';
 
@@ -47,9 +47,8 @@ export class RedisPublishedReader implements PublishedReader {
   }
 
   async history(userId: string, limit: number): Promise<HistoryEntry[] | null> {
-    const members = await this.redis.zrevrange(this.k.history(userId), 0, limit - 1);
-    if (members.length === 0) return null;
-    return members.map(decodeHistoryEntry).filter((e): e is HistoryEntry => e !== null);
+    const value = await this.redis.get(this.k.history(userId));
+    return value === null ? null : decodeHistory(value, limit);
   }
 
   async audience(version: string, movieId: string): Promise<AudienceEntry | null> {

@@ -5,11 +5,16 @@
 //   runs      STRING  `<prefix>:{ctl}:dash:runs`: JSON {published_at, rows} — rows of
 //             sql/rpt_dashboard_runs.sql for the newest DASHBOARD_RUNS runs. Rewritten whole when
 //             an evaluation records a run and when a version is published (tens of KB).
-//   history   ZSET    `<prefix>:hist:<user>`: member = JSON [ts_ms, type, movie, watch_s, dur_s,
-//             rating, source], score = ts ms; the user's newest DASHBOARD_HISTORY_LENGTH
-//             interactions (impressions left out), written by every ingest and stream drain for
-//             the users in the batch only, and expiring DASHBOARD_HISTORY_TTL_SECONDS after the
-//             user's last landed event. The same event landed twice is the same member: a no-op.
+//   history   STRING  `<prefix>:hist:<user>`: the user's newest DASHBOARD_HISTORY_LENGTH
+//             interactions (impressions left out), one line each, newest first:
+//             ts_ms (13 digits) US type US movie US watch_s US dur_s US rating US source
+//             (US = the ASCII unit separator, an empty field = null). Every ingest and stream drain
+//             merges its batch into the users in that batch only (HISTORY_MERGE_LUA: union,
+//             dedupe, newest first, trim) and refreshes the TTL, DASHBOARD_HISTORY_TTL_SECONDS
+//             after the user's last landed event. The same event landed twice is the same line:
+//             a no-op. A string, not a sorted set: a ZSET whose members pass 64 bytes (long
+//             sources) leaves the listpack encoding and takes 4 KB per user at 20 entries instead
+//             of about 1 KB (bench/dashboard-memory.ts, bench/results/dashboard-memory.json).
 //   audience  HASH    `<prefix>:dash:aud:<version>:<bucket>`: movie_id → JSON {n, u: [[user, rank,
 //             score]…]}: how many users' published top 20 hold the title, and the best-ranked
 //             DASHBOARD_AUDIENCE of them. Written at publish, before the pointer flips; titles are
@@ -56,23 +61,54 @@ export interface HistoryEntry {
   source: string | null;
 }
 
-type Wire = [number, string, string, number | null, number | null, number | null, string | null];
+const US = String.fromCharCode(31);
+const CLEAN = /[\n\x1f]/g;
+const field = (v: string | number | null) => (v === null ? '' : String(v).replace(CLEAN, ' '));
+const numField = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
 
+/** One history line (ts first, fixed width, so lines sort by time as plain strings). */
 export function encodeHistoryEntry(tsMs: number, e: Omit<HistoryEntry, 'ts'>): string {
-  const w: Wire = [tsMs, e.event_type, e.movie_id, e.watch_seconds, e.duration_seconds, e.rating, e.source];
-  return JSON.stringify(w);
+  if (!Number.isInteger(tsMs) || tsMs < 0 || tsMs > 9_999_999_999_999) throw new RangeError(`history ts must be epoch ms with at most 13 digits, got ${tsMs}`);
+  return [String(tsMs).padStart(13, '0'), field(e.event_type), field(e.movie_id), field(e.watch_seconds), field(e.duration_seconds), field(e.rating), field(e.source)].join(US);
 }
 
-/** A member written by encodeHistoryEntry; null for anything else. */
-export function decodeHistoryEntry(member: string): HistoryEntry | null {
-  try {
-    const w = JSON.parse(member) as Wire;
-    if (!Array.isArray(w) || typeof w[0] !== 'number' || typeof w[1] !== 'string' || typeof w[2] !== 'string') return null;
-    return { ts: new Date(w[0]).toISOString().replace(/\.\d{3}Z$/, 'Z'), event_type: w[1], movie_id: w[2], watch_seconds: w[3] ?? null, duration_seconds: w[4] ?? null, rating: w[5] ?? null, source: w[6] ?? null };
-  } catch {
-    return null;
-  }
+/** A line written by encodeHistoryEntry; null for anything else. */
+export function decodeHistoryEntry(line: string): HistoryEntry | null {
+  const f = line.split(US);
+  if (f.length !== 7 || !/^[0-9]{13}$/.test(f[0]) || !f[1] || !f[2]) return null;
+  return { ts: new Date(Number(f[0])).toISOString().replace(/\.\d{3}Z$/, 'Z'), event_type: f[1], movie_id: f[2], watch_seconds: numField(f[3]), duration_seconds: numField(f[4]), rating: numField(f[5]), source: f[6] === '' ? null : f[6] };
 }
+
+/** A stored history (newest first) → its entries, at most `limit`. */
+export function decodeHistory(value: string, limit: number): HistoryEntry[] {
+  const out: HistoryEntry[] = [];
+  for (const line of value.split('\n')) {
+    if (out.length >= limit) break;
+    const e = decodeHistoryEntry(line);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * KEYS[1] a user's history; ARGV[1] depth, ARGV[2] TTL (s), ARGV[3] new lines joined by '\n'.
+ * Union with the stored lines, drop repeats, newest first (lines start with a 13-digit ts, and
+ * digits collate alike in every locale), keep `depth`, SET with the TTL. Returns the lines kept.
+ */
+export const HISTORY_MERGE_LUA = `local seen, lines = {}, {}
+local function add(blob)
+  if not blob then return end
+  for line in string.gmatch(blob, '[^\\n]+') do
+    if not seen[line] then seen[line] = true lines[#lines + 1] = line end
+  end
+end
+add(redis.call('GET', KEYS[1]))
+add(ARGV[3])
+table.sort(lines, function(a, b) return a > b end)
+local out = {}
+for i = 1, math.min(tonumber(ARGV[1]), #lines) do out[i] = lines[i] end
+redis.call('SET', KEYS[1], table.concat(out, '\\n'), 'EX', ARGV[2])
+return #out`;
 
 export interface AudienceEntry {
   /** Users whose published top 20 holds the title. */

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { openAnalytics } from './analytics';
-import { dashboardKeys, encodeHistoryEntry, type AudienceEntry, type PublishedRuns } from './dashboard-data';
+import { dashboardKeys, encodeHistoryEntry, HISTORY_MERGE_LUA, type AudienceEntry, type PublishedRuns } from './dashboard-data';
 import { sqlText, type Warehouse } from './duckdb';
 import { ID_RE } from './redis-keys';
 
@@ -19,8 +19,17 @@ const PIPELINE_BATCH = 2000;
 const toJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x instanceof Date ? x.toISOString() : x));
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/** A pipeline with the history merge script as a command (EVALSHA, loaded on first use). */
+type MergePipeline = ReturnType<Redis['pipeline']> & { recsMergeHistory(key: string, depth: number, ttl: number, lines: string): unknown };
+
 export function dashboardPublisher(cfg: DashboardPublishConfig, redis: Redis) {
   const k = dashboardKeys(cfg.REDIS_PREFIX);
+  let defined = false;
+  const mergePipeline = (): MergePipeline => {
+    if (!defined) redis.defineCommand('recsMergeHistory', { numberOfKeys: 1, lua: HISTORY_MERGE_LUA });
+    defined = true;
+    return redis.pipeline() as MergePipeline;
+  };
 
   return {
     /** The newest DASHBOARD_RUNS runs with their metrics. The caller holds `wh.exclusive`. Returns the rows written. */
@@ -33,8 +42,8 @@ export function dashboardPublisher(cfg: DashboardPublishConfig, redis: Redis) {
 
     /**
      * Merge one landed batch's interactions into its users' bounded histories: each user's newest
-     * DASHBOARD_HISTORY_LENGTH of the batch are added, the set is trimmed back to that length
-     * and its TTL refreshed. Idempotent (a member is the event itself). `rowsHint` (the batch's
+     * DASHBOARD_HISTORY_LENGTH of the batch are merged in, the history trimmed back to that length
+     * and its TTL refreshed. Idempotent (a line is the event itself). `rowsHint` (the batch's
      * rows) sizes the parts. The caller holds `wh.exclusive`. Returns the users updated.
      */
     async histories(wh: Warehouse, batchId: string, rowsHint: number): Promise<{ users: number; skipped: number }> {
@@ -44,28 +53,27 @@ export function dashboardPublisher(cfg: DashboardPublishConfig, redis: Redis) {
       let skipped = 0;
       for (let part = 0; part < parts; part++) {
         const rows = await wh.rows<Record<string, unknown>>('rpt_dashboard_history_batch', { batch_id: batchId, depth, part, parts });
-        let p = redis.pipeline();
+        let p = mergePipeline();
         let inPipeline = 0;
         for (let i = 0; i < rows.length; ) {
           const userId = String(rows[i].user_id);
           let j = i;
-          const args: (string | number)[] = [];
+          const lines: string[] = [];
           for (; j < rows.length && String(rows[j].user_id) === userId; j++) {
             const r = rows[j];
             const ts = Number(r.ts_ms);
-            args.push(ts, encodeHistoryEntry(ts, { event_type: String(r.event_type), movie_id: String(r.movie_id), watch_seconds: numOrNull(r.watch_seconds), duration_seconds: numOrNull(r.duration_seconds), rating: numOrNull(r.rating), source: r.source == null ? null : String(r.source) }));
+            lines.push(encodeHistoryEntry(ts, { event_type: String(r.event_type), movie_id: String(r.movie_id), watch_seconds: numOrNull(r.watch_seconds), duration_seconds: numOrNull(r.duration_seconds), rating: numOrNull(r.rating), source: r.source == null ? null : String(r.source) }));
           }
           i = j;
           if (!ID_RE.test(userId)) {
             skipped++; // not a key-safe id: the warehouse keeps it, the dashboard cannot look it up
             continue;
           }
-          const key = k.history(userId);
-          p.zadd(key, ...args).zremrangebyrank(key, 0, -(depth + 1)).expire(key, cfg.DASHBOARD_HISTORY_TTL_SECONDS);
+          p.recsMergeHistory(k.history(userId), depth, cfg.DASHBOARD_HISTORY_TTL_SECONDS, lines.join('\n'));
           users++;
           if (++inPipeline >= PIPELINE_BATCH) {
             await execOrThrow(p);
-            p = redis.pipeline();
+            p = mergePipeline();
             inPipeline = 0;
           }
         }

@@ -12,7 +12,7 @@ import type { WithSources } from '../../api/dashboard-data';
 import { runCharts, runViews } from '../../api/dashboard-runs';
 import { readVersionPanel } from '../../api/dashboard-versions';
 import { HttpError } from '../../api/schemas';
-import { AUDIENCE_BUCKETS, audienceBucket, dashboardKeys, decodeHistoryEntry, encodeHistoryEntry } from '../../storage/dashboard-data';
+import { AUDIENCE_BUCKETS, audienceBucket, dashboardKeys, decodeHistory, decodeHistoryEntry, encodeHistoryEntry } from '../../storage/dashboard-data';
 
 const run = (version: string, created: string, passed: boolean, gate: number, models: Record<string, [number, number, number]>) =>
   Object.entries(models).map(([model, [ndcg, recall, cov]]) => ({
@@ -68,8 +68,18 @@ describe('what the worker publishes', () => {
     expect(decodeHistoryEntry(m)).toEqual({ ts: '2024-06-01T12:34:56Z', ...e });
     expect(encodeHistoryEntry(ts, { ...e })).toBe(m);
     expect(encodeHistoryEntry(ts + 1, e)).not.toBe(m);
-    expect(decodeHistoryEntry('not json')).toBeNull();
+    expect(decodeHistoryEntry('not a line')).toBeNull();
     expect(decodeHistoryEntry('[1,2,3]')).toBeNull();
+  });
+
+  it('a source with a newline or a unit separator cannot split a history line; a stored history reads newest first up to the limit', () => {
+    const ts = Date.parse('2024-06-01T00:00:00Z');
+    const odd = encodeHistoryEntry(ts, { event_type: 'search', movie_id: 'm1', watch_seconds: null, duration_seconds: null, rating: null, source: 'a\nb' + String.fromCharCode(31) + 'c' });
+    expect(odd).not.toContain('\n');
+    expect(decodeHistoryEntry(odd)!.source).toBe('a b c');
+    const lines = [2, 1, 0].map((d) => encodeHistoryEntry(ts + d * 1000, { event_type: 'watch', movie_id: `m${d}`, watch_seconds: 1, duration_seconds: 2, rating: null, source: null }));
+    expect(decodeHistory(lines.join('\n'), 2).map((e) => e.movie_id)).toEqual(['m2', 'm1']);
+    expect(() => encodeHistoryEntry(-1, { event_type: 'watch', movie_id: 'm1', watch_seconds: null, duration_seconds: null, rating: null, source: null })).toThrow(RangeError);
   });
 
   it('a title always lands in the same audience bucket, and the buckets are all used', () => {
