@@ -1,6 +1,7 @@
 // The dashboard's version panel: the live version and the others Redis still holds (rollback
 // targets), read from the version registry the publish step writes.
 import { num, str } from './dashboard-runs';
+import { metaValue } from './state';
 
 export interface VersionReader {
   live(): Promise<string | null>;
@@ -29,16 +30,6 @@ export interface VersionPanel {
   error?: string;
 }
 
-const metaJson = (m: Record<string, string>, f: string): unknown => {
-  const raw = m[f];
-  if (raw === undefined) return null;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-};
-
 /** The live version and the others still in Redis (what a rollback can flip to), newest first. */
 export async function readVersionPanel(r: VersionReader): Promise<Omit<VersionPanel, 'serving'>> {
   const [live, all] = await Promise.all([r.live(), r.versions()]);
@@ -48,17 +39,17 @@ export async function readVersionPanel(r: VersionReader): Promise<Omit<VersionPa
     live,
     versions: ids.map((version, i) => {
       const m = metas[i];
-      const metrics = metaJson(m, 'metrics') as Record<string, unknown> | null;
+      const metrics = metaValue(m, 'metrics') as Record<string, unknown> | null;
       return {
         version,
         role: version === live ? 'live' : 'rollback',
-        model: str(metaJson(m, 'model')),
-        data_as_of: str(metaJson(m, 'data_as_of')),
-        created_at: str(metaJson(m, 'created_at')),
-        published_at: str(metaJson(m, 'published_at')),
-        rolled_back_to_at: str(metaJson(m, 'rolled_back_to_at')),
-        n_users: num(metaJson(m, 'n_users')),
-        n_items: num(metaJson(m, 'n_items')),
+        model: str(metaValue(m, 'model')),
+        data_as_of: str(metaValue(m, 'data_as_of')),
+        created_at: str(metaValue(m, 'created_at')),
+        published_at: str(metaValue(m, 'published_at')),
+        rolled_back_to_at: str(metaValue(m, 'rolled_back_to_at')),
+        n_users: num(metaValue(m, 'n_users')),
+        n_items: num(metaValue(m, 'n_items')),
         ndcg_10: metrics && typeof metrics === 'object' ? num(metrics.ndcg_10) : null,
       };
     }),
