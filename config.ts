@@ -98,6 +98,12 @@ const baseSchema = z.object({
   ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: int(120, 2, 3600), // a dead worker's activity is retried after this
   RECENT_MAX: int(200, 1),
 
+  // The operators' dashboard data the warehouse worker publishes to Redis (storage/dashboard-data.ts).
+  DASHBOARD_RUNS: int(100, 1, 1000), // newest runs kept in the published run history
+  DASHBOARD_HISTORY_LENGTH: int(20, 1, 1000), // interactions kept per user (one string of lines, ≈ 60 bytes each)
+  DASHBOARD_HISTORY_TTL_SECONDS: int(30 * 24 * 3600, 60), // a user’s history expires this long after their last landed event (memory: bench/dashboard-memory.ts)
+  DASHBOARD_AUDIENCE: int(50, 1, 1000), // users listed per title in a version's published audience
+
   /** TF.js backend preference: node (tfjs-node, when installed) → wasm → cpu; unset = the first that loads. */
   TF_BACKEND: z.enum(['node', 'wasm', 'cpu']).optional(),
 

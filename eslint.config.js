@@ -9,10 +9,9 @@ const API_MESSAGE = 'api/ never opens DuckDB or reads run artifacts; the pipelin
 const API_PATTERNS = [
   { group: ['@duckdb/*'], message: API_MESSAGE },
   { group: ['**/storage/artifacts', '**/storage/run-data', '**/storage/content-store', '**/storage/tf-models'], message: API_MESSAGE },
+  // The warehouse wrappers and the worker's publishers (each opens DuckDB); type imports included.
+  { group: ['**/storage/duckdb', '**/storage/analytics', '**/storage/ingest', '**/storage/events-stream', '**/storage/ranker-data', '**/storage/dashboard-publish'], message: API_MESSAGE },
 ];
-/** The warehouse wrappers (each opens DuckDB). */
-const API_WAREHOUSE = { group: ['**/storage/duckdb', '**/storage/analytics', '**/storage/ingest'], message: API_MESSAGE };
-const API_DUCKDB_EXCEPTIONS = ['api/dashboard.ts'];
 
 const BENCH_NO_ACTIVITIES = { group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'bench/ measures model/ and storage/ code, not activities' };
 
@@ -36,16 +35,9 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: MODEL_PATHS, patterns: MODEL_PATTERNS }] },
   },
   {
-    // The API reads Redis and in-memory state; it never opens DuckDB or reads run artifacts.
+    // The API reads Redis and in-memory state; it never opens DuckDB or reads run artifacts. No
+    // exceptions: the dashboard reads what the worker publishes (storage/dashboard-data.ts).
     files: ['api/**/*.ts'],
-    ignores: API_DUCKDB_EXCEPTIONS,
-    rules: { 'no-restricted-imports': ['error', { patterns: [...API_PATTERNS, API_WAREHOUSE] }] },
-  },
-  {
-    // TEMPORARY: the dashboard still opens the analytics views (DuckDB) itself; the operator-
-    // surface rework (api/dashboard.ts) moves that behind a reader. Until then only the
-    // warehouse wrappers are allowed here, not @duckdb/* itself nor the run-artifact readers.
-    files: API_DUCKDB_EXCEPTIONS,
     rules: { 'no-restricted-imports': ['error', { patterns: API_PATTERNS }] },
   },
   {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
+import { dashboardPublisher } from '../storage/dashboard-publish';
 import { EventStreamConsumer, landEventBatch, type LandedBatch, type StreamEntry } from '../storage/events-stream';
 import { keys } from '../storage/redis-keys';
 import type { ActivityDeps } from './deps';
@@ -68,6 +69,7 @@ export interface DrainEventsOut {
 export function createDrainActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'cfg' | 'wh' | 'redis'>) {
   const stream = keys(cfg.REDIS_PREFIX).events;
   const paths = analyticsPaths(cfg.DATA_DIR);
+  const dashboard = dashboardPublisher(cfg, redis);
 
   /** Land one batch and write its analysts' Parquet (rewritten if a re-delivered batch gets here again). */
   const land = (entries: StreamEntry[]): Promise<LandedBatch> =>
@@ -75,6 +77,7 @@ export function createDrainActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'cf
       const r = await landEventBatch(wh, stream, entries);
       if (r.ingested > 0) await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.batchId }, paths.eventsBatch(r.batchId));
       if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.batchId }, paths.quarantineBatch(r.batchId));
+      await dashboard.histories(wh, r.batchId, r.rowsRead); // the operators' user lookup
       return r;
     });
 

@@ -3,13 +3,15 @@
 // DuckDB (model_runs, eval_metrics with sample sizes and intervals) and the analysts' Parquet.
 import { evaluateRun, type LiveRef } from '../pipeline/evaluate';
 import { analyticsPaths, copyToParquet } from '../storage/analytics';
+import { dashboardPublisher } from '../storage/dashboard-publish';
 import { runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
 import type { EvaluateOut, LightStrategy, RankerPlan, RetrievalParams } from './types';
 
-export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'versions'>) {
+export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'redis' | 'versions'>) {
+  const dashboard = dashboardPublisher(cfg, redis);
   /** The live version's clock, recipe and run directory (its factors live there), or null. */
   async function liveRef(): Promise<LiveRef | null> {
     const version = await versions.live();
@@ -87,6 +89,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
         const paths = analyticsPaths(cfg.DATA_DIR);
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, paths.run(input.version, 'model_runs'));
         await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, paths.run(input.version, 'eval_metrics'));
+        await dashboard.runs(wh);
       });
       return { gate, metrics }; // not the per-user series: payloads stay small
     },

@@ -4,13 +4,15 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { basename, resolve } from 'node:path';
 import { worldFiles } from '../data/world-dir';
 import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
+import { dashboardPublisher } from '../storage/dashboard-publish';
 import { ingestFile } from '../storage/ingest';
 import type { ActivityDeps } from './deps';
 import { progress, withHeartbeat } from './heartbeat';
 import type { IngestCountsOut } from './types';
 
-export function createIngestActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 'wh'>) {
+export function createIngestActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'cfg' | 'wh' | 'redis'>) {
   const paths = analyticsPaths(cfg.DATA_DIR);
+  const dashboard = dashboardPublisher(cfg, redis);
   return {
     async ingestWorld(input: { worldDir: string }): Promise<IngestCountsOut[]> {
       const dir = resolve(input.worldDir);
@@ -28,6 +30,7 @@ export function createIngestActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | '
               if (kind === 'events') await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.sourceHash }, paths.eventsBatch(r.sourceHash));
               else await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);
               if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.sourceHash }, paths.quarantineBatch(r.sourceHash));
+              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, r.rowsRead); // the operators' user lookup
               return r;
             }),
         );

@@ -4,11 +4,13 @@
 // retries), a rollback target that is gone or data older than live's is bad input.
 import { ApplicationFailure } from '@temporalio/activity';
 import { analyticsPaths, copyToParquet, writeAnalystsDb } from '../storage/analytics';
+import { dashboardPublisher } from '../storage/dashboard-publish';
 import { PublishError, StaleVersionError } from '../storage/redis-versions';
 import type { ActivityDeps } from './deps';
 import { beat, progress } from './heartbeat';
 
-export function createPublishActivities({ cfg, wh, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'versions'>) {
+export function createPublishActivities({ cfg, wh, redis, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'redis' | 'versions'>) {
+  const dashboard = dashboardPublisher(cfg, redis);
   return {
     async publishVersion(input: { version: string; expectedUsers: number }): Promise<{ previous: string | null }> {
       let r: { previous: string | null };
@@ -18,9 +20,11 @@ export function createPublishActivities({ cfg, wh, versions }: Pick<ActivityDeps
         if (e instanceof StaleVersionError) throw ApplicationFailure.nonRetryable(e.message, 'StaleData');
         throw e;
       }
+      await dashboard.audience(input.version); // the operators' title lookup (a retry re-flips to the same version: a no-op)
       await wh.exclusive(async () => {
         await wh.exec('upd_model_run_published', { version: input.version, now: new Date().toISOString() });
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, analyticsPaths(cfg.DATA_DIR).run(input.version, 'model_runs'));
+        await dashboard.runs(wh);
       });
       await writeAnalystsDb(cfg.DATA_DIR).catch(() => undefined); // best effort: a reader may hold it
       return r;

@@ -82,8 +82,8 @@ const SCRIPT = `
       const d = await getJson('/api/runs');
       box.replaceChildren(...d.charts.map((c) => { const f = el('figure', { class: 'chart-box', 'data-chart': c.id }); f.innerHTML = c.svg; return f; }));
       msg.replaceChildren();
-      if (d.error) msg.append(note('analytics unavailable: ' + d.error.message, 'error'));
-      if (d.runs.length === 0) { msg.append(note('No model runs in the analysts’ views yet. Start one with “recs retrain --world DIR --wait”.')); table.replaceChildren(); }
+      if (d.error) msg.append(note(d.error.message, 'error'));
+      if (d.runs.length === 0) { msg.append(note(d.note || 'No model runs published yet.', 'note no-data')); table.replaceChildren(); }
       else {
         const rows = d.runs.slice().reverse().slice(0, 15).map((r) => el('tr', { 'data-version': r.version },
           el('td', {}, when(r.created_at)), el('td', {}, r.version),
@@ -127,7 +127,7 @@ const SCRIPT = `
     hist.replaceChildren(note('loading…')); feed.replaceChildren();
     try {
       const d = await getJson('/api/users/' + encodeURIComponent(id));
-      if (d.history.length === 0) hist.replaceChildren(note(d.history_note || 'No interactions for ' + id + ' in the analysts’ views.'));
+      if (d.history.length === 0) hist.replaceChildren(note(d.history_note || 'No interactions held for ' + id + '.'));
       else hist.replaceChildren(el('table', { class: 'history' }, el('thead', {}, el('tr', {}, ...['when (UTC)', 'event', 'title', ''].map((h) => el('th', {}, h)))),
         el('tbody', {}, d.history.map((h) => el('tr', { class: 'history-item', 'data-event': h.event_type },
           el('td', { class: 'small' }, when(h.ts)), el('td', {}, h.event_type), el('td', {}, titleLink(h.movie_id, h.title || h.movie_id)), el('td', { class: 'small' }, describeEvent(h)))))));
@@ -196,7 +196,7 @@ const BODY = `
   <section id="versions-section"><h2>Versions in Redis</h2><div id="versions"></div></section>
   <section id="user-section"><h2>User lookup</h2>
     <form id="user-form"><input id="user-id" name="user" placeholder="user id, e.g. u42" autocomplete="off"><button type="submit">Look up</button></form>
-    <div class="cols"><div><h3>Recent history (warehouse)</h3><div id="user-history"><p class="note">Enter a user id.</p></div></div>
+    <div class="cols"><div><h3>Recent history (published by the warehouse worker)</h3><div id="user-history"><p class="note">Enter a user id.</p></div></div>
     <div><h3>Feed as the API serves it</h3><div id="user-feed"></div></div></div>
   </section>
   <section id="title-section"><h2>Title lookup</h2>

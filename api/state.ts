@@ -93,7 +93,7 @@ function parseItems(version: string, json: string): CatalogItem[] {
 }
 
 /** Meta values are JSON (numbers, strings); tolerate plain strings too. */
-function metaValue(meta: Record<string, string>, field: string): unknown {
+export function metaValue(meta: Record<string, string>, field: string): unknown {
   const raw = meta[field];
   if (raw === undefined) return undefined;
   try {

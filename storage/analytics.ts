@@ -63,6 +63,12 @@ export function viewStatements(dataDir: string): string[] {
   return out;
 }
 
+/** The analysts' views as a reader needs them (openAnalytics, or a fake in tests). */
+export interface AnalyticsDb {
+  views: string[];
+  query(sql: string, params?: Record<string, string | number | boolean | null>): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
 /** An in-memory DuckDB with the analysts' views: read-only by construction, no file lock held. */
 export async function openAnalytics(dataDir: string) {
   const instance = await DuckDBInstance.create(':memory:');

@@ -42,6 +42,7 @@ let redis: Redis;
 let app: ApiApp;
 let server: Server;
 let base: string;
+let apiDataDir: string;
 
 const retrain = (input: Record<string, unknown>) =>
   p.client.workflow.execute('retrain', { taskQueue: p.taskQueue, workflowId: `dash-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, args: [input] }) as Promise<RetrainResult>;
@@ -59,7 +60,10 @@ beforeAll(async () => {
   failed = await retrain({ params: { factors: 1, epochs: 1 } });
   redis = new Redis(p.cfg.REDIS_URL, servingRedisOptions(apiOptions(p.cfg)));
   const store = new RedisFeedStore(redis, { prefix: p.cfg.REDIS_PREFIX, circuitOpenMs: 500, subscriber: () => redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined }) });
-  app = createApp({ cfg: p.cfg, store });
+  // The API gets a DATA_DIR of its own: it reads nothing of the worker's disk (warehouse, analysts'
+  // Parquet, run artifacts), only Redis.
+  apiDataDir = tempDir('dash-api');
+  app = createApp({ cfg: { ...p.cfg, DATA_DIR: apiDataDir }, store });
   await app.start();
   server = createServer(app.handler).listen(0);
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -73,6 +77,7 @@ afterAll(async () => {
   await p?.close();
   if (worldRoot) rmSync(worldRoot, { recursive: true, force: true });
   if (p) rmSync(p.cfg.DATA_DIR, { recursive: true, force: true });
+  if (apiDataDir) rmSync(apiDataDir, { recursive: true, force: true });
 });
 
 describe('the pipeline under the dashboard', () => {
@@ -193,6 +198,45 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'dashboard-full.png'), fullPage: true });
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('the dashboard reads what the worker publishes to Redis', () => {
+  const asOperator = { headers: { authorization: `Bearer ${OPERATOR}` } };
+  type UserLookup = { history: { ts: string; event_type: string; movie_id: string; title: string | null }[]; history_note?: string };
+  const lookup = async (user: string) => (await (await fetch(`${base}/dashboard/api/users/${user}`, asOperator)).json()) as UserLookup;
+
+  it('the run history holds both runs, and the newest `limit` when asked', async () => {
+    const d = (await (await fetch(`${base}/dashboard/api/runs`, asOperator)).json()) as { runs: { version: string; published: boolean }[]; published_at: string };
+    expect(d.runs.map((r) => [r.version, r.published])).toEqual([[passed.version, true], [failed.version, false]]);
+    expect(Date.parse(d.published_at)).toBeGreaterThan(0);
+    const one = (await (await fetch(`${base}/dashboard/api/runs?limit=1`, asOperator)).json()) as { runs: { version: string }[] };
+    expect(one.runs.map((r) => r.version)).toEqual([failed.version]);
+  });
+
+  it('a watch posted to the API is at the top of the user’s history once the drain lands it, and a retried post adds nothing', async () => {
+    const user = runFiles.users(runDir(p.cfg, passed.version))[1];
+    const before = await lookup(user);
+    expect(before.history.length).toBeGreaterThan(0);
+    const movie = ((await (await fetch(`${base}/home-feed?user_id=${user}`)).json()) as FeedResponse).items[0].movie_id;
+    const ts = new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const event = { event_id: `dash-${Date.now()}`, user_id: user, movie_id: movie, event_type: 'watch', ts, watch_seconds: 4000, duration_seconds: 5400 };
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`${base}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [event] }) });
+      expect(r.status).toBe(202);
+    }
+    await p.client.workflow.execute('drainEvents', { taskQueue: p.taskQueue, workflowId: `dash-drain-${Date.now()}`, args: [{ blockMs: 100 }] });
+    const after = await lookup(user);
+    expect(after.history[0]).toMatchObject({ ts, event_type: 'watch', movie_id: movie });
+    expect(after.history[0].title).not.toBeNull();
+    expect(after.history.filter((h) => h.ts === ts && h.movie_id === movie)).toHaveLength(1);
+    expect(after.history.length).toBe(Math.min(p.cfg.DASHBOARD_HISTORY_LENGTH, before.history.length + 1));
+  }, 60_000);
+
+  it('a user the worker holds nothing for gets a note, not an error', async () => {
+    const d = await lookup('u-never-seen');
+    expect(d.history).toEqual([]);
+    expect(d.history_note).toMatch(/no events held/);
   });
 });
 

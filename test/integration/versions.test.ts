@@ -35,7 +35,7 @@ function fresh(ttl = 3600) {
   const store = new VersionStore(redis, prefix, ttl);
   const cfg = loadConfig({ ...process.env, REDIS_URL, REDIS_PREFIX: prefix, KEEP_VERSIONS: '2', OLD_VERSION_TTL_SECONDS: '0' });
   // rollbackVersion and the refusal path of publishVersion touch Redis only.
-  const acts = createPublishActivities({ cfg, versions: store, wh: null as never });
+  const acts = createPublishActivities({ cfg, versions: store, redis, wh: null as never });
   return { prefix, store, acts, k: keys(prefix) };
 }
 

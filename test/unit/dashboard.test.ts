@@ -1,15 +1,18 @@
-// The dashboard's pieces without services: run rows → views and charts, the short-lived analytics
-// cache, the version panel, and the router over an empty DATA_DIR with the app's services faked.
-import { rmSync } from 'node:fs';
+// The dashboard's pieces without services: run rows → views and charts, the codecs of what the
+// worker publishes, the version panel, and the router with nothing published yet (and with Redis
+// down) with the app's services faked.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedResponse } from '../../api/app';
 import { operatorAuth } from '../../api/auth';
-import { cachedAnalytics, dashboardRouter, readVersionPanel, runCharts, runViews, type AnalyticsDb } from '../../api/dashboard';
+import { audienceView, dashboardRouter, historyRows } from '../../api/dashboard';
+import type { WithSources } from '../../api/dashboard-data';
+import { runCharts, runViews } from '../../api/dashboard-runs';
+import { readVersionPanel } from '../../api/dashboard-versions';
 import { HttpError } from '../../api/schemas';
-import { tempDir } from '../helpers/paths';
+import { AUDIENCE_BUCKETS, audienceBucket, dashboardKeys, decodeHistory, decodeHistoryEntry, encodeHistoryEntry } from '../../storage/dashboard-data';
 
 const run = (version: string, created: string, passed: boolean, gate: number, models: Record<string, [number, number, number]>) =>
   Object.entries(models).map(([model, [ndcg, recall, cov]]) => ({
@@ -57,55 +60,51 @@ describe('model runs', () => {
   });
 });
 
-describe('the analytics reader', () => {
-  function fakeOpen() {
-    const log = { opened: 0, closed: 0 };
-    const open = async () => {
-      log.opened++;
-      return { views: ['x'], query: async () => ({ rows: [] }), close: () => void log.closed++ } satisfies AnalyticsDb & { close(): void };
-    };
-    return { log, open };
-  }
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-  it('reuses one database for requests within the TTL, and closes it after', async () => {
-    const { log, open } = fakeOpen();
-    const r = cachedAnalytics('/nowhere', 40, open);
-    await r.use(async () => 1);
-    await r.use(async () => 2);
-    expect(log).toEqual({ opened: 1, closed: 0 });
-    await sleep(80);
-    expect(log.closed).toBe(1);
-    await r.use(async () => 3);
-    expect(log.opened).toBe(2);
-    r.close();
-    await sleep(5);
-    expect(log.closed).toBe(2);
+describe('what the worker publishes', () => {
+  it('a history entry round-trips through its member, and the same event is the same member (a re-landed batch adds nothing)', () => {
+    const e = { event_type: 'watch', movie_id: 'm7', watch_seconds: 3000, duration_seconds: 5400, rating: null, source: 'home' };
+    const ts = Date.parse('2024-06-01T12:34:56Z');
+    const m = encodeHistoryEntry(ts, e);
+    expect(decodeHistoryEntry(m)).toEqual({ ts: '2024-06-01T12:34:56Z', ...e });
+    expect(encodeHistoryEntry(ts, { ...e })).toBe(m);
+    expect(encodeHistoryEntry(ts + 1, e)).not.toBe(m);
+    expect(decodeHistoryEntry('not a line')).toBeNull();
+    expect(decodeHistoryEntry('[1,2,3]')).toBeNull();
   });
 
-  it('never closes a database while a query on it is still running', async () => {
-    const { log, open } = fakeOpen();
-    const r = cachedAnalytics('/nowhere', 20, open);
-    const slow = r.use(async () => {
-      await sleep(70);
-      return log.closed;
-    });
-    await sleep(40);
-    expect(log.closed).toBe(0);
-    expect(await slow).toBe(0);
-    await sleep(5);
-    expect(log.closed).toBe(1);
+  it('a source with a newline or a unit separator cannot split a history line; a stored history reads newest first up to the limit', () => {
+    const ts = Date.parse('2024-06-01T00:00:00Z');
+    const odd = encodeHistoryEntry(ts, { event_type: 'search', movie_id: 'm1', watch_seconds: null, duration_seconds: null, rating: null, source: 'a\nb' + String.fromCharCode(31) + 'c' });
+    expect(odd).not.toContain('\n');
+    expect(decodeHistoryEntry(odd)!.source).toBe('a b c');
+    const lines = [2, 1, 0].map((d) => encodeHistoryEntry(ts + d * 1000, { event_type: 'watch', movie_id: `m${d}`, watch_seconds: 1, duration_seconds: 2, rating: null, source: null }));
+    expect(decodeHistory(lines.join('\n'), 2).map((e) => e.movie_id)).toEqual(['m2', 'm1']);
+    expect(() => encodeHistoryEntry(-1, { event_type: 'watch', movie_id: 'm1', watch_seconds: null, duration_seconds: null, rating: null, source: null })).toThrow(RangeError);
   });
 
-  it('does not cache a failed open', async () => {
-    let n = 0;
-    const r = cachedAnalytics('/nowhere', 1000, async () => {
-      if (n++ === 0) throw new Error('disk gone');
-      return { views: [], query: async () => ({ rows: [] }), close: () => {} };
-    });
-    await expect(r.use(async () => 1)).rejects.toThrow('disk gone');
-    expect(await r.use(async () => 2)).toBe(2);
-    r.close();
+  it('a title always lands in the same audience bucket, and the buckets are all used', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => `m${i}`);
+    const buckets = new Set(ids.map(audienceBucket));
+    expect(buckets.size).toBe(AUDIENCE_BUCKETS);
+    for (const b of buckets) expect(b >= 0 && b < AUDIENCE_BUCKETS).toBe(true);
+    expect(dashboardKeys('p').audience('v20240601T000000Z', 'm1')).toBe(`p:dash:aud:v20240601T000000Z:${audienceBucket('m1')}`);
+  });
+
+  it('keys refuse ids that are not key-safe', () => {
+    expect(() => dashboardKeys('p').history('a b')).toThrow(RangeError);
+    expect(() => dashboardKeys('p').audience('not-a-version', 'm1')).toThrow(RangeError);
+  });
+
+  it('an audience view says whether nothing is live, nothing was published, or no user has the title', () => {
+    expect(audienceView(null, null, 10).note).toMatch(/no live version/);
+    expect(audienceView('v1', null, 10).note).toMatch(/no audience published for v1/);
+    expect(audienceView('v1', { n: 0, u: [] }, 10)).toEqual({ version: 'v1', size: 0, users: [] });
+    const v = audienceView('v1', { n: 3, u: [['u1', 1, 0.9], ['u2', 2, 0.8], ['u3', 5, null]] }, 2);
+    expect(v).toEqual({ version: 'v1', size: 3, users: [{ user_id: 'u1', rank: 1, score: 0.9 }, { user_id: 'u2', rank: 2, score: 0.8 }] });
+  });
+
+  it('history rows carry no title when the serving snapshot does not know the id', () => {
+    expect(historyRows([{ ts: '2024-06-01T00:00:00Z', event_type: 'watch', movie_id: 'm1', watch_seconds: 1, duration_seconds: 2, rating: null, source: null }], null)[0].title).toBeNull();
   });
 });
 
@@ -132,25 +131,32 @@ const auth = operatorAuth(OPERATOR, 3600, () => now);
 /** fetch as an operator (bearer token). */
 const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${OPERATOR}`, ...init.headers } });
 
-describe('the dashboard router with no data yet', () => {
+/** Sources over an empty Redis (nothing published), or a Redis that is down. */
+const emptySources = (down: () => boolean): WithSources => async (fn) => {
+  if (down()) throw new Error('connect ECONNREFUSED');
+  return fn({
+    versions: { live: async () => null, versions: async () => [], meta: async () => ({}) },
+    published: { runs: async () => null, history: async () => null, audience: async () => null },
+  });
+};
+
+describe('the dashboard router with nothing published yet', () => {
   let server: Server;
   let base: string;
-  const dataDir = tempDir('dash-empty');
+  let down = false;
   const feed: FeedResponse = { user_id: 'u1', model_version: null, source: 'fallback', variant: 'control', items: [] };
   beforeAll(async () => {
     const app = express();
     app.use(
       '/dashboard',
       dashboardRouter({
-        cfg: { DATA_DIR: dataDir, REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: 't', FEED_DEFAULT_LIMIT: 20 },
+        cfg: { REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: 't', FEED_DEFAULT_LIMIT: 20 },
         state: { snapshot: () => null },
         feed: async (q) => ({ ...feed, user_id: q.user_id }),
         similar: () => {
           throw new HttpError(503, 'not_ready', 'no model version loaded yet');
         },
-        withVersions: async () => {
-          throw new Error('connect ECONNREFUSED');
-        },
+        withSources: emptySources(() => down),
         auth,
       }),
     );
@@ -164,7 +170,6 @@ describe('the dashboard router with no data yet', () => {
   });
   afterAll(() => {
     server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('serves one page whose policy allows nothing but its own inline code and API', async () => {
@@ -179,25 +184,39 @@ describe('the dashboard router with no data yet', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
   });
 
-  it('runs: empty lists and charts that say there is nothing yet', async () => {
-    const d = (await (await get(`${base}/api/runs`)).json()) as { runs: unknown[]; charts: { svg: string }[] };
+  it('runs: empty lists, charts that say there is nothing yet, and a note that says nothing was published', async () => {
+    const r = await get(`${base}/api/runs`);
+    expect(r.status).toBe(200);
+    const d = (await r.json()) as { runs: unknown[]; charts: { svg: string }[]; note: string; error?: unknown };
     expect(d.runs).toEqual([]);
     expect(d.charts).toHaveLength(3);
     for (const c of d.charts) expect(c.svg).toContain('empty');
+    expect(d.note).toMatch(/nothing published yet/);
+    expect(d.error).toBeUndefined();
   });
 
-  it('versions: Redis down is a message, not a failure', async () => {
-    const r = await get(`${base}/api/versions`);
-    expect(r.status).toBe(200);
-    const d = (await r.json()) as { live: null; versions: unknown[]; error: string };
-    expect(d.versions).toEqual([]);
-    expect(d.error).toMatch(/redis unavailable/);
+  it('Redis down: every panel answers 200 with a message, not a failure', async () => {
+    down = true;
+    try {
+      const v = await get(`${base}/api/versions`);
+      expect(v.status).toBe(200);
+      const d = (await v.json()) as { live: null; versions: unknown[]; error: string };
+      expect(d.versions).toEqual([]);
+      expect(d.error).toMatch(/redis unavailable/);
+      const runs = (await (await get(`${base}/api/runs`)).json()) as { runs: unknown[]; error: { message: string } };
+      expect(runs.error.message).toMatch(/redis unavailable/);
+      const user = (await (await get(`${base}/api/users/u1`)).json()) as { history_note: string; feed: FeedResponse };
+      expect(user.history_note).toMatch(/redis unavailable/);
+      expect(user.feed.source).toBe('fallback');
+    } finally {
+      down = false;
+    }
   });
 
   it('a user lookup returns the feed and says there is no history yet', async () => {
     const d = (await (await get(`${base}/api/users/u1`)).json()) as { history: unknown[]; history_note: string; feed: FeedResponse };
     expect(d.history).toEqual([]);
-    expect(d.history_note).toMatch(/no events/);
+    expect(d.history_note).toMatch(/no events held/);
     expect(d.feed.source).toBe('fallback');
   });
 
@@ -219,21 +238,18 @@ describe('the dashboard router with no data yet', () => {
 describe('the dashboard is for operators only', () => {
   let server: Server;
   let base: string;
-  const dataDir = tempDir('dash-auth');
   beforeAll(async () => {
     const app = express();
     app.use(
       '/dashboard',
       dashboardRouter({
-        cfg: { DATA_DIR: dataDir, REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: 't', FEED_DEFAULT_LIMIT: 20 },
+        cfg: { REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: 't', FEED_DEFAULT_LIMIT: 20 },
         state: { snapshot: () => null },
         feed: async (q) => ({ user_id: q.user_id, model_version: null, source: 'fallback', variant: 'control', items: [] }),
         similar: () => {
           throw new HttpError(503, 'not_ready', 'no model version loaded yet');
         },
-        withVersions: async () => {
-          throw new Error('connect ECONNREFUSED');
-        },
+        withSources: emptySources(() => true),
         auth,
       }),
     );
@@ -246,7 +262,6 @@ describe('the dashboard is for operators only', () => {
   });
   afterAll(() => {
     server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('without the token every route is a 401: the JSON ones with a code, the page as a sign-in form', async () => {
