@@ -12,11 +12,11 @@ import type { Config } from '../config';
 import { createLogger, type Logger as PinoLogger } from '../observability/log';
 import { parseVariants, VariantAssigner } from './ab';
 import { operatorAuth } from './auth';
-import { createEventsService } from './events-service';
+import { EventsService } from './events-service';
 import { ExplorationStats, type Rng } from './exploration';
 import { DiskFallback } from './fallback-file';
 import type { FeedResponse } from './feed-response';
-import { createFeedService } from './feed-service';
+import { FeedService } from './feed-service';
 import { pinoLog, rateLimited, type Logger } from './logging';
 import { ApiMetrics } from './metrics';
 import { requestId } from './request-id';
@@ -25,7 +25,7 @@ import { feedFastPath, mountRoutes, type RouteContext } from './routes';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, type ApiOptions } from './schemas';
 import { ServingState } from './state';
 import type { FeedStore } from './store';
-import { createTitlesService, type TitleAdder } from './titles-service';
+import { TitlesService, type TitleAdder } from './titles-service';
 
 export type { FeedResponse, Logger, TitleAdder };
 export { pinoLog };
@@ -111,8 +111,8 @@ export function createApp(deps: AppDeps): ApiApp {
 
   // ---- services ---------------------------------------------------------------------------
 
-  const events = createEventsService({ cfg, opts, eventsBody: schemas.eventsBody, store, state, stats, metrics, clock, logSome });
-  const feed = createFeedService({
+  const events = new EventsService({ cfg, opts, eventsBody: schemas.eventsBody, store, state, stats, metrics, clock, logSome });
+  const feed = new FeedService({
     cfg,
     opts,
     store,
@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): ApiApp {
     clock,
     logSome,
   });
-  const titles = createTitlesService({ state, titleAdder: deps.titleAdder, metrics, clock, logSome });
+  const titles = new TitlesService({ state, titleAdder: deps.titleAdder, metrics, clock, logSome });
 
   // ---- routes -----------------------------------------------------------------------------
 

@@ -22,18 +22,6 @@ export interface EventsReadiness {
   lagExceeded: boolean;
 }
 
-export interface EventsService {
-  /** Validate and make durable a POST /events body; resolves with the number accepted (400/503 as HttpError). */
-  accept(body: unknown): Promise<number>;
-  /** Impression slates and other lines bound for the stream, buffered off-heap. */
-  readonly impressions: { pushText(line: string, n: number): void };
-  readiness(): EventsReadiness;
-  start(): Promise<void>;
-  /** Write buffered lines and replay the spool now. */
-  flush(): Promise<void>;
-  close(): Promise<void>;
-}
-
 export interface EventsServiceDeps {
   cfg: Pick<Config, 'DATA_DIR' | 'REDIS_PREFIX' | 'RECENT_MAX'>;
   opts: ApiOptions;
@@ -47,42 +35,54 @@ export interface EventsServiceDeps {
   logSome: Logger;
 }
 
-export function createEventsService(deps: EventsServiceDeps): EventsService {
-  const { cfg, opts, store, state, stats, metrics, logSome } = deps;
-  const appendOpts = { recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
-  const writer = new BufferedEventWriter(store, { ...appendOpts, flushMs: opts.IMPRESSION_FLUSH_MS, batch: opts.EVENT_WRITE_BATCH, maxBuffered: opts.EVENT_BUFFER_MAX, concurrency: opts.EVENT_WRITE_CONCURRENCY }, (e) => {
-    metrics.errors.inc({ where: 'event_write' });
-    logSome('warn', 'event write failed; kept in buffer', { error: (e as Error).message, buffered: writer.buffered });
-  });
-  const spool = new EventSpool(join(cfg.DATA_DIR, 'spool', cfg.REDIS_PREFIX), { maxBytes: opts.SPOOL_MAX_BYTES, segmentBytes: opts.SPOOL_SEGMENT_BYTES, replayBatch: opts.EVENT_WRITE_BATCH });
-  const intake = new EventIntake(
-    store,
-    spool,
-    { ...appendOpts, replayMs: opts.SPOOL_REPLAY_MS, lagPollMs: opts.EVENTS_LAG_POLL_MS, lagReadyMax: opts.EVENTS_LAG_READY_MAX, retryAfterSeconds: opts.SPOOL_RETRY_AFTER_SECONDS },
-    (what, e) => {
-      metrics.errors.inc({ where: what });
-      logSome('warn', `${what} failed`, { error: (e as Error).message, spool_bytes: spool.bytes });
-    },
-  );
+export class EventsService {
+  /** Impression slates and other lines bound for the stream, buffered off-heap. */
+  readonly impressions: BufferedEventWriter;
+  private readonly spool: EventSpool;
+  private readonly intake: EventIntake;
 
-  const gauge = (name: string, help: string, read: () => number) => metrics.addGauge({ name, help, read: () => [{ labels: {}, value: read() }] });
-  gauge('recs_events_buffered', 'Impressions waiting in memory to be written to the stream.', () => writer.buffered);
-  gauge('recs_events_dropped', 'Impressions dropped because the memory buffer was full (since start).', () => writer.dropped);
-  gauge('recs_events_spool_bytes', 'Bytes of acknowledged events in the local spool, not yet replayed into the stream.', () => spool.bytes);
-  gauge('recs_events_spool_replayed', 'Spooled events replayed into the stream (since start).', () => spool.replayed);
-  gauge('recs_events_spool_fsyncs', 'Write + fdatasync rounds of the spool (since start); each commits every batch queued before it began.', () => spool.rounds);
-  gauge('recs_events_spool_corrupt_lines', 'Spool lines that were not JSON (a torn, unacknowledged write) and were skipped (since start).', () => spool.corrupt);
-  metrics.addGauge({
-    name: 'recs_events_stream_lag',
-    help: 'Events stream entries the warehouse drain has not acknowledged: state="undelivered" never read, state="pending" read and not yet landed.',
-    read: () => (intake.lag ? [{ labels: { state: 'undelivered' }, value: intake.lag.undelivered }, { labels: { state: 'pending' }, value: intake.lag.pending }] : []),
-  });
+  constructor(private readonly deps: EventsServiceDeps) {
+    const { cfg, opts, store, metrics, logSome } = deps;
+    const appendOpts = { recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
+    const writer = new BufferedEventWriter(store, { ...appendOpts, flushMs: opts.IMPRESSION_FLUSH_MS, batch: opts.EVENT_WRITE_BATCH, maxBuffered: opts.EVENT_BUFFER_MAX, concurrency: opts.EVENT_WRITE_CONCURRENCY }, (e) => {
+      metrics.errors.inc({ where: 'event_write' });
+      logSome('warn', 'event write failed; kept in buffer', { error: (e as Error).message, buffered: writer.buffered });
+    });
+    const spool = new EventSpool(join(cfg.DATA_DIR, 'spool', cfg.REDIS_PREFIX), { maxBytes: opts.SPOOL_MAX_BYTES, segmentBytes: opts.SPOOL_SEGMENT_BYTES, replayBatch: opts.EVENT_WRITE_BATCH });
+    const intake = new EventIntake(
+      store,
+      spool,
+      { ...appendOpts, replayMs: opts.SPOOL_REPLAY_MS, lagPollMs: opts.EVENTS_LAG_POLL_MS, lagReadyMax: opts.EVENTS_LAG_READY_MAX, retryAfterSeconds: opts.SPOOL_RETRY_AFTER_SECONDS },
+      (what, e) => {
+        metrics.errors.inc({ where: what });
+        logSome('warn', `${what} failed`, { error: (e as Error).message, spool_bytes: spool.bytes });
+      },
+    );
+    this.impressions = writer;
+    this.spool = spool;
+    this.intake = intake;
 
-  async function accept(body: unknown): Promise<number> {
-    const parsed = parseOr400(deps.eventsBody, body, 'body');
+    const gauge = (name: string, help: string, read: () => number) => metrics.addGauge({ name, help, read: () => [{ labels: {}, value: read() }] });
+    gauge('recs_events_buffered', 'Impressions waiting in memory to be written to the stream.', () => writer.buffered);
+    gauge('recs_events_dropped', 'Impressions dropped because the memory buffer was full (since start).', () => writer.dropped);
+    gauge('recs_events_spool_bytes', 'Bytes of acknowledged events in the local spool, not yet replayed into the stream.', () => spool.bytes);
+    gauge('recs_events_spool_replayed', 'Spooled events replayed into the stream (since start).', () => spool.replayed);
+    gauge('recs_events_spool_fsyncs', 'Write + fdatasync rounds of the spool (since start); each commits every batch queued before it began.', () => spool.rounds);
+    gauge('recs_events_spool_corrupt_lines', 'Spool lines that were not JSON (a torn, unacknowledged write) and were skipped (since start).', () => spool.corrupt);
+    metrics.addGauge({
+      name: 'recs_events_stream_lag',
+      help: 'Events stream entries the warehouse drain has not acknowledged: state="undelivered" never read, state="pending" read and not yet landed.',
+      read: () => (intake.lag ? [{ labels: { state: 'undelivered' }, value: intake.lag.undelivered }, { labels: { state: 'pending' }, value: intake.lag.pending }] : []),
+    });
+  }
+
+  /** Validate and make durable a POST /events body; resolves with the number accepted (400/503 as HttpError). */
+  async accept(body: unknown): Promise<number> {
+    const { opts, state, stats, metrics } = this.deps;
+    const parsed = parseOr400(this.deps.eventsBody, body, 'body');
     const snap = state.snapshot();
     if (!snap) throw new HttpError(503, 'not_ready', 'no catalog loaded yet; retry shortly');
-    const now = deps.clock();
+    const now = this.deps.clock();
     const issues: ErrorDetail[] = [];
     parsed.events.forEach((e, i) => {
       if (!snap.v.indexById.has(e.movie_id) && !snap.freshById.has(e.movie_id))
@@ -101,24 +101,29 @@ export function createEventsService(deps: EventsServiceDeps): EventsService {
       rating: e.rating ?? null,
       source: e.source ?? null,
     }));
-    const how = await intake.accept(rows);
+    const how = await this.intake.accept(rows);
     metrics.events.inc({ how }, rows.length);
     for (const r of rows) if (r.event_type === 'watch' && snap.freshById.has(r.movie_id)) stats.recordWatch(r.movie_id);
     return rows.length;
   }
 
-  return {
-    accept,
-    impressions: writer,
-    readiness: () => ({ lag: intake.lag, spoolBytes: spool.bytes, lagExceeded: intake.lagExceeded() }),
-    start: () => intake.start(),
-    flush: async () => {
-      await writer.flush();
-      await intake.replay().catch(() => 0); // failures are counted and logged by the intake's timer path too
-    },
-    close: async () => {
-      await writer.close();
-      await intake.close();
-    },
-  };
+
+  readiness(): EventsReadiness {
+    return { lag: this.intake.lag, spoolBytes: this.spool.bytes, lagExceeded: this.intake.lagExceeded() };
+  }
+
+  start(): Promise<void> {
+    return this.intake.start();
+  }
+
+  /** Write buffered lines and replay the spool now. */
+  async flush(): Promise<void> {
+    await this.impressions.flush();
+    await this.intake.replay().catch(() => 0); // failures are counted and logged by the intake's timer path too
+  }
+
+  async close(): Promise<void> {
+    await this.impressions.close();
+    await this.intake.close();
+  }
 }

@@ -37,19 +37,6 @@ export interface SimilarResponse {
   items: FeedItem[];
 }
 
-export interface FeedService {
-  /** The feed of one user: never throws for a valid query (degrades to the fallback list). */
-  homeFeed(q: HomeFeedQuery): Promise<FeedResponse>;
-  /** Titles near `id` in the factor space; 503 before a version loads, 404 for an unknown id. */
-  similar(id: string, limit: number): SimilarResponse;
-  /** Log the served page as one impression slate (and count exploration impressions). */
-  logImpressions(feed: FeedResponse, offset: number): void;
-  /** Retrieve from the version's HNSW index by inner product with `vec`, accepted items only, best first. */
-  annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[];
-  /** A candidate as a response item (title, genres, rounded score, reason). */
-  titleOf(snap: Snapshot, c: Candidate): FeedItem;
-}
-
 export interface FeedServiceDeps {
   cfg: Pick<Config, 'FEED_DEFAULT_LIMIT' | 'FEED_EXPLORATION_SLOTS' | 'CONF_WATCH_WEIGHT'>;
   opts: Pick<ApiOptions, 'HNSW_EF_SEARCH' | 'EXPLORATION_BAR'>;
@@ -67,15 +54,20 @@ export interface FeedServiceDeps {
   logSome: Logger;
 }
 
-export function createFeedService(deps: FeedServiceDeps): FeedService {
-  const { cfg, opts, store, state, stats, metrics, logSome } = deps;
+export class FeedService {
+  private userVecScratch = new Float32Array(0);
 
-  function titleOf(snap: Snapshot, c: Candidate): FeedItem {
+  constructor(private readonly deps: FeedServiceDeps) {}
+
+  /** A candidate as a response item (title, genres, rounded score, reason). */
+  titleOf(snap: Snapshot, c: Candidate): FeedItem {
     const t = c.itemIndex >= 0 ? snap.v.items[c.itemIndex] : snap.freshById.get(c.movieId);
     return { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
   }
 
-  function annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[] {
+  /** Retrieve from the version's HNSW index by inner product with `vec`, accepted items only, best first. */
+  annSearch(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): Candidate[] {
+    const { opts } = this.deps;
     if (!v.ann) return []; // a version without factors (popularity baseline)
     const count = v.ann.getCurrentCount();
     const kq = Math.min(n, count);
@@ -87,13 +79,14 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
     return out.sort((a, b) => b.score - a.score);
   }
 
-  function fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedResponse {
+  private fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedResponse {
+    const { metrics } = this.deps;
     metrics.fallbacks.inc();
     const skip = new Set(q.exclude ?? []);
     const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
     if (!snap) {
       // No version in memory: the list saved on disk by the last load (empty only if this API never saw a catalog).
-      const saved = deps.diskFallback.list;
+      const saved = this.deps.diskFallback.list;
       const list = saved?.items ?? [];
       const items: FeedItem[] = [];
       let rank = 0;
@@ -111,17 +104,17 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
       const it = snap.v.items[idx];
       if (skip.has(it.movie_id) || !genreMatches(it, wanted)) continue;
       if (rank++ < offset) continue;
-      items.push(titleOf(snap, { movieId: it.movie_id, itemIndex: idx, score: 1 - rank / (snap.v.fallback.length + 1), reason: 'popular' }));
+      items.push(this.titleOf(snap, { movieId: it.movie_id, itemIndex: idx, score: 1 - rank / (snap.v.fallback.length + 1), reason: 'popular' }));
       if (items.length >= limit) break;
     }
     return { user_id: q.user_id, model_version: snap.v.version, source: 'fallback', variant, items };
   }
 
-  let userVecScratch = new Float32Array(0);
-
-  async function homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
+  /** The feed of one user: never throws for a valid query (degrades to the fallback list). */
+  async homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
+    const { cfg, opts, store, state, stats, metrics, logSome } = this.deps;
     const snap = state.snapshot();
-    const variant = deps.assigner.assign(q.user_id);
+    const variant = this.deps.assigner.assign(q.user_id);
     const limit = q.limit ?? cfg.FEED_DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
     const need = offset + limit;
@@ -136,7 +129,7 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
         logSome('warn', 'feed read failed; serving fallback', { error: (e as Error).message });
       }
     }
-    if (!snap || !read) return fallbackFeed(snap, q, variant.name, limit, offset);
+    if (!snap || !read) return this.fallbackFeed(snap, q, variant.name, limit, offset);
     if (read.live && read.live !== snap.v.version) state.kick();
 
     const v = snap.v;
@@ -164,8 +157,8 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
     if (list && read.list) {
       source = 'personalized';
       if (list.k === v.k) {
-        if (userVecScratch.length !== v.k) userVecScratch = new Float32Array(v.k);
-        userVec = readListUserVec(read.list, userVecScratch); // used synchronously below, then free again
+        if (this.userVecScratch.length !== v.k) this.userVecScratch = new Float32Array(v.k);
+        userVec = readListUserVec(read.list, this.userVecScratch); // used synchronously below, then free again
       }
       base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
@@ -181,7 +174,7 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
         // Every recent watch counts as a full watch: c = CONF_WATCH_WEIGHT (completion is not kept in `recent`).
         const conf = new Float32Array(watched.length).fill(cfg.CONF_WATCH_WEIGHT);
         userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(watched), conf, v.lambda, v.nu, v.alpha0, v.nItems);
-        base = annSearch(v, userVec, need, accept);
+        base = this.annSearch(v, userVec, need, accept);
       } else {
         source = 'cold_start';
         base = coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null);
@@ -196,11 +189,11 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
       let minScore = Infinity;
       for (const c of base) if (c.score < minScore) minScore = c.score;
       const minValue = userVec !== null && base.length >= need ? Math.max(0, opts.EXPLORATION_BAR * minScore) : 0;
-      const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, deps.rng, minValue);
+      const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, this.deps.rng, minValue);
       blended = blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, need);
     }
     const page = blended.slice(offset, need);
-    return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => titleOf(snap, c)) };
+    return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => this.titleOf(snap, c)) };
   }
 
   /**
@@ -208,9 +201,10 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
    * (item i is at position offset + i + 1), the model version, feed source and variant, and a
    * request id (the slate's event_id). The drain expands it into one impression row per item
    * (sql/stg_events_stream.sql). Encoded by hand: ids, version, variant and source are validated
-   * to need no escaping. Kept off-heap until written.
+   * to need no escaping. Kept off-heap until written. Exploration impressions are counted here.
    */
-  function logImpressions(feed: FeedResponse, offset: number): void {
+  logImpressions(feed: FeedResponse, offset: number): void {
+    const { state, stats } = this.deps;
     if (feed.items.length === 0) return;
     const fresh = state.snapshot()?.freshById;
     let items = '';
@@ -220,13 +214,15 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
       items += (i > 0 ? ',"' : '"') + movieId + '"';
     }
     const version = feed.model_version === null ? 'null' : `"${feed.model_version}"`;
-    deps.impressions.pushText(
-      `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(deps.clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[${items}]}`,
+    this.deps.impressions.pushText(
+      `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(this.deps.clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[${items}]}`,
       1,
     );
   }
 
-  function similar(id: string, limit: number): SimilarResponse {
+  /** Titles near `id` in the factor space; 503 before a version loads, 404 for an unknown id. */
+  similar(id: string, limit: number): SimilarResponse {
+    const { state } = this.deps;
     const snap = state.snapshot();
     if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
     const v = snap.v;
@@ -235,14 +231,12 @@ export function createFeedService(deps: FeedServiceDeps): FeedService {
     if (idx === undefined && !fresh) throw new HttpError(404, 'unknown_movie', `movie ${id} is not in the catalog`);
     const vec = idx !== undefined ? v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k) : fresh!.vector;
     let cands: Candidate[];
-    if (vec) cands = annSearch(v, vec, limit, (j) => j !== idx && v.items[j].movie_id !== id);
+    if (vec) cands = this.annSearch(v, vec, limit, (j) => j !== idx && v.items[j].movie_id !== id);
     else {
       // A fresh title without a vector: trending titles of its genres stand in.
       const wanted = fresh!.genresLower;
       cands = coldStart(v.trending, v.popular, v.items, (j) => genreMatches(v.items[j], wanted), limit, true);
     }
-    return { movie_id: id, model_version: v.version, items: cands.slice(0, limit).map((c) => titleOf(snap, c)) };
+    return { movie_id: id, model_version: v.version, items: cands.slice(0, limit).map((c) => this.titleOf(snap, c)) };
   }
-
-  return { homeFeed, similar, logImpressions, annSearch, titleOf };
 }

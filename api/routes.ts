@@ -129,7 +129,7 @@ export const docsRoutes: RouteModule = (r, ctx) => {
 
 /** The operators' dashboard (token or session; api/dashboard.ts). */
 export const dashboardRoutes: RouteModule = (r, ctx) => {
-  r.use('/dashboard', named('/dashboard'), dashboardRouter({ cfg: ctx.cfg, state: ctx.state, feed: ctx.feed.homeFeed, similar: ctx.feed.similar, auth: ctx.auth }));
+  r.use('/dashboard', named('/dashboard'), dashboardRouter({ cfg: ctx.cfg, state: ctx.state, feed: (q) => ctx.feed.homeFeed(q), similar: (id, limit) => ctx.feed.similar(id, limit), auth: ctx.auth }));
 };
 
 /** Every route module, in the order Express tries them. */

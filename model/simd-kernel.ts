@@ -1,7 +1,4 @@
-// Length (~460 lines): one WebAssembly module and the byte-level helpers (uleb … hsum) that its
-// functions are written in; they read as one unit. If it grows, those helpers are the seam.
-//
-// A small WebAssembly SIMD (f32x4) kernel for the iALS row solves, assembled here byte by byte so
+// A small WebAssembly SIMD (f32x4) kernel for the iALS row solves, assembled byte by byte (wasm-asm.ts) so
 // no toolchain is needed at build time. The module imports one shared memory that holds the whole
 // training state (both factor matrices, both CSR views, per-row λ, the f32 Grams and each thread's
 // scratch; trainIals lays it out with wasmArena of ials-kernel.ts), so the whole CG loop of a
@@ -26,77 +23,11 @@
 //     `cap` partners gets them copied (a longer row reads them in place on every pass).
 //   gram(y, rowStart, rowEnd, k, out)   out (k×k f32, upper triangle incl. diagonal) += Σ_r y_r y_rᵀ
 //     over the rows; the lower triangle is left as it was.
-
-const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-
-// Instructions.
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32c = (n: number) => [0x41, ...sleb(n)];
-const f32c = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
-const call = (f: number) => [0x10, ...uleb(f)];
-const add = [0x6a], sub = [0x6b], mul = [0x6c], shl = [0x74], geU = [0x4f], eqz = [0x45];
-const fadd = [0x92], fsub = [0x93], fmul = [0x94], fdiv = [0x95], fneg = [0x8c], flt = [0x5d], fgt = [0x5e];
-const i32load = [0x28, 0x02, 0x00];
-const f32load = [0x2a, 0x02, 0x00];
-const f32store = [0x38, 0x02, 0x00];
-const i32loadAt = (offset: number) => [0x28, 0x02, ...uleb(offset)];
-const f32loadAt = (offset: number) => [0x2a, 0x02, ...uleb(offset)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const vload = (offset = 0) => simd(0x00, 0x00, ...uleb(offset)); // v128.load align=1
-const vstore = (offset = 0) => simd(0x0b, 0x00, ...uleb(offset));
-const vzero = simd(0x0c, ...new Array(16).fill(0));
-const vsplat = simd(0x13);
-const vlane = (l: number) => simd(0x1f, l);
-const vadd = simd(0xe4), vsub = simd(0xe5), vmul = simd(0xe6);
-const block = (body: number[]) => [0x02, 0x40, ...body, 0x0b];
-const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
-const br = (d: number) => [0x0c, ...uleb(d)];
-const brIf = (d: number) => [0x0d, ...uleb(d)];
-const ifElse = (a: number[], b: number[]) => [0x04, 0x40, ...a, 0x05, ...b, 0x0b];
-const ifElseF32 = (a: number[], b: number[]) => [0x04, F32, ...a, 0x05, ...b, 0x0b];
-
-/** `for (; i < end; i += step) body` as block/loop (body sees the loop at depth 0). */
-const forLoop = (i: number, end: number, step: number, bodyCode: number[]) =>
-  block(loop([...get(i), ...get(end), ...geU, ...brIf(1), ...bodyCode, ...get(i), ...i32c(step), ...add, ...set(i), ...br(0)]));
-
-/** Horizontal sum of the f32x4 in local `v`: (v0 + v1) + (v2 + v3). */
-const hsum = (v: number) => [...get(v), ...vlane(0), ...get(v), ...vlane(1), ...fadd, ...get(v), ...vlane(2), ...get(v), ...vlane(3), ...fadd, ...fadd];
-
-interface Fn {
-  params: number[];
-  results: number[];
-  locals: number[]; // one type per local, after the params
-  code: number[];
-}
+import {
+  add, and, assemble, block, br, brIf, call, eq, eqz, F32, f32c, f32load, f32loadAt, f32store, fadd, fdiv,
+  fgt, flt, fmul, fneg, forLoop, fsub, geS, get, geU, hsum, I32, i32c, i32load, i32loadAt, ifElse, ifElseF32,
+  leU, loop, ltS, mul, set, shl, shrU, sub, V128, vadd, vload, vmul, vsplat, vstore, vsub, vzero, type Fn
+} from './wasm-asm';
 
 // Function indices.
 const F_DOT = 0, F_GEMV = 1, F_STEP = 2, F_LINCOMB = 3, F_ZERO = 4, F_SOLVE = 5, F_GRAM = 6;
@@ -115,7 +46,7 @@ function dotFn(): Fn {
     locals: [I32, I32, V128, V128, V128, V128],
     code: [
       ...vzero, ...set(s0), ...vzero, ...set(s1), ...vzero, ...set(s2), ...vzero, ...set(s3),
-      ...get(kb), ...i32c(-64), ...[0x71], ...set(end), // end = kb & ~63
+      ...get(kb), ...i32c(-64), ...and, ...set(end), // end = kb & ~63
       ...forLoop(t, end, 64, [...lane(s0, 0), ...lane(s1, 16), ...lane(s2, 32), ...lane(s3, 48)]),
       ...forLoop(t, kb, 16, lane(s0, 0)),
       ...get(s0), ...get(s1), ...vadd, ...get(s2), ...get(s3), ...vadd, ...vadd, ...set(s0),
@@ -202,7 +133,7 @@ function solveFn(): Fn {
     ...get(y), ...get(idx), ...get(ja), ...add, ...get(val), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(v), ...get(wb), ...i32c(mode), ...get(buf), ...call(F_WEIGHTS[rows]),
     ...get(y), ...get(idx), ...get(ja), ...add, ...get(jb), ...get(ja), ...sub, ...get(kb), ...get(wb), ...get(out), ...get(buf), ...call(F_AXPYS[rows]),
   ];
-  const fits = [...get(jb), ...get(ja), ...sub, ...i32c(2), ...[0x76], ...get(cap), ...[0x4d]]; // n ≤ cap (i32.le_u)
+  const fits = [...get(jb), ...get(ja), ...sub, ...i32c(2), ...shrU, ...get(cap), ...leU]; // n ≤ cap
   const rowBounds = [
     ...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32load, ...i32c(2), ...shl, ...set(ja),
     ...get(ptr), ...get(u), ...i32c(2), ...shl, ...add, ...i32c(4), ...add, ...i32load, ...i32c(2), ...shl, ...set(jb),
@@ -217,7 +148,7 @@ function solveFn(): Fn {
       ...forLoop(u, uEnd, 1, [
         ...get(x), ...get(u), ...get(kb), ...mul, ...add, ...set(xu),
         ...rowBounds,
-        ...get(ja), ...get(jb), ...[0x46], // ja == jb: no observations
+        ...get(ja), ...get(jb), ...eq, // ja == jb: no observations
         ...ifElse([...get(xu), ...get(kb), ...call(F_ZERO)], [
           ...get(lam), ...get(u), ...i32c(2), ...shl, ...add, ...f32load, ...set(l),
           ...get(g), ...get(xu), ...get(r), ...get(kb), ...get(alpha0), ...fneg, ...get(l), ...fneg, ...call(F_GEMV),
@@ -266,7 +197,7 @@ function gramFn(): Fn {
       ...get(o0), ...get(i), ...add, ...f32load, ...vsplat, ...set(a0),
       ...(rows === 2 ? [...get(o1), ...get(i), ...add, ...f32load, ...vsplat, ...set(a1)] : []),
       ...get(out), ...get(i), ...get(k), ...mul, ...add, ...set(orow),
-      ...get(i), ...i32c(-16), ...[0x71], ...set(t),
+      ...get(i), ...i32c(-16), ...and, ...set(t),
       ...forLoop(t, kb, 16, cell(rows)),
     ]),
   ];
@@ -279,12 +210,12 @@ function gramFn(): Fn {
       ...get(rEnd), ...i32c(1), ...sub, ...set(rEnd2),
       // pairs while r + 1 < rEnd
       ...block(loop([
-        ...get(r), ...get(rEnd2), ...[0x4e], ...brIf(1), // r >= rEnd − 1 (signed: rEnd may be 0)
+        ...get(r), ...get(rEnd2), ...geS, ...brIf(1), // r >= rEnd − 1 (signed: rEnd may be 0)
         ...rowsPass(2),
         ...get(r), ...i32c(2), ...add, ...set(r),
         ...br(0),
       ])),
-      ...get(r), ...get(rEnd), ...[0x48], // r < rEnd (signed)
+      ...get(r), ...get(rEnd), ...ltS, // r < rEnd (signed)
       ...ifElse(rowsPass(1), []),
     ],
   };
@@ -310,7 +241,7 @@ function weightsFn(rows: Rows): Fn {
     results: [],
     locals: [I32, I32, I32, I32, V128, V128, V128, V128, F32],
     code: [
-      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...get(kb), ...i32c(-64), ...and, ...set(end),
       ...(rows === 'contiguous' ? findRow : []),
       ...forLoop(j, nb, 4, [
         ...(rows === 'contiguous' ? [] : findRow),
@@ -345,16 +276,16 @@ function axpysFn(rows: Rows): Fn {
   const rowOf = (at: number) =>
     rows === 'indexed'
       ? [...get(y), ...get(idx), ...get(j), ...add, ...i32loadAt(at), ...get(kb), ...mul, ...add]
-      : [...get(buf), ...get(j), ...i32c(at), ...add, ...i32c(2), ...[0x76], ...get(kb), ...mul, ...add]; // i32.shr_u
+      : [...get(buf), ...get(j), ...i32c(at), ...add, ...i32c(2), ...shrU, ...get(kb), ...mul, ...add];
   return {
     params: [I32, I32, I32, I32, I32, I32, I32],
     results: [],
     locals: [I32, I32, I32, I32, I32, I32, V128, V128],
     code: [
-      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...get(kb), ...i32c(-64), ...and, ...set(end),
       ...get(nb), ...i32c(4), ...sub, ...set(last),
       ...block(loop([
-        ...get(j), ...get(last), ...[0x4e], ...brIf(1), // j ≥ nb − 4 (signed): fewer than two left
+        ...get(j), ...get(last), ...geS, ...brIf(1), // j ≥ nb − 4 (signed): fewer than two left
         ...rowOf(0), ...set(r0),
         ...rowOf(4), ...set(r1),
         ...get(w), ...get(j), ...add, ...f32load, ...vsplat, ...set(w0),
@@ -365,7 +296,7 @@ function axpysFn(rows: Rows): Fn {
         ...get(j), ...i32c(8), ...add, ...set(j),
         ...br(0),
       ])),
-      ...get(j), ...get(nb), ...[0x48],
+      ...get(j), ...get(nb), ...ltS,
       ...ifElse([
         ...rowOf(0), ...set(r0),
         ...get(w), ...get(j), ...add, ...f32load, ...vsplat, ...set(w0),
@@ -388,7 +319,7 @@ function copyRowsFn(): Fn {
     results: [],
     locals: [I32, I32, I32, I32],
     code: [
-      ...get(kb), ...i32c(-64), ...[0x71], ...set(end),
+      ...get(kb), ...i32c(-64), ...and, ...set(end),
       ...forLoop(j, nb, 4, [
         ...get(y), ...get(idx), ...get(j), ...add, ...i32load, ...get(kb), ...mul, ...add, ...set(row),
         ...i32c(0), ...set(t),
@@ -401,21 +332,12 @@ function copyRowsFn(): Fn {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const fns = [dotFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn(), weightsFn('indexed'), weightsFn('contiguous'), axpysFn('indexed'), axpysFn('contiguous'), copyRowsFn()];
-  const types = fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
-  const bodies = fns.map((f) => {
-    const b = [...vec(f.locals.map((t) => [1, t])), ...f.code, 0x0b];
-    return [...uleb(b.length), ...b];
+  return assemble({
+    fns: [dotFn(), gemvFn(), stepFn(), lincombFn(), zeroFn(), solveFn(), gramFn(), weightsFn('indexed'), weightsFn('contiguous'), axpysFn('indexed'), axpysFn('contiguous'), copyRowsFn()],
+    // env.mem: shared memory, min 1 page, max 65536 pages (4 GiB)
+    memory: { module: 'env', name: 'mem', minPages: 1, maxPages: 65536 },
+    exports: { solve: F_SOLVE, gram: F_GRAM },
   });
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    // import env.mem: shared memory, min 1 page, max 65536 pages (4 GiB)
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec([[...str('solve'), 0x00, ...uleb(F_SOLVE)], [...str('gram'), 0x00, ...uleb(F_GRAM)]])),
-    ...section(10, vec(bodies)),
-  ]);
 }
 
 export interface SimdKernel {
