@@ -1,13 +1,14 @@
 // evaluateCandidate: the run's offline evaluation and release decision (pipeline/evaluate.ts, the
 // same path bench:quality takes), heart-beating which system is being ranked; every number goes to
 // DuckDB (model_runs, eval_metrics with sample sizes and intervals) and the analysts' Parquet.
+import { Context } from '@temporalio/activity';
 import { evaluateRun, type LiveRef } from '../pipeline/evaluate';
 import { analyticsPaths, copyToParquet } from '../storage/analytics';
 import { dashboardPublisher } from '../storage/dashboard-publish';
 import { runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
 import type { ActivityDeps } from './deps';
-import { progress, withHeartbeat } from './heartbeat';
+import { inActivity, progress, withHeartbeat } from './heartbeat';
 import type { EvaluateOut, LightStrategy, RankerPlan, RetrievalParams } from './types';
 
 export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<ActivityDeps, 'cfg' | 'wh' | 'redis' | 'versions'>) {
@@ -89,8 +90,10 @@ export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<Acti
         const paths = analyticsPaths(cfg.DATA_DIR);
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, paths.run(input.version, 'model_runs'));
         await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, paths.run(input.version, 'eval_metrics'));
-        await dashboard.runs(wh);
       });
+      // Best effort: a Redis that refuses writes must not fail the evaluation; publishVersion
+      // (and the next evaluation) rewrite the whole run history.
+      await dashboard.runs(wh).catch((e) => inActivity() && Context.current().log.warn('dashboard run history not published', { error: String(e) }));
       return { gate, metrics }; // not the per-user series: payloads stay small
     },
   };

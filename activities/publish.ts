@@ -24,8 +24,8 @@ export function createPublishActivities({ cfg, wh, redis, versions }: Pick<Activ
       await wh.exclusive(async () => {
         await wh.exec('upd_model_run_published', { version: input.version, now: new Date().toISOString() });
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, analyticsPaths(cfg.DATA_DIR).run(input.version, 'model_runs'));
-        await dashboard.runs(wh);
       });
+      await dashboard.runs(wh);
       await writeAnalystsDb(cfg.DATA_DIR).catch(() => undefined); // best effort: a reader may hold it
       return r;
     },

@@ -62,7 +62,7 @@ export interface HistoryEntry {
 }
 
 const US = String.fromCharCode(31);
-const CLEAN = /[\n\x1f]/g;
+const CLEAN = new RegExp(`[\n${US}]`, 'g');
 const field = (v: string | number | null) => (v === null ? '' : String(v).replace(CLEAN, ' '));
 const numField = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
 

@@ -32,9 +32,13 @@ export function dashboardPublisher(cfg: DashboardPublishConfig, redis: Redis) {
   };
 
   return {
-    /** The newest DASHBOARD_RUNS runs with their metrics. The caller holds `wh.exclusive`. Returns the rows written. */
+    /**
+     * The newest DASHBOARD_RUNS runs with their metrics, the whole history rewritten (so a write
+     * that failed is made good by the next). Takes `wh.exclusive` for the read only: call it
+     * outside the caller's own exclusive block. Returns the rows written.
+     */
     async runs(wh: Warehouse, now = new Date()): Promise<number> {
-      const rows = await wh.rows('rpt_dashboard_runs', { limit: cfg.DASHBOARD_RUNS });
+      const rows = await wh.exclusive(() => wh.rows('rpt_dashboard_runs', { limit: cfg.DASHBOARD_RUNS }));
       const value: PublishedRuns = { published_at: now.toISOString(), rows };
       await redis.set(k.runs, toJson(value));
       return rows.length;
