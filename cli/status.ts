@@ -1,4 +1,4 @@
-// recs status [--json]: the live version, the versions kept for rollback, and the last retrains
+// recs status [--json]: the live version, the versions kept for rollback, and the last retrains (of this task queue)
 // with their gate decisions (from Temporal's search attributes).
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config';
@@ -17,7 +17,9 @@ export default async function main(argv: string[]): Promise<number> {
     const kept = await store.versions();
     const liveMeta = live ? await store.meta(live) : {};
     const runs: Record<string, unknown>[] = [];
-    for await (const w of client.workflow.list({ query: `WorkflowType = 'retrain'` })) {
+    // This deployment's retrains only: one namespace may hold several deployments (dev, test, staging),
+    // each on its own task queue.
+    for await (const w of client.workflow.list({ query: `WorkflowType = 'retrain' AND TaskQueue = '${cfg.TEMPORAL_TASK_QUEUE}'` })) {
       const sa = w.searchAttributes as Record<string, unknown[]>;
       runs.push({
         workflowId: w.workflowId,
