@@ -15,7 +15,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
     const version = await versions.live();
     if (!version) return null;
     const meta = await versions.meta(version);
-    const recipe = meta.recipe ? (JSON.parse(meta.recipe) as { params?: RetrievalParams; lightStrategy?: LightStrategy; rankedLists?: boolean }) : {};
+    const recipe = meta.recipe ? (JSON.parse(meta.recipe) as { params?: RetrievalParams; lightStrategy?: LightStrategy; rankedLists?: boolean; ranker?: { completionWeight?: number } }) : {};
     const params = recipe.params ?? (meta.params ? (JSON.parse(meta.params) as RetrievalParams) : null);
     const dir = runDir(cfg, version);
     let exists = true;
@@ -25,7 +25,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
       exists = false;
     }
     const str = (v: string | undefined) => (v === undefined ? undefined : v.startsWith('"') ? (JSON.parse(v) as string) : v);
-    return { version, dataAsOf: str(meta.data_as_of) ?? '', model: str(meta.model) ?? 'ials', dir: exists ? dir : null, lightStrategy: recipe.lightStrategy ?? 'model', params, rankedLists: recipe.rankedLists ?? false };
+    return { version, dataAsOf: str(meta.data_as_of) ?? '', model: str(meta.model) ?? 'ials', dir: exists ? dir : null, lightStrategy: recipe.lightStrategy ?? 'model', params, rankedLists: recipe.rankedLists ?? false, completionWeight: recipe.ranker?.completionWeight ?? 0 };
   }
 
   return {
