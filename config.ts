@@ -110,6 +110,11 @@ const baseSchema = z.object({
   FEED_DEFAULT_LIMIT: int(20, 1, 500),
   FEED_EXPLORATION_SLOTS: csvNums('3,8,15'),
   FRESH_DAYS: num(14, 0),
+  // Re-rank of the personalised list (model/diversity.ts rerankList; bench:quality measures each): 0 = off.
+  FEED_DIVERSITY: num(0, 0, 1), // 1 − λ of MMR over item factors: weight of "unlike the titles above"
+  FEED_GENRE_CAP: int(0, 0, 100), // at most this many titles of one primary genre in the re-ranked top (0 = no cap)
+  FEED_FRESHNESS_BOOST: num(0, 0, 10), // β: relevance + β·max(0, 1 − age / FRESH_DAYS)
+  FEED_RERANK_DEPTH: int(50, 2, 500), // positions of the list the re-rank reorders
   TRENDING_DAYS: num(7, 0.01),
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config';
+import { rerankOff } from '../model/diversity';
 import { foldInUser } from '../model/foldin';
 import type { EventRow, Title } from '../model/types';
 import { parseVariants, VariantAssigner } from './ab';
@@ -18,6 +19,8 @@ import { ExplorationStats, type Rng } from './exploration';
 import {
   backfill,
   blendExploration,
+  feedRerankKnobs,
+  rerankCandidates,
   coldStart,
   checkEncodedList,
   fromEncodedList,
@@ -250,6 +253,7 @@ export function createApp(deps: AppDeps): ApiApp {
     const offset = q.offset ?? 0;
     const need = offset + limit;
     const slots = variant.blend?.explorationSlots ?? cfg.FEED_EXPLORATION_SLOTS;
+    const knobs = feedRerankKnobs(cfg, variant.blend);
 
     let read: FeedRead | null = null;
     if (snap && !store.isDegraded()) {
@@ -291,7 +295,7 @@ export function createApp(deps: AppDeps): ApiApp {
         if (userVecScratch.length !== v.k) userVecScratch = new Float32Array(v.k);
         userVec = readListUserVec(read.list, userVecScratch); // used synchronously below, then free again
       }
-      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, rerankOff(knobs) ? need : Math.max(need, knobs.depth));
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
     } else {
@@ -312,6 +316,7 @@ export function createApp(deps: AppDeps): ApiApp {
       }
     }
     if (base.length < need && source !== 'cold_start') base = backfill(base, coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null), need);
+    if (source === 'personalized' && v.k > 0 && !rerankOff(knobs)) base = rerankCandidates(base, v, knobs, clock(), cfg.FRESH_DAYS).slice(0, need);
 
     let blended = base;
     if (slots.length > 0 && snap.fresh.length > 0) {
