@@ -83,6 +83,7 @@ const baseSchema = z.object({
   RANKER_MAX_EPOCHS: int(30, 1, 1000), // early stopping on validation users usually ends sooner
   RANKER_LEARNING_RATE: num(0.003, 1e-6, 1), // Adam step size of the ranker
   RANKER_SEED: int(42),
+  EVAL_TRADEOFFS: bool(true), // measure the objective trade-offs (completion weight, re-rank grid) in every retrain's evaluation, for `recs report`
   RANKER_COMPLETION_WEIGHT: num(0, 0, 10), // w of the shipped score p(watch) × E[completion]^w (pipeline/completion.ts); 0 = p(watch) alone
   CONTENT_EVAL_FRACTION: num(0.1, 0, 0.5), // warm titles held out from the content model to evaluate it
   CONTENT_AUDIENCE: int(500, 1), // audience size of the content model's audience hit rate

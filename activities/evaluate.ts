@@ -2,6 +2,7 @@
 // same path bench:quality takes), heart-beating which system is being ranked; every number goes to
 // DuckDB (model_runs, eval_metrics with sample sizes and intervals) and the analysts' Parquet.
 import { evaluateRun, type LiveRef } from '../pipeline/evaluate';
+import { evaluateTradeoffs, tradeoffMetricRows } from '../pipeline/tradeoffs';
 import { analyticsPaths, copyToParquet } from '../storage/analytics';
 import { runDir } from '../storage/artifacts';
 import { runFiles } from '../storage/run-data';
@@ -53,6 +54,25 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
           }),
         1000,
       );
+      // The objective trade-offs (completion weight, re-rank grid) for `recs report`'s curves.
+      const tradeoffs = cfg.EVAL_TRADEOFFS
+        ? await withHeartbeat(
+            () => details,
+            () =>
+              evaluateTradeoffs(dir, {
+                plan: input.ranker,
+                gate,
+                ctx: { maxUsers: cfg.EVAL_MAX_USERS, seed: input.params.seed, bootstrapSamples: 0 },
+                threads: cfg.ALS_THREADS,
+                freshDays: cfg.FRESH_DAYS,
+                progress: (d) => {
+                  details = d;
+                  progress(d);
+                },
+              }),
+            1000,
+          )
+        : null;
 
       await wh.exclusive(async () => {
         await wh.exec('ins_model_run', {
@@ -84,6 +104,7 @@ export function createEvaluateActivities({ cfg, wh, versions }: Pick<ActivityDep
             }
           }
         }
+        for (const r of tradeoffs ? tradeoffMetricRows(tradeoffs) : []) await wh.exec('ins_eval_metric', { version: input.version, model: r.model, holdout: 'tradeoffs', slice: r.slice, metric: r.metric, value: r.value });
         const paths = analyticsPaths(cfg.DATA_DIR);
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, paths.run(input.version, 'model_runs'));
         await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, paths.run(input.version, 'eval_metrics'));

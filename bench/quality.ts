@@ -283,7 +283,7 @@ async function runDataset(o: { name: string; worldDir: string; cfg: Config; orac
     const rankedVsRetrieval = ev.evals.ranked ? pairedComparison(ev.evals.ranked.ndcg10, ev.evals.candidate.ndcg10, bootstrap) : null;
     const ctx = { seen: runFiles.csr(dir, 'gate_seen'), holdout: runFiles.csr(dir, 'holdout'), train: runFiles.csr(dir, 'gate'), popularity: runFiles.f32(dir, 'pop_gate'), maxUsers: cfg.EVAL_MAX_USERS, seed: params.seed, bootstrapSamples: cfg.EVAL_BOOTSTRAP_SAMPLES };
     log(`${o.name}: objective trade-offs (completion weight, re-rank grid)`);
-    const tr = await timed('tradeoffs', () => tradeoffs(dir, { cfg, plan, gate: ev.gate, ctx, log }));
+    const tr = await timed('tradeoffs', () => tradeoffs(dir, { cfg, plan, gate: ev.gate, log }));
     let negatives: NegativesResult | undefined;
     if (o.negatives && ev.evals.ranked) {
       log(`${o.name}: negatives experiment (uniform over the catalog, same expected count)`);
