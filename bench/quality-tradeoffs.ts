@@ -7,19 +7,14 @@ import type { Evaluation } from '../model/evaluate';
 import type { Metrics } from '../model/metrics';
 import type { GateOut } from '../pipeline/evaluate';
 import type { RankerPlan } from '../pipeline/ranking';
-import { evaluateTradeoffs, rerankLabel, type TradeoffRun } from '../pipeline/tradeoffs';
+import { evaluateTradeoffs, rerankLabel, RERANK_GRID, type TradeoffRun } from '../pipeline/tradeoffs';
 
 export const BENCH_WEIGHTS = [0, 0.25, 0.5, 1, 2];
+/** The retrain's grid plus two blends and a milder freshness boost. */
 export const BENCH_GRID: Omit<RerankKnobs, 'depth'>[] = [
-  { diversity: 0, genreCap: 0, freshness: 0 },
-  { diversity: 0.1, genreCap: 0, freshness: 0 },
-  { diversity: 0.2, genreCap: 0, freshness: 0 },
-  { diversity: 0.3, genreCap: 0, freshness: 0 },
-  { diversity: 0.5, genreCap: 0, freshness: 0 },
-  { diversity: 0, genreCap: 3, freshness: 0 },
+  ...RERANK_GRID,
   { diversity: 0.2, genreCap: 3, freshness: 0 },
   { diversity: 0, genreCap: 0, freshness: 0.1 },
-  { diversity: 0, genreCap: 0, freshness: 0.3 },
   { diversity: 0.2, genreCap: 3, freshness: 0.1 },
 ];
 
