@@ -83,6 +83,8 @@ const baseSchema = z.object({
   RANKER_MAX_EPOCHS: int(30, 1, 1000), // early stopping on validation users usually ends sooner
   RANKER_LEARNING_RATE: num(0.003, 1e-6, 1), // Adam step size of the ranker
   RANKER_SEED: int(42),
+  EVAL_TRADEOFFS: bool(true), // measure the objective trade-offs (completion weight, re-rank grid) in every retrain's evaluation, for `recs report`
+  RANKER_COMPLETION_WEIGHT: num(0, 0, 10), // w of the shipped score p(watch) × E[completion]^w (pipeline/completion.ts); 0 = p(watch) alone
   CONTENT_EVAL_FRACTION: num(0.1, 0, 0.5), // warm titles held out from the content model to evaluate it
   CONTENT_AUDIENCE: int(500, 1), // audience size of the content model's audience hit rate
 
@@ -115,6 +117,11 @@ const baseSchema = z.object({
   FEED_DEFAULT_LIMIT: int(20, 1, 500),
   FEED_EXPLORATION_SLOTS: csvNums('3,8,15'),
   FRESH_DAYS: num(14, 0),
+  // Re-rank of the personalised list (model/diversity.ts rerankList; bench:quality measures each): 0 = off.
+  FEED_DIVERSITY: num(0, 0, 1), // 1 − λ of MMR over item factors: weight of "unlike the titles above"
+  FEED_GENRE_CAP: int(0, 0, 100), // at most this many titles of one primary genre in the re-ranked top (0 = no cap)
+  FEED_FRESHNESS_BOOST: num(0, 0, 10), // β: relevance + β·max(0, 1 − age / FRESH_DAYS)
+  FEED_RERANK_DEPTH: int(50, 2, 500), // positions of the list the re-rank reorders
   TRENDING_DAYS: num(7, 0.01),
 });
 

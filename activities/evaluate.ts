@@ -3,6 +3,7 @@
 // DuckDB (model_runs, eval_metrics with sample sizes and intervals) and the analysts' Parquet.
 import { Context } from '@temporalio/activity';
 import { evaluateRun, type LiveRef } from '../pipeline/evaluate';
+import { evaluateTradeoffs, tradeoffMetricRows } from '../pipeline/tradeoffs';
 import { analyticsPaths, copyToParquet } from '../storage/analytics';
 import { dashboardPublisher } from '../storage/dashboard-publish';
 import { runDir } from '../storage/artifacts';
@@ -18,7 +19,7 @@ export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<Acti
     const version = await versions.live();
     if (!version) return null;
     const meta = await versions.meta(version);
-    const recipe = meta.recipe ? (JSON.parse(meta.recipe) as { params?: RetrievalParams; lightStrategy?: LightStrategy; rankedLists?: boolean }) : {};
+    const recipe = meta.recipe ? (JSON.parse(meta.recipe) as { params?: RetrievalParams; lightStrategy?: LightStrategy; rankedLists?: boolean; ranker?: { completionWeight?: number } }) : {};
     const params = recipe.params ?? (meta.params ? (JSON.parse(meta.params) as RetrievalParams) : null);
     const dir = runDir(cfg, version);
     let exists = true;
@@ -28,7 +29,7 @@ export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<Acti
       exists = false;
     }
     const str = (v: string | undefined) => (v === undefined ? undefined : v.startsWith('"') ? (JSON.parse(v) as string) : v);
-    return { version, dataAsOf: str(meta.data_as_of) ?? '', model: str(meta.model) ?? 'ials', dir: exists ? dir : null, lightStrategy: recipe.lightStrategy ?? 'model', params, rankedLists: recipe.rankedLists ?? false };
+    return { version, dataAsOf: str(meta.data_as_of) ?? '', model: str(meta.model) ?? 'ials', dir: exists ? dir : null, lightStrategy: recipe.lightStrategy ?? 'model', params, rankedLists: recipe.rankedLists ?? false, completionWeight: recipe.ranker?.completionWeight ?? 0 };
   }
 
   return {
@@ -56,6 +57,25 @@ export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<Acti
           }),
         1000,
       );
+      // The objective trade-offs (completion weight, re-rank grid) for `recs report`'s curves.
+      const tradeoffs = cfg.EVAL_TRADEOFFS
+        ? await withHeartbeat(
+            () => details,
+            () =>
+              evaluateTradeoffs(dir, {
+                plan: input.ranker,
+                gate,
+                ctx: { maxUsers: cfg.EVAL_MAX_USERS, seed: input.params.seed, bootstrapSamples: 0 },
+                threads: cfg.ALS_THREADS,
+                freshDays: cfg.FRESH_DAYS,
+                progress: (d) => {
+                  details = d;
+                  progress(d);
+                },
+              }),
+            1000,
+          )
+        : null;
 
       await wh.exclusive(async () => {
         await wh.exec('ins_model_run', {
@@ -87,6 +107,7 @@ export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<Acti
             }
           }
         }
+        for (const r of tradeoffs ? tradeoffMetricRows(tradeoffs) : []) await wh.exec('ins_eval_metric', { version: input.version, model: r.model, holdout: 'tradeoffs', slice: r.slice, metric: r.metric, value: r.value });
         const paths = analyticsPaths(cfg.DATA_DIR);
         await copyToParquet(wh, 'exp_analytics_model_run', { version: input.version }, paths.run(input.version, 'model_runs'));
         await copyToParquet(wh, 'exp_analytics_eval_metrics', { version: input.version }, paths.run(input.version, 'eval_metrics'));

@@ -32,6 +32,7 @@ const rankerOverrides = z
     negatives: z.enum(['hard_popularity', 'uniform']),
     maxEpochs: z.number().int().min(1).max(1000),
     learningRate: z.number().min(1e-6).max(1),
+    completionWeight: z.number().min(0).max(10),
     seed: z.number().int().min(0),
   })
   .partial()

@@ -67,7 +67,7 @@ export function createScoreActivities({ cfg, versions }: Pick<ActivityDeps, 'cfg
       const seen = runFiles.csr(dir, 'ship_seen');
       const { rankedLists, lightStrategy } = input.recipe;
       const candidates = input.recipe.ranker.candidates;
-      const rec = await loadShippedRecommender(dir, { rankedLists, candidates, lightStrategy }, cfg.ALS_THREADS, cfg.TF_BACKEND);
+      const rec = await loadShippedRecommender(dir, { rankedLists, candidates, lightStrategy, completionWeight: input.recipe.ranker.completionWeight }, cfg.ALS_THREADS, cfg.TF_BACKEND);
       const ranked = rec.ranked;
       // Users are indexed in hash order (sql/int_run_index.sql): a shard is a contiguous range.
       const { start, end } = shardRange(users.length, input.shard, input.shards);

@@ -5,6 +5,10 @@ import { z } from 'zod';
 export interface BlendOverrides {
   /** 1-based feed positions of the exploration slots, replacing FEED_EXPLORATION_SLOTS. */
   explorationSlots?: number[];
+  /** The re-rank knobs (FEED_DIVERSITY, FEED_GENRE_CAP, FEED_FRESHNESS_BOOST) for this variant. */
+  diversity?: number;
+  genreCap?: number;
+  freshness?: number;
 }
 
 export interface Variant {
@@ -19,7 +23,14 @@ export const DEFAULT_VARIANT: Variant = { name: 'default', buckets: [0, 0] };
 const variantSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'variant names are 1–40 of A–Z a–z 0–9 _ -'),
   buckets: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
-  blend: z.strictObject({ explorationSlots: z.array(z.number().int().min(1).max(500)).max(50).optional() }).optional(),
+  blend: z
+    .strictObject({
+      explorationSlots: z.array(z.number().int().min(1).max(500)).max(50).optional(),
+      diversity: z.number().min(0).max(1).optional(),
+      genreCap: z.number().int().min(0).max(100).optional(),
+      freshness: z.number().min(0).max(10).optional(),
+    })
+    .optional(),
 });
 
 /** Parse AB_VARIANTS (JSON) against AB_BUCKETS; throws RangeError on overlap, bad ranges or duplicate names. */

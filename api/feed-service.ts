@@ -5,6 +5,7 @@
 // the popular list of the loaded version, or the one saved on disk (source "fallback").
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
+import { rerankOff } from '../model/diversity';
 import { foldInUser } from '../model/foldin';
 import type { VariantAssigner } from './ab';
 import type { ExplorationStats, Rng } from './exploration';
@@ -14,10 +15,12 @@ import {
   blendExploration,
   checkEncodedList,
   coldStart,
+  feedRerankKnobs,
   fromEncodedList,
   genreMatches,
   rankExplorers,
   readListUserVec,
+  rerankCandidates,
   roundScore,
   type Candidate,
   type FeedItem,
@@ -38,7 +41,7 @@ export interface SimilarResponse {
 }
 
 export interface FeedServiceDeps {
-  cfg: Pick<Config, 'FEED_DEFAULT_LIMIT' | 'FEED_EXPLORATION_SLOTS' | 'CONF_WATCH_WEIGHT'>;
+  cfg: Pick<Config, 'FEED_DEFAULT_LIMIT' | 'FEED_EXPLORATION_SLOTS' | 'CONF_WATCH_WEIGHT' | 'FRESH_DAYS' | 'FEED_DIVERSITY' | 'FEED_GENRE_CAP' | 'FEED_FRESHNESS_BOOST' | 'FEED_RERANK_DEPTH'>;
   opts: Pick<ApiOptions, 'HNSW_EF_SEARCH' | 'EXPLORATION_BAR'>;
   store: FeedStore;
   state: ServingState;
@@ -119,6 +122,7 @@ export class FeedService {
     const offset = q.offset ?? 0;
     const need = offset + limit;
     const slots = variant.blend?.explorationSlots ?? cfg.FEED_EXPLORATION_SLOTS;
+    const knobs = feedRerankKnobs(cfg, variant.blend);
 
     let read: FeedRead | null = null;
     if (snap && !store.isDegraded()) {
@@ -160,7 +164,7 @@ export class FeedService {
         if (this.userVecScratch.length !== v.k) this.userVecScratch = new Float32Array(v.k);
         userVec = readListUserVec(read.list, this.userVecScratch); // used synchronously below, then free again
       }
-      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, rerankOff(knobs) ? need : Math.max(need, knobs.depth));
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
     } else {
@@ -181,6 +185,7 @@ export class FeedService {
       }
     }
     if (base.length < need && source !== 'cold_start') base = backfill(base, coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null), need);
+    if (source === 'personalized' && v.k > 0 && !rerankOff(knobs)) base = rerankCandidates(base, v, knobs, this.deps.clock(), cfg.FRESH_DAYS).slice(0, need);
 
     let blended = base;
     if (slots.length > 0 && snap.fresh.length > 0) {

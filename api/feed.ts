@@ -2,6 +2,7 @@
 //
 // Positions are 1-based ranks in the whole feed before `offset` is applied: exploration slot 3
 // is the third item of the feed, so a request with offset=10 sees slot 15 as its fifth item.
+import { rerankList, rerankOff, type RerankItems, type RerankKnobs } from '../model/diversity';
 import { listItem, listLayout, listScore, listUserVec } from '../storage/redis-keys';
 import { sampleWatchRate, type Counts, type Rng } from './exploration';
 
@@ -246,4 +247,56 @@ export interface FeedItem {
 /** Round to 6 significant decimals so responses stay short and stable. */
 export function roundScore(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : 0;
+}
+
+/** The feed's re-rank knobs: config (FEED_DIVERSITY, FEED_GENRE_CAP, FEED_FRESHNESS_BOOST, FEED_RERANK_DEPTH), a variant's blend overriding each. */
+export function feedRerankKnobs(cfg: { FEED_DIVERSITY: number; FEED_GENRE_CAP: number; FEED_FRESHNESS_BOOST: number; FEED_RERANK_DEPTH: number }, blend?: { diversity?: number; genreCap?: number; freshness?: number }): RerankKnobs {
+  return {
+    diversity: blend?.diversity ?? cfg.FEED_DIVERSITY,
+    genreCap: blend?.genreCap ?? cfg.FEED_GENRE_CAP,
+    freshness: blend?.freshness ?? cfg.FEED_FRESHNESS_BOOST,
+    depth: cfg.FEED_RERANK_DEPTH,
+  };
+}
+
+/**
+ * The personalised list's top `knobs.depth` re-ranked by model/diversity.ts rerankList (MMR over
+ * the version's item factors, a cap per primary genre, a boost for titles added within freshDays),
+ * the one re-rank bench:quality measures. Off knobs return `base` itself.
+ */
+export function rerankCandidates(base: Candidate[], v: { k: number; itemFactors: Float32Array; items: readonly (TitleView & { addedAtMs: number })[] }, knobs: RerankKnobs, nowMs: number, freshDays: number): Candidate[] {
+  const n = base.length;
+  if (rerankOff(knobs) || n <= 1) return base;
+  // Unit factors of the candidates (a fresh title the version does not list has none: similarity 0).
+  const k = v.k;
+  const unit = new Float32Array(n * k);
+  for (let p = 0; p < n; p++) {
+    const i = base[p].itemIndex;
+    if (i < 0 || k === 0) continue;
+    let s = 0;
+    for (let j = 0; j < k; j++) s += v.itemFactors[i * k + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < k; j++) unit[p * k + j] = v.itemFactors[i * k + j] * inv;
+  }
+  const genreIds = new Map<string, number>();
+  const items: RerankItems = {
+    sim: (a, b) => (k === 0 ? 0 : dot(unit.subarray(a * k, a * k + k), unit, b * k, k)),
+    primaryGenre: (p) => {
+      const i = base[p].itemIndex;
+      const g = i >= 0 ? v.items[i].genres[0] : undefined;
+      if (g === undefined) return -1;
+      if (!genreIds.has(g)) genreIds.set(g, genreIds.size);
+      return genreIds.get(g)!;
+    },
+    fresh: (p) => {
+      const i = base[p].itemIndex;
+      const age = i >= 0 ? (nowMs - v.items[i].addedAtMs) / 86400_000 : 0;
+      return freshDays > 0 && Number.isFinite(age) ? Math.max(0, Math.min(1, 1 - age / freshDays)) : 0;
+    },
+  };
+  const pos = Int32Array.from({ length: n }, (_, p) => p);
+  const score = Float32Array.from(base, (c) => c.score);
+  const outPos = new Int32Array(n), outScore = new Float32Array(n);
+  rerankList(pos, score, n, items, knobs, outPos, outScore);
+  return Array.from(outPos, (p) => base[p]);
 }

@@ -11,6 +11,8 @@
 //   negatives     the gate ranker retrained with uniform-over-catalog negatives of the same expected count,
 //                 against today's rank-thinned hard negatives + popularity-proportional draws: NDCG@10 with
 //                 intervals (paired) and the mean popularity of the top 10
+//   trade-offs    the completion weight w of p(watch) × E[completion]^w and the re-rank grid (diversity,
+//                 genre cap, freshness): bench/quality-tradeoffs.ts
 //   cold titles   a slice of warm titles hidden from the retrieval model entirely; the content model
 //                 (trained on the other titles' factors) gives them vectors; audience hit rate = share
 //                 of their real watchers among the top-A users by predicted vector, vs A / users
@@ -29,7 +31,6 @@ import { importMovieLens } from '../data/movielens';
 import { evaluateFactorPredictions, fnv1a32, trainContentModel } from '../model/content';
 import { pairedComparison, type PairedComparison } from '../model/bootstrap';
 import { evaluateRecommender, LIGHT_MAX, type Evaluation } from '../model/evaluate';
-import { mmrRecommender } from '../model/diversity';
 import { describeComparison } from '../model/gate';
 import { trainIals, transposeCsr } from '../model/ials';
 import type { Metrics } from '../model/metrics';
@@ -38,10 +39,11 @@ import { globalRecommender, shippedRecommender, type Recommender } from '../mode
 import { initTf } from '../model/tf-backend';
 import { TopN } from '../model/topk';
 import type { Csr, RetrievalParams } from '../model/types';
-import { beyondContext, evaluateRun, evaluationServing, type GateOut } from '../pipeline/evaluate';
+import { evaluateRun, type GateOut } from '../pipeline/evaluate';
+import { tradeoffLines, tradeoffs, type Tradeoffs } from './quality-tradeoffs';
 import { fitRankerPhase, loadRankedRecommender, rankerDir, rankerSettings, type RankerInfo, type RankerPlan } from '../pipeline/ranking';
 import { defaultParams, defaultRankerPlan } from '../pipeline/recipe';
-import { fitRetrieval, loadRecommender } from '../pipeline/retrieval';
+import { fitRetrieval } from '../pipeline/retrieval';
 import { Warehouse } from '../storage/duckdb';
 import { ingestFile, initSchema } from '../storage/ingest';
 import { eventsFile } from '../data/world-dir';
@@ -83,8 +85,8 @@ interface DatasetResult {
   rankedVsRetrieval: PairedComparison | null;
   gateRanker: RankerInfo;
   negatives?: NegativesResult;
-  /** The shipped list re-ranked by MMR over its top 50 at each λ (model/diversity.ts): accuracy vs variety. */
-  diversity?: { lambda: number; metrics: Metrics }[];
+  /** Completion weight w and the re-rank grid (diversity, genre cap, freshness): bench/quality-tradeoffs.ts. */
+  tradeoffs: Tradeoffs;
   oracle?: Metrics;
   cold?: ColdResult;
   seconds: Record<string, number>;
@@ -280,22 +282,8 @@ async function runDataset(o: { name: string; worldDir: string; cfg: Config; orac
     const shippedVsRetrieval = pairedComparison(ev.evals.shipped.ndcg10, ev.evals.candidate.ndcg10, bootstrap);
     const rankedVsRetrieval = ev.evals.ranked ? pairedComparison(ev.evals.ranked.ndcg10, ev.evals.candidate.ndcg10, bootstrap) : null;
     const ctx = { seen: runFiles.csr(dir, 'gate_seen'), holdout: runFiles.csr(dir, 'holdout'), train: runFiles.csr(dir, 'gate'), popularity: runFiles.f32(dir, 'pop_gate'), maxUsers: cfg.EVAL_MAX_USERS, seed: params.seed, bootstrapSamples: cfg.EVAL_BOOTSTRAP_SAMPLES };
-    let diversity: DatasetResult['diversity'];
-    const beyond = beyondContext(dir);
-    if (beyond) {
-      log(`${o.name}: diversity trade-off (MMR over the shipped list's top 50)`);
-      const ranked = ev.gate.judged === 'ranked' ? await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_gate', candidates: plan.candidates, threads: cfg.ALS_THREADS }) : null;
-      try {
-        const shipped = evaluationServing(dir).serve(ranked ?? loadRecommender(dir, 'gate', 'pop_gate', cfg.ALS_THREADS), ev.gate.lightStrategy);
-        diversity = [];
-        for (const lambda of [1, 0.9, 0.8, 0.7, 0.5]) {
-          const e = await evaluateRecommender(mmrRecommender(shipped, beyond.unit, beyond.k, lambda, 50), { ...ctx, beyond });
-          diversity.push({ lambda, metrics: e.slices.all });
-        }
-      } finally {
-        ranked?.dispose();
-      }
-    }
+    log(`${o.name}: objective trade-offs (completion weight, re-rank grid)`);
+    const tr = await timed('tradeoffs', () => tradeoffs(dir, { cfg, plan, gate: ev.gate, log }));
     let negatives: NegativesResult | undefined;
     if (o.negatives && ev.evals.ranked) {
       log(`${o.name}: negatives experiment (uniform over the catalog, same expected count)`);
@@ -304,7 +292,7 @@ async function runDataset(o: { name: string; worldDir: string; cfg: Config; orac
     let oracle: Metrics | undefined;
     if (o.oracle) oracle = (await evaluateRecommender(await oracleRecommender(o.worldDir, runFiles.users(dir), runFiles.items(dir), new Date(run.cutoff)), ctx)).slices.all;
     const cold = o.cold ? await timed('cold_titles', () => coldTitles(dir, params, cfg, o.audienceSize)) : undefined;
-    return { name: o.name, params, ranker: plan, run, metrics: ev.metrics, gate: ev.gate, shippedVsRetrieval, rankedVsRetrieval, gateRanker, negatives, diversity, oracle, cold, seconds };
+    return { name: o.name, params, ranker: plan, run, metrics: ev.metrics, gate: ev.gate, shippedVsRetrieval, rankedVsRetrieval, gateRanker, negatives, tradeoffs: tr, oracle, cold, seconds };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -356,7 +344,7 @@ async function main() {
     if (r.oracle) rows.push(['oracle', r.oracle]);
     if (r.negatives) rows.push(['ranked (uniform neg.)', r.negatives.uniform]);
     for (const [model, m] of rows) lines.push(`${pad(r.name, 26)}${pad(model, 18)}${pad(String(m.users), 7)}${pad(ci(m, 'ndcg_10'), 27)}${pad(ci(m, 'recall_20'), 27)}${pad(m.coverage_10.toFixed(3), 8)}${m.mean_pop_10.toFixed(1)}`);
-    summary.push({ name: r.name, params: r.params, ranker: r.ranker, run: r.run, gate: r.gate, shippedVsRetrieval: r.shippedVsRetrieval, rankedVsRetrieval: r.rankedVsRetrieval, metrics: r.metrics, oracle: r.oracle, gateRanker: r.gateRanker, negatives: r.negatives, diversity: r.diversity, coldTitles: r.cold, seconds: r.seconds });
+    summary.push({ name: r.name, params: r.params, ranker: r.ranker, run: r.run, gate: r.gate, shippedVsRetrieval: r.shippedVsRetrieval, rankedVsRetrieval: r.rankedVsRetrieval, metrics: r.metrics, oracle: r.oracle, gateRanker: r.gateRanker, negatives: r.negatives, tradeoffs: r.tradeoffs, coldTitles: r.cold, seconds: r.seconds });
   }
   lines.push('');
   for (const r of results) {
@@ -368,7 +356,7 @@ async function main() {
     if (r.negatives) {
       lines.push(`${r.name}: negatives: uniform ${describeComparison(r.negatives.uniformVsHard, 'uniform', 'hard+popularity')}; mean pop@10 ${r.negatives.uniform.mean_pop_10.toFixed(1)} vs ${r.negatives.hardPopularity.mean_pop_10.toFixed(1)}`);
     }
-    for (const d of r.diversity ?? []) lines.push(`${r.name}: MMR λ=${d.lambda.toFixed(1)}: NDCG@10 ${ci(d.metrics, 'ndcg_10')}, ILD@10 ${(d.metrics.ild_10 ?? NaN).toFixed(3)}, genres@10 ${(d.metrics.genre_coverage_10 ?? NaN).toFixed(3)}, novelty@10 ${(d.metrics.novelty_10 ?? NaN).toFixed(2)}`);
+    lines.push(...tradeoffLines(r.name, r.tradeoffs));
     if (r.cold) lines.push(`${r.name}: cold titles: ${r.cold.hiddenTitles} hidden titles (${r.cold.watchers} watchers), audience top-${r.cold.audienceSize} of ${r.cold.users} users: hit rate ${r.cold.audienceHitRate.toFixed(4)} vs random ${r.cold.randomHitRate.toFixed(4)} → ${r.cold.lift.toFixed(2)}×`);
   }
   lines.push('', `TF.js backend: ${backend}; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end`);

@@ -9,6 +9,7 @@ import { barChart, escapeXml as esc, gini, lineChart, lorenzPoints, type Series 
 import { loadConfigOrExit } from '../config';
 import { LIGHT_MAX } from '../model/evaluate';
 import { openAnalytics, type AnalyticsDb } from '../storage/analytics';
+import { tradeoffSection } from './report-tradeoffs';
 import { redisClient } from '../storage/clients';
 import { sqlText } from '../storage/duckdb';
 import { assertVersion } from '../storage/redis-keys';
@@ -360,6 +361,7 @@ ${r.live_version ? `<dt>compared with</dt><dd>live version ${esc(r.live_version)
 <section id="popularity"><h2>Popularity of recommended titles against the catalog</h2>${popularitySection(d)}</section>
 <section id="cold-users"><h2>Cold users (light slice)</h2>${coldUserSection(t)}</section>
 <section id="cold-titles"><h2>Cold titles</h2>${coldTitleSection(d)}</section>
+<section id="tradeoffs"><h2>Objectives: accuracy, diversity and watch time</h2>${tradeoffSection(d.metrics)}</section>
 </main></body></html>
 `;
 }

@@ -31,6 +31,8 @@ export interface EvalContext {
   bootstrapSamples?: number;
   /** For diversity, genre coverage and novelty of the top 10 (model/diversity.ts): unit item factors (nItems × k) and item genres. */
   beyond?: { unit: Float32Array; k: number; itemGenres: Csr; nGenres: number };
+  /** The holdout's completion (same entries as holdout, values in (0, 1]): expected watch time@10. */
+  holdoutCompletion?: Csr;
 }
 
 /** What evaluateRecommender measured: slices, and per-user NDCG@10 for paired comparisons. */
@@ -42,6 +44,8 @@ export interface Evaluation {
   ndcg10: Float64Array;
   /** 1 where users[j] is light (fewer than LIGHT_MAX training positives). */
   light: Uint8Array;
+  /** Expected watch time@10 of users[j], when the context has the holdout's completion. */
+  watchTime10?: Float64Array;
 }
 
 /** Holdout users, or a deterministic sample of maxUsers of them (sorted). */
@@ -72,6 +76,37 @@ export function filterCsr(m: Csr, keep: (row: number, col: number, value: number
     indptr[u + 1] = idx.length;
   }
   return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
+}
+
+/** Value of (row, col) in a CSR with sorted rows, or NaN when absent (binary search). */
+export function csrValue(m: Csr, row: number, col: number): number {
+  let lo = m.indptr[row], hi = m.indptr[row + 1] - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = m.indices[mid];
+    if (c === col) return m.values[mid];
+    if (c < col) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return NaN;
+}
+
+/**
+ * Expected watch time@10 of each user (row j = users[j]): Σ over the top 10's hits (titles in the
+ * user's holdout row) of their held-out completion — watch time in units of the titles' lengths.
+ */
+export function watchTimeAt10(top: Int32Array, depth: number, users: Int32Array, holdout: Csr, completion: Csr): Float64Array {
+  const out = new Float64Array(users.length);
+  for (let j = 0; j < users.length; j++) {
+    for (let p = 0; p < Math.min(10, depth); p++) {
+      const it = top[j * depth + p];
+      if (it < 0) break;
+      if (Number.isNaN(csrValue(holdout, users[j], it))) continue; // not a held-out title of this user
+      const c = csrValue(completion, users[j], it);
+      if (c > 0) out[j] += c;
+    }
+  }
+  return out;
 }
 
 /** The entries of m whose column is flagged (rows kept, others emptied). */
@@ -136,9 +171,27 @@ export async function evaluateRecommender(rec: Recommender, ctx: EvalContext): P
     add('light', (j) => light[j] === 1);
     add('heavy', (j) => light[j] === 0);
   }
+  const wt = ctx.holdoutCompletion ? watchTimeAt10(top.idx, depth, users, ctx.holdout, ctx.holdoutCompletion) : null;
+  if (wt) {
+    const add = (name: string, keep: (j: number) => boolean) => {
+      const series = Float64Array.from(Array.from(um.rows).filter((_r, j) => keep(j)), (r) => wt[r]);
+      let s = 0;
+      for (const v of series) s += v;
+      const m: Partial<Metrics> = { watch_time_10: series.length ? s / series.length : 0 };
+      if (samples > 0 && series.length > 0) {
+        const [iv] = bootstrapMeans([series], { samples, seed: ctx.seed });
+        m.watch_time_10_lo = iv.lo;
+        m.watch_time_10_hi = iv.hi;
+      }
+      Object.assign(slices[name], m);
+    };
+    add('all', () => true);
+    add('light', (j) => light[j] === 1);
+    add('heavy', (j) => light[j] === 0);
+  }
   if (ctx.newItems) {
     const fresh = userMetrics({ ranked: top.idx, n: depth, relevant: keepColumns(relevant, ctx.newItems), popularity: ctx.popularity });
     slices.new_titles = summarize(fresh, null, samples, ctx.seed);
   }
-  return { slices, users: Int32Array.from(um.rows, (r) => users[r]), ndcg10: um.values.ndcg_10, light };
+  return { slices, users: Int32Array.from(um.rows, (r) => users[r]), ndcg10: um.values.ndcg_10, light, ...(wt ? { watchTime10: Float64Array.from(um.rows, (r) => wt[r]) } : {}) };
 }

@@ -27,6 +27,10 @@ interface MetricsCore {
   ild_10?: number;
   genre_coverage_10?: number;
   novelty_10?: number;
+  /** Expected watch time@10: Σ held-out completion over the top 10's hits (titles' lengths as the unit), mean over users, with its interval; when the holdout carries completion. */
+  watch_time_10?: number;
+  watch_time_10_lo?: number;
+  watch_time_10_hi?: number;
   users: number;
   recall_10: number;
   recall_20: number;

@@ -5,15 +5,16 @@
 //   h = MLP_relu(x_L);  p = σ(wᵀh + c)                  sigmoid output
 //   loss = mean BCE(y, p) + l2 · Σ‖W‖²                  computed from the logit (numerically stable)
 //
-// Trained with Adam on seeded shuffles; early stopping on validation log loss, where the
+// Trained with Adam on seeded shuffles (model/train-loop.ts, shared with the content model); early stopping on validation log loss, where the
 // validation rows are all examples of a seeded subset of users (a user's examples never straddle
 // the split, so the score is not inflated by memorising that user). The best epoch's weights
 // are restored. Inputs are plain typed arrays; the pipeline builds them in SQL.
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, trainingLogit } from './ranker-network';
 import { logLoss, rocAuc, splitByGroup } from './ranker-validation';
-import { mulberry32, shuffleInPlace } from './random';
+import { mulberry32 } from './random';
 import { currentTf, tidyRead } from './tf-backend';
+import { trainWithEarlyStopping } from './train-loop';
 import type { TrainingConfig } from './training-config';
 
 /** The ranker's knobs (model/training-config.ts for the shared ones); validation loss is log loss. */
@@ -206,86 +207,53 @@ export async function trainRanker(
   const { model, stages } = buildNetwork(d, c);
   const vars = stages.flatMap((st) => st.pairs.flat());
   const kernels = stages.flatMap((st) => st.pairs.map(([w]) => w));
-  const optimizer = tfr.train.adam(c.learningRate);
   const ranker = new TfRanker(model, [...featureNames], mean, std, c, backend, [], 0, nTrain, validRows.length);
 
   const yValid = new Float32Array(validRows.length);
   for (let i = 0; i < validRows.length; i++) yValid[i] = y[validRows[i]];
   const xValid = gatherRows(x, validRows, d);
 
-  const order = Int32Array.from(trainRows);
-  const rand = mulberry32(c.seed ^ 0x5bd1e995);
   const bs = Math.min(c.batchSize, nTrain);
   const xb = new Float32Array(bs * d);
   const yb = new Float32Array(bs);
   const history: RankerEpoch[] = [];
-  let best = Infinity;
-  let bestEpoch = 0;
-  let bestWeights: tf.Tensor[] | undefined;
-  let sinceBest = 0;
-
+  let bestEpoch: number;
   try {
-    for (let epoch = 1; epoch <= c.maxEpochs; epoch++) {
-      const t0 = performance.now();
-      shuffleInPlace(order, rand);
-      let lossSum = 0;
-      for (let start = 0, batch = 0; start < nTrain; start += bs, batch++) {
-        const m = Math.min(bs, nTrain - start);
+    bestEpoch = await trainWithEarlyStopping({
+      tf: tfr,
+      settings: c,
+      vars,
+      order: Int32Array.from(trainRows),
+      rand: mulberry32(c.seed ^ 0x5bd1e995),
+      batchObjective: (order, start, m) => {
         standardizeRows(x, start, m, d, mean, std, c.clipZ, xb, order);
         for (let r = 0; r < m; r++) yb[r] = y[order[start + r]];
-        const cost = tfr.tidy(() => {
-          const xt = tfr.tensor2d(xb.subarray(0, m * d), [m, d]);
-          const yt = tfr.tensor2d(yb.subarray(0, m), [m, 1]);
-          return optimizer.minimize(
-            () => {
-              // BCE from the logit z: softplus(z) − y·z = −[y log σ(z) + (1 − y) log(1 − σ(z))].
-              const z = trainingLogit(xt, stages);
-              const bce = tfr.mean(tfr.softplus(z).sub(z.mul(yt))) as tf.Scalar;
-              if (c.l2 === 0) return bce;
-              return kernels.reduce((acc: tf.Scalar, k) => acc.add(k.square().sum().mul(c.l2)), bce);
-            },
-            true,
-            vars,
-          ) as tf.Scalar;
-        });
-        lossSum += cost.dataSync()[0] * m;
-        cost.dispose();
-        if (batch % 32 === 31) await yieldToEventLoop();
-      }
-      const t1 = performance.now();
-
-      let valLogLoss = NaN;
-      let valAuc = NaN;
-      if (validRows.length > 0) {
-        const p = ranker.predict(xValid, validRows.length);
-        valLogLoss = logLoss(p, yValid);
-        valAuc = rocAuc(p, yValid);
-      }
-      // Without validation every epoch "improves": the last weights are kept.
-      const improved = validRows.length === 0 || valLogLoss < best - c.minDelta;
-      if (improved) {
-        if (validRows.length > 0) best = valLogLoss;
-        bestEpoch = epoch;
-        sinceBest = 0;
-        if (validRows.length > 0) {
-          bestWeights?.forEach((w) => w.dispose());
-          bestWeights = vars.map((v) => tfr.keep(v.clone()));
-        }
-      } else {
-        sinceBest++;
-      }
-      const stats: RankerEpoch = { epoch, trainLoss: lossSum / nTrain, valLogLoss, valAuc, improved, trainSeconds: (t1 - t0) / 1000, validSeconds: (performance.now() - t1) / 1000 };
-      history.push(stats);
-      await onEpoch?.(stats);
-      if (validRows.length > 0 && sinceBest >= c.patience) break;
-    }
-    if (bestWeights) vars.forEach((v, i) => v.assign(bestWeights![i]));
+        const xt = tfr.tensor2d(xb.subarray(0, m * d), [m, d]);
+        const yt = tfr.tensor2d(yb.subarray(0, m), [m, 1]);
+        return () => {
+          // BCE from the logit z: softplus(z) − y·z = −[y log σ(z) + (1 − y) log(1 − σ(z))].
+          const z = trainingLogit(xt, stages);
+          const bce = tfr.mean(tfr.softplus(z).sub(z.mul(yt))) as tf.Scalar;
+          if (c.l2 === 0) return bce;
+          return kernels.reduce((acc: tf.Scalar, k) => acc.add(k.square().sum().mul(c.l2)), bce);
+        };
+      },
+      validate:
+        validRows.length > 0
+          ? () => {
+              const p = ranker.predict(xValid, validRows.length);
+              return { loss: logLoss(p, yValid), auc: rocAuc(p, yValid) };
+            }
+          : undefined,
+      onEpoch: async (e) => {
+        const stats: RankerEpoch = { epoch: e.epoch, trainLoss: e.trainLoss, valLogLoss: e.valid?.loss ?? NaN, valAuc: e.valid?.auc ?? NaN, improved: e.improved, trainSeconds: e.trainSeconds, validSeconds: e.validSeconds };
+        history.push(stats);
+        await onEpoch?.(stats);
+      },
+    });
   } catch (e) {
     model.dispose();
     throw e;
-  } finally {
-    bestWeights?.forEach((w) => w.dispose());
-    optimizer.dispose();
   }
   return new TfRanker(model, ranker.featureNames, mean, std, c, backend, history, bestEpoch, nTrain, validRows.length);
 }
@@ -300,10 +268,6 @@ function gatherRows(x: Float32Array, rows: Int32Array, d: number): Float32Array 
   const out = new Float32Array(rows.length * d);
   for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i] * d, rows[i] * d + d), i * d);
   return out;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Ranked lists: a retrieval model proposes each user's top nCandidates titles, the ranker scores
 // every (user, candidate) from the features of model/features.ts, and the list is re-ordered by
-// p(watch). The same code serves evaluation (Recommender.topN) and batch scoring.
+// p(watch), or by p(watch) × E[completion]^w with a completion objective (pipeline/completion.ts).
+// The same code serves evaluation (Recommender.topN) and batch scoring.
 //
 // Work is done in blocks of users (≈ blockRows feature rows), yielding to the event loop between
 // blocks: TF.js predicts on the calling thread, and a Temporal activity must keep heart-beating.
@@ -24,6 +25,15 @@ export interface CandidateBlock {
   /** Feature rows of the non-padding candidates, in (user, rank) order; rowStart[b] = first row of user b. */
   x: Float32Array;
   rowStart: Int32Array; // nUsers + 1
+}
+
+/**
+ * The second objective (pipeline/completion.ts): a model of E[completion | watched] over the same
+ * feature rows, and its weight w in score = p(watch) × E[completion]^w. Absent or w = 0: p alone.
+ */
+export interface CompletionObjective {
+  completion: Scorer;
+  weight: number;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -124,6 +134,7 @@ export function rankBlock(
   outScore: Float32Array,
   outRow: number,
   x: Float32Array = new Float32Array(0),
+  objective?: CompletionObjective,
 ): Float32Array {
   const nUsers = users.length, d = builder.d, nc = nCandidates;
   const rowStart = new Int32Array(nUsers + 1);
@@ -139,10 +150,15 @@ export function rankBlock(
     const m = rowStart[b + 1] - rowStart[b];
     builder.rows(users[b], candIdx.subarray(b * nc, b * nc + m), candScore.subarray(b * nc, b * nc + m), ranks, m, x, rowStart[b]);
   }
-  const p = ranker.predict(rows * d === x.length ? x : x.subarray(0, rows * d), rows);
+  const xs = rows * d === x.length ? x : x.subarray(0, rows * d);
+  const p = ranker.predict(xs, rows);
+  const w = objective && objective.weight > 0 ? objective.weight : 0;
+  const c = w > 0 ? objective!.completion.predict(xs, rows) : null;
   for (let b = 0; b < nUsers; b++) {
     const r0 = rowStart[b], m = rowStart[b + 1] - r0;
     if (logKeep) for (let r = 0; r < m; r++) p[r0 + r] = 1 / (1 + Math.exp(-(logit(p[r0 + r]) + logKeep(r))));
+    // score = p(watch) × E[completion | watched]^w
+    if (c) for (let r = r0; r < r0 + m; r++) p[r] *= Math.pow(c[r], w);
     const order = orderByScore(p, r0, m);
     const o = (outRow + b) * n;
     for (let j = 0; j < Math.min(n, m); j++) {
@@ -199,7 +215,7 @@ export const usersPerBlock = (nCandidates: number, blockRows = 65_536) => Math.m
  * are then σ(logit p + ln q(rank)). Runs on the calling thread, yielding between blocks;
  * pipeline/ranked-pool.ts runs the same rankBlock in worker threads.
  */
-export function rankedRecommender(base: Recommender, ranker: Scorer, builder: FeatureBuilder, nCandidates: number, logKeep?: (rank: number) => number): Recommender {
+export function rankedRecommender(base: Recommender, ranker: Scorer, builder: FeatureBuilder, nCandidates: number, logKeep?: (rank: number) => number, objective?: CompletionObjective): Recommender {
   if (ranker.featureNames.length !== builder.d) throw new RangeError(`ranker expects ${ranker.featureNames.length} features, the builder makes ${builder.d}`);
   return {
     kind: `ranked-${base.kind}`,
@@ -214,7 +230,7 @@ export function rankedRecommender(base: Recommender, ranker: Scorer, builder: Fe
       let x: Float32Array = new Float32Array(0);
       for (let first = 0; first < users.length; first += per) {
         const end = Math.min(users.length, first + per);
-        x = rankBlock(ranker, builder, users.subarray(first, end), top.idx.subarray(first * nc, end * nc), top.score.subarray(first * nc, end * nc), nc, n, logKeep, idx, score, first, x);
+        x = rankBlock(ranker, builder, users.subarray(first, end), top.idx.subarray(first * nc, end * nc), top.score.subarray(first * nc, end * nc), nc, n, logKeep, idx, score, first, x, objective);
         await yieldToEventLoop();
       }
       return { n, idx, score };

@@ -42,6 +42,8 @@ export interface LiveRef {
   /** The live version's retrieval recipe and whether it shipped ranked lists (null for versions without one). */
   params: RetrievalParams | null;
   rankedLists: boolean;
+  /** w of its ranked lists' p(watch) × E[completion]^w (0 when absent). */
+  completionWeight?: number;
 }
 
 /** Fewer leak-free users than this and the live factors are not compared (the sample cannot show anything). */
@@ -119,6 +121,11 @@ export function beyondContext(dir: string): EvalContext['beyond'] {
   return { unit: normalizeRows(readF32(f.item), info.k), k: info.k, itemGenres, nGenres: genres.length };
 }
 
+/** The holdout's completion (expected watch time@10), when the run has it (runs prepared before it existed do not). */
+export function holdoutCompletion(dir: string): Csr | undefined {
+  return existsSync(join(dir, 'holdout_completion.csr')) ? runFiles.csr(dir, 'holdout_completion') : undefined;
+}
+
 /** Flags of the titles added inside the holdout window (the new_titles slice). */
 function newTitleFlags(dir: string, cutoff: string): Uint8Array {
   const c = new Date(cutoff).getTime();
@@ -184,7 +191,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
   const seen = runFiles.csr(dir, 'gate_seen');
   const holdout = runFiles.csr(dir, 'holdout');
   const pop = runFiles.f32(dir, 'pop_gate');
-  const ctx: EvalContext = { seen, holdout, train, popularity: pop, maxUsers: o.maxUsers, seed: o.params.seed, newItems: newTitleFlags(dir, run.cutoff), bootstrapSamples: o.bootstrap.samples, beyond: beyondContext(dir) };
+  const ctx: EvalContext = { seen, holdout, train, popularity: pop, maxUsers: o.maxUsers, seed: o.params.seed, newItems: newTitleFlags(dir, run.cutoff), bootstrapSamples: o.bootstrap.samples, beyond: beyondContext(dir), holdoutCompletion: holdoutCompletion(dir) };
   const { serve, baselines } = evaluationServing(dir);
 
   const evals: Record<string, Evaluation> = {};
@@ -210,7 +217,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
   let dispose = () => {};
   if (o.ranker.enabled && rankerTrained(dir, 'gate')) {
     await initTf(o.tfBackend);
-    const ranked = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_gate', candidates: o.ranker.candidates, threads: o.threads });
+    const ranked = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'gate', period: 'gate', popName: 'pop_gate', candidates: o.ranker.candidates, threads: o.threads, completionWeight: o.ranker.completionWeight });
     dispose = () => ranked.dispose();
     await evaluate('ranked', serve(ranked));
     rankedCheck = superiority('ranked_vs_retrieval', GATE_METRIC, evals.ranked.ndcg10, evals.candidate.ndcg10, 0, o.bootstrap, ['ranked', 'retrieval order']);
@@ -253,7 +260,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
         }
       }
       if (live.params && live.params.model === 'ials') {
-        const sameRecipe = JSON.stringify(live.params) === JSON.stringify(o.params) && live.rankedLists === (base !== retrieval) && live.lightStrategy === light.strategy;
+        const sameRecipe = JSON.stringify(live.params) === JSON.stringify(o.params) && live.rankedLists === (base !== retrieval) && live.lightStrategy === light.strategy && (live.completionWeight ?? 0) === (o.ranker.completionWeight ?? 0);
         if (sameRecipe) liveNotes.push(`live ${live.version}'s recipe is this run's: nothing to retrain`);
         else {
           progress({ step: 'evaluate', model: 'live recipe: training' });
@@ -261,7 +268,7 @@ export async function evaluateRun(dir: string, o: EvaluateRunOptions): Promise<R
           let liveBase: Recommender = loadRecommender(dir, 'live', 'pop_gate', o.threads);
           let disposeLive = () => {};
           if (live.rankedLists && rankerTrained(dir, 'gate')) {
-            const r = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'live', period: 'gate', popName: 'pop_gate', candidates: o.ranker.candidates, threads: o.threads });
+            const r = await loadRankedRecommender(dir, { rankerPhase: 'gate', retrievalPhase: 'live', period: 'gate', popName: 'pop_gate', candidates: o.ranker.candidates, threads: o.threads, completionWeight: live.completionWeight });
             disposeLive = () => r.dispose();
             liveBase = r;
           }

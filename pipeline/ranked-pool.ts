@@ -27,6 +27,8 @@ export interface RankedWorkerData {
   rankerDir: string;
   /** H of the ranker's negative sampling (0: no ln q(rank) correction). */
   hardNegatives: number;
+  /** The completion model and its weight w (score = p × E[completion]^w; pipeline/completion.ts), when w > 0. */
+  completion?: { dir: string; weight: number };
   counter: Int32Array; // [0]: next block to take
 }
 
@@ -49,6 +51,7 @@ export interface RankedPoolOptions {
   nCandidates: number;
   rankerDir: string;
   hardNegatives: number;
+  completion?: { dir: string; weight: number };
   /** Worker threads; 0 = os.availableParallelism(). */
   threads: number;
   /** TF.js backend of the threads (the dense kernel is TF.js WASM, so 'wasm'). */
@@ -91,6 +94,7 @@ export function rankedPoolRecommender(o: RankedPoolOptions & { kind: string }): 
     snap: shareSnapshot(o.snap),
     rankerDir: o.rankerDir,
     hardNegatives: o.hardNegatives,
+    completion: o.completion,
     counter: new Int32Array(new SharedArrayBuffer(4)),
   };
   const pool = new WorkerPool(new URL('./ranked-worker.ts', import.meta.url), o.threads || availableParallelism(), () => data);

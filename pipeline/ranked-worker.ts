@@ -17,11 +17,13 @@ const ready = (async () => {
   await initTf(d.backend);
   const scorer = await createTfScorer(d.itemFactors, d.nItems, d.k);
   const ranker = await loadRanker(d.rankerDir);
+  const objective = d.completion ? { completion: await loadRanker(d.completion.dir), weight: d.completion.weight } : undefined;
   const builder = new FeatureBuilder(d.snap, retrievalView(d.k, d.userFactors, d.itemFactors), d.nCandidates);
   const nb = d.blockUsers, nc = d.nCandidates;
   return {
     scorer,
     ranker,
+    objective,
     builder,
     logKeep: d.hardNegatives > 0 ? hardNegativeLogKeep(d.hardNegatives) : undefined,
     top: new TopN(nc),
@@ -49,7 +51,7 @@ async function run(job: RankedJob): Promise<void> {
       w.top.select(scores, j * nItems, nItems, ex, w.candIdx, w.candScore, j * nc);
     }
     const cand = dropUnavailable({ n: nc, idx: w.candIdx.subarray(0, cnt * nc), score: w.candScore.subarray(0, cnt * nc) }, users, d.snap);
-    w.features = rankBlock(w.ranker, w.builder, users, cand.idx, cand.score, nc, job.n, w.logKeep, job.idx, job.score, lo, w.features);
+    w.features = rankBlock(w.ranker, w.builder, users, cand.idx, cand.score, nc, job.n, w.logKeep, job.idx, job.score, lo, w.features, w.objective);
   }
 }
 

@@ -22,6 +22,7 @@ import type { Csr } from '../model/types';
 import { readF32, readJson, writeJson } from '../storage/artifacts';
 import { buildRankerExamples, readFeatureSnapshot, writeRankerExamples, type Period, type RankerExamples, type RankerPhase } from '../storage/ranker-data';
 import { runFiles, type RunCsrName } from '../storage/run-data';
+import { completionDir, completionTrained, fitCompletionPhase, loadCompletionObjective, type CompletionInfo } from './completion';
 import { rankedPoolRecommender } from './ranked-pool';
 import { factorFiles, loadRecommender, type PopName, type TrainedModelInfo } from './retrieval';
 
@@ -38,6 +39,8 @@ export interface RankerPlan {
   maxEpochs: number;
   learningRate: number;
   seed: number;
+  /** w of the shipped score p(watch) × E[completion]^w (pipeline/completion.ts); 0 = p(watch) alone. Absent in older recipes: 0. */
+  completionWeight?: number;
 }
 
 /** What a trainRanker step did (no arrays: the model and its examples are files of the run). */
@@ -61,6 +64,8 @@ export interface RankerInfo {
   nTrain: number;
   nValid: number;
   seconds: number;
+  /** The expected-completion model trained beside it (pipeline/completion.ts). */
+  completion?: CompletionInfo;
 }
 
 /** Where a ranker phase's examples come from. */
@@ -79,7 +84,7 @@ export interface RankerSettings extends Omit<RankerPlan, 'enabled' | 'learningRa
 }
 
 export function rankerSettings(plan: RankerPlan, threads: number): RankerSettings {
-  const { enabled: _e, learningRate, ...rest } = plan;
+  const { enabled: _e, learningRate, completionWeight: _w, ...rest } = plan;
   return { ...rest, threads, model: { learningRate } };
 }
 
@@ -171,8 +176,11 @@ export async function fitRankerPhase(dir: string, phase: RankerPhase, s: RankerS
   const model = await trainRanker(x, ex.label, ex.user, [...FEATURE_NAMES], { ...s.model, maxEpochs: s.maxEpochs, seed: s.seed }, (e) => {
     onStep({ step: 'ranker training', phase, backend, epoch: e.epoch, trainLoss: e.trainLoss, valLogLoss: e.valLogLoss, valAuc: e.valAuc });
   });
+  let completion: CompletionInfo;
   try {
     await saveRanker(model, rankerDir(dir, phase));
+    onStep({ step: 'completion training', phase, backend });
+    completion = await fitCompletionPhase(dir, phase, ex, x, { maxEpochs: s.maxEpochs, seed: s.seed, learningRate: s.model?.learningRate });
     const best = model.history[model.bestEpoch - 1];
     const info: RankerInfo = {
       phase,
@@ -190,6 +198,7 @@ export async function fitRankerPhase(dir: string, phase: RankerPhase, s: RankerS
       nTrain: model.nTrain,
       nValid: model.nValid,
       seconds: (Date.now() - t0) / 1000,
+      completion,
     };
     writeJson(join(rankerDir(dir, phase), 'info.json'), info);
     return info;
@@ -229,10 +238,12 @@ export function loadRankingInputs(dir: string, o: RankingSource): { base: Recomm
  * threads use, unless `threaded` is false; otherwise on the calling thread. Both rank with
  * model/rerank.ts rankBlock: the same lists either way. dispose() frees the ranker (and threads).
  */
-export async function loadRankedRecommender(dir: string, o: RankingSource & { rankerPhase: RankerPhase; threaded?: boolean }): Promise<Recommender & { dispose(): void }> {
+export async function loadRankedRecommender(dir: string, o: RankingSource & { rankerPhase: RankerPhase; threaded?: boolean; completionWeight?: number }): Promise<Recommender & { dispose(): void }> {
   const { base, builder, nCandidates, factors } = loadRankingInputs(dir, o);
   const info = readJson<RankerInfo>(join(rankerDir(dir, o.rankerPhase), 'info.json'));
   const { backend } = await currentTf();
+  const weight = o.completionWeight ?? 0;
+  const withCompletion = weight > 0 && completionTrained(dir, o.rankerPhase);
   if (o.threaded !== false && backend === 'wasm') {
     return rankedPoolRecommender({
       kind: `ranked-${base.kind}`,
@@ -245,8 +256,16 @@ export async function loadRankedRecommender(dir: string, o: RankingSource & { ra
       hardNegatives: info.hardNegatives,
       threads: o.threads,
       backend: 'wasm',
+      ...(withCompletion ? { completion: { dir: completionDir(dir, o.rankerPhase), weight } } : {}),
     });
   }
   const ranker = await loadRanker(rankerDir(dir, o.rankerPhase));
-  return Object.assign(rankedRecommender(base, ranker, builder, nCandidates, info.hardNegatives > 0 ? hardNegativeLogKeep(info.hardNegatives) : undefined), { dispose: () => ranker.dispose() });
+  const objective = await loadCompletionObjective(dir, o.rankerPhase, weight);
+  const rec = rankedRecommender(base, ranker, builder, nCandidates, info.hardNegatives > 0 ? hardNegativeLogKeep(info.hardNegatives) : undefined, objective);
+  return Object.assign(rec, {
+    dispose: () => {
+      ranker.dispose();
+      objective?.dispose();
+    },
+  });
 }

@@ -8,7 +8,7 @@ export function defaultParams(cfg: Config): RetrievalParams {
   return { model: 'ials', factors: cfg.ALS_FACTORS, epochs: cfg.ALS_EPOCHS, alpha0: cfg.ALS_ALPHA0, lambda: cfg.ALS_LAMBDA, nu: cfg.ALS_NU, cgSteps: cfg.ALS_CG_STEPS, seed: cfg.ALS_SEED };
 }
 
-/** The configured ranking step (RANKER_*, RANK_CANDIDATES): part of every version's recipe. */
+/** The configured ranking step (RANKER_*, RANK_CANDIDATES; RANKER_COMPLETION_WEIGHT = w of p(watch) × E[completion]^w): part of every version's recipe. */
 export function defaultRankerPlan(cfg: Config): RankerPlan {
   return {
     enabled: cfg.RANKER_ENABLED,
@@ -20,5 +20,6 @@ export function defaultRankerPlan(cfg: Config): RankerPlan {
     maxEpochs: cfg.RANKER_MAX_EPOCHS,
     learningRate: cfg.RANKER_LEARNING_RATE,
     seed: cfg.RANKER_SEED,
+    completionWeight: cfg.RANKER_COMPLETION_WEIGHT,
   };
 }

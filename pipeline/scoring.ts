@@ -39,6 +39,8 @@ export interface ServingRecipe {
   rankedLists: boolean;
   candidates: number;
   lightStrategy: LightStrategy;
+  /** w of p(watch) × E[completion]^w (the recipe's ranker.completionWeight); absent = 0. */
+  completionWeight?: number;
 }
 
 export async function loadShippedRecommender(dir: string, recipe: ServingRecipe, threads: number, tfBackend?: 'node' | 'wasm' | 'cpu'): Promise<Recommender & { dispose(): void; ranked: boolean }> {
@@ -48,7 +50,7 @@ export async function loadShippedRecommender(dir: string, recipe: ServingRecipe,
   let model: Recommender & { dispose?: () => void };
   if (ranked) {
     await initTf(tfBackend);
-    model = await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_ship', candidates: recipe.candidates, threads });
+    model = await loadRankedRecommender(dir, { rankerPhase: 'ship', retrievalPhase: 'ship', period: 'ship', popName: 'pop_ship', candidates: recipe.candidates, threads, completionWeight: recipe.completionWeight });
   } else model = loadRecommender(dir, 'ship', 'pop_ship', threads);
   const rec = shippedRecommender(model, positives, baselines, { lightMax: LIGHT_MAX, lightStrategy: recipe.lightStrategy });
   return Object.assign(rec, { ranked, dispose: () => model.dispose?.() });

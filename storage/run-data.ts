@@ -19,6 +19,7 @@
 //   One vocabulary for periods everywhere (model/types.ts RunPhase: pre, gate, ship):
 //   pre.csr / pre_seen.csr / pre_labels.csr    positives (confidence) / seen titles before the pre clock / its labels
 //   gate.csr / gate_seen.csr / holdout.csr     the same at the cutoff; holdout = titles first watched in [cutoff, as-of]
+//   pre_labels_completion.csr / holdout_completion.csr   the labels' completion (same entries, value in (0, 1])
 //   ship.csr / ship_seen.csr                   the same up to as-of (the shipped model's data)
 //   pop_<p>.f32 / trend_<p>.f32 (p = pre, gate, ship)   baseline signals (nItems)
 //   features/<period>.json + .bin   ranker feature aggregates as of each period (storage/ranker-data.ts)
@@ -175,7 +176,11 @@ export async function prepareRunData(
     await wh.exec('int_user_item_confidence', confidenceParams(cfg, p.period));
     csrs[p.positives] = await exportCsr(wh, 'exp_positives', undefined, nUsers, nItems);
     csrs[p.seen] = await exportCsr(wh, 'exp_seen', undefined, nUsers, nItems);
-    if (p.labels) csrs[p.labels] = await exportCsr(wh, 'exp_period_labels', { from: p.period, to: p.next, label_completion: cfg.LABEL_COMPLETION }, nUsers, nItems);
+    if (p.labels) {
+      const labelParams = { from: p.period, to: p.next, label_completion: cfg.LABEL_COMPLETION };
+      csrs[p.labels] = await exportCsr(wh, 'exp_period_labels', labelParams, nUsers, nItems);
+      csrs[`${p.labels}_completion`] = await exportCsr(wh, 'exp_period_label_completion', labelParams, nUsers, nItems);
+    }
     const signals = await exportPopularity(wh, p.period === 'ship' ? afterAsOf : refs[p.period], cfg.TRENDING_DAYS, nItems);
     writeF32(join(d, `pop_${p.signals}.f32`), signals.popularity);
     writeF32(join(d, `trend_${p.signals}.f32`), signals.trending);
@@ -211,7 +216,7 @@ export async function prepareRunData(
 }
 
 /** Per period p (model/types.ts RunPhase): p = its positives, p_seen = titles seen before its clock, p_labels = its label window (the gate period's labels are the holdout). */
-export type RunCsrName = 'pre' | 'pre_seen' | 'pre_labels' | 'gate' | 'gate_seen' | 'holdout' | 'ship' | 'ship_seen';
+export type RunCsrName = 'pre' | 'pre_seen' | 'pre_labels' | 'pre_labels_completion' | 'gate' | 'gate_seen' | 'holdout' | 'holdout_completion' | 'ship' | 'ship_seen';
 
 /** Everything a trainer/evaluator/scorer needs from a prepared run directory. */
 export const runFiles = {

@@ -15,7 +15,8 @@
 // an option (raw regression of f) for comparison.
 // Features: model/content/features.ts; evaluation: model/content/evaluation.ts.
 import * as tf from '@tensorflow/tfjs';
-import { fmix32, mulberry32, shuffleInPlace } from '../ranker';
+import { fmix32, mulberry32 } from '../random';
+import { trainWithEarlyStopping } from '../train-loop';
 import { affineFastGrad, currentTf, tidyRead } from '../tf-backend';
 import type { TrainingConfig } from '../training-config';
 import type { Title } from '../types';
@@ -235,7 +236,6 @@ export async function trainContentModel(
       const y = affineFastGrad(h, w as tf.Tensor2D, b as tf.Tensor1D, i > 0);
       return i < pairs.length - 1 ? tfr.relu(y) : y;
     }, x);
-  const optimizer = tfr.train.adam(c.learningRate);
 
   const densify = (rows: Int32Array, start: number, m: number, xb: Float32Array, yb: Float32Array) => {
     xb.fill(0, 0, m * dim);
@@ -249,84 +249,55 @@ export async function trainContentModel(
   const bs = Math.min(c.batchSize, trainIdx.length);
   const xb = new Float32Array(Math.max(bs, Math.min(validIdx.length, c.predictBatchSize)) * dim);
   const yb = new Float32Array((xb.length / dim) * k);
-  const order = Int32Array.from(trainIdx);
-  const rand = mulberry32(c.seed ^ 0x68e31da4);
   const history: ContentEpoch[] = [];
-  let best = Infinity;
-  let bestEpoch = 0;
-  let bestWeights: tf.Tensor[] | undefined;
-  let sinceBest = 0;
 
-  try {
-    for (let epoch = 1; epoch <= c.maxEpochs; epoch++) {
-      const t0 = performance.now();
-      shuffleInPlace(order, rand);
-      let lossSum = 0;
-      for (let start = 0, batch = 0; start < order.length; start += bs, batch++) {
-        const m = Math.min(bs, order.length - start);
-        densify(order, start, m, xb, yb);
-        const cost = tfr.tidy(() => {
-          const xt = tfr.tensor2d(xb.subarray(0, m * dim), [m, dim]);
-          const yt = tfr.tensor2d(yb.subarray(0, m * k), [m, k]);
-          return optimizer.minimize(
-            () => {
-              const fit = rowLoss(forward(xt), yt, c.loss).mean() as tf.Scalar;
-              if (c.l2 === 0) return fit;
-              return kernels.reduce((acc: tf.Scalar, w) => acc.add(w.square().sum().mul(c.l2)), fit);
-            },
-            true,
-            vars,
-          ) as tf.Scalar;
-        });
-        lossSum += cost.dataSync()[0] * m;
-        cost.dispose();
-        if (batch % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
-      }
-
-      let valLoss = NaN;
-      let valCosine = NaN;
-      if (validIdx.length > 0) {
-        let lSum = 0;
-        let cSum = 0;
-        const vb = xb.length / dim;
-        for (let start = 0; start < validIdx.length; start += vb) {
-          const m = Math.min(vb, validIdx.length - start);
-          densify(validIdx, start, m, xb, yb);
-          const [l, cs] = tfr.tidy(() => {
-            const pred = network.predictOnBatch(tfr.tensor2d(xb.subarray(0, m * dim), [m, dim])) as tf.Tensor2D;
-            const yt = tfr.tensor2d(yb.subarray(0, m * k), [m, k]);
-            return [rowLoss(pred, yt, c.loss).sum().dataSync()[0], cosineRows(pred, yt).sum().dataSync()[0]];
-          });
-          lSum += l;
-          cSum += cs;
-        }
-        valLoss = lSum / validIdx.length;
-        valCosine = cSum / validIdx.length;
-      }
-      const improved = validIdx.length === 0 || valLoss < best - c.minDelta;
-      if (improved) {
-        if (validIdx.length > 0) {
-          best = valLoss;
-          bestWeights?.forEach((w) => w.dispose());
-          bestWeights = vars.map((v) => tfr.keep(v.clone()));
-        }
-        bestEpoch = epoch;
-        sinceBest = 0;
-      } else {
-        sinceBest++;
-      }
-      const stats: ContentEpoch = { epoch, trainLoss: lossSum / order.length, valLoss, valCosine, improved, seconds: (performance.now() - t0) / 1000 };
-      history.push(stats);
-      await onEpoch?.(stats);
-      if (validIdx.length > 0 && sinceBest >= c.patience) break;
+  // Mean loss and cosine over the validation titles, in batches of the buffers' size.
+  const validate = () => {
+    let lSum = 0;
+    let cSum = 0;
+    const vb = xb.length / dim;
+    for (let start = 0; start < validIdx.length; start += vb) {
+      const m = Math.min(vb, validIdx.length - start);
+      densify(validIdx, start, m, xb, yb);
+      const [l, cs] = tfr.tidy(() => {
+        const pred = network.predictOnBatch(tfr.tensor2d(xb.subarray(0, m * dim), [m, dim])) as tf.Tensor2D;
+        const yt = tfr.tensor2d(yb.subarray(0, m * k), [m, k]);
+        return [rowLoss(pred, yt, c.loss).sum().dataSync()[0], cosineRows(pred, yt).sum().dataSync()[0]];
+      });
+      lSum += l;
+      cSum += cs;
     }
-    if (bestWeights) vars.forEach((v, i) => v.assign(bestWeights![i]));
+    return { loss: lSum / validIdx.length, cosine: cSum / validIdx.length };
+  };
+
+  let bestEpoch: number;
+  try {
+    bestEpoch = await trainWithEarlyStopping({
+      tf: tfr,
+      settings: c,
+      vars,
+      order: Int32Array.from(trainIdx),
+      rand: mulberry32(c.seed ^ 0x68e31da4),
+      batchObjective: (order, start, m) => {
+        densify(order, start, m, xb, yb);
+        const xt = tfr.tensor2d(xb.subarray(0, m * dim), [m, dim]);
+        const yt = tfr.tensor2d(yb.subarray(0, m * k), [m, k]);
+        return () => {
+          const fit = rowLoss(forward(xt), yt, c.loss).mean() as tf.Scalar;
+          if (c.l2 === 0) return fit;
+          return kernels.reduce((acc: tf.Scalar, w) => acc.add(w.square().sum().mul(c.l2)), fit);
+        };
+      },
+      validate: validIdx.length > 0 ? validate : undefined,
+      onEpoch: async (e) => {
+        const stats: ContentEpoch = { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valid?.loss ?? NaN, valCosine: e.valid?.cosine ?? NaN, improved: e.improved, seconds: e.trainSeconds + e.validSeconds };
+        history.push(stats);
+        await onEpoch?.(stats);
+      },
+    });
   } catch (e) {
     network.dispose();
     throw e;
-  } finally {
-    bestWeights?.forEach((w) => w.dispose());
-    optimizer.dispose();
   }
   return new TfContentModel(network, k, vocabulary, c, outputNorm, backend, history, bestEpoch, trainIdx.length, validIdx.length);
 }

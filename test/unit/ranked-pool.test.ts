@@ -79,6 +79,22 @@ describe('ranked scoring in worker threads', () => {
       pool.dispose();
     }
   }, 120_000);
+
+  it('rank by p × E[completion]^w in the threads exactly as on the calling thread (the ranker standing in for the completion model)', async () => {
+    const users = Int32Array.from({ length: 120 }, (_, u) => u);
+    const base = factorRecommender('ials', k, userFactors, itemFactors, 2);
+    const single = await rankedRecommender(base, ranker, builder, nc, hardNegativeLogKeep(H), { completion: ranker, weight: 0.5 }).topN(users, seen, n);
+    const plain = await rankedRecommender(base, ranker, builder, nc, hardNegativeLogKeep(H)).topN(users, seen, n);
+    expect(Array.from(single.score)).not.toEqual(Array.from(plain.score));
+    const pool = rankedPoolRecommender({ kind: 'ranked-ials', k, userFactors, itemFactors, snap, nCandidates: nc, rankerDir: dir, hardNegatives: H, threads: 2, completion: { dir, weight: 0.5 } });
+    try {
+      const threaded = await pool.topN(users, seen, n);
+      expect(Array.from(threaded.idx)).toEqual(Array.from(single.idx));
+      expect(Array.from(threaded.score)).toEqual(Array.from(single.score));
+    } finally {
+      pool.dispose();
+    }
+  }, 120_000);
 });
 
 describe('the ranked order of a user\'s candidates', () => {

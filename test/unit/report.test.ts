@@ -88,4 +88,21 @@ describe('popularity of recommended titles', () => {
     expect(s.giniWatches).toBeGreaterThan(s.giniSlots);
     expect(s.recommendedTitles).toBe(40);
   });
+
+  it('plots the objective trade-offs the run stored: NDCG@10 against ILD over D, watch time against NDCG over w', () => {
+    const rows: MetricRow[] = [];
+    const add = (model: string, slice: string, m: Record<string, number>) => Object.entries(m).forEach(([metric, value]) => rows.push({ model, holdout: 'tradeoffs', slice, metric, value }));
+    [0, 0.2, 0.5].forEach((D, i) => add('tradeoff_rerank', `D=${D} cap=0 β=0`, { ndcg_10: 0.2 - 0.02 * i, ild_10: 0.4 + 0.1 * i, genre_coverage_10: 0.3 }));
+    add('tradeoff_rerank', 'D=0 cap=3 β=0', { ndcg_10: 0.19, ild_10: 0.45 });
+    [0, 1].forEach((w) => add('tradeoff_completion', `w=${w}`, { ndcg_10: 0.2 - 0.01 * w, watch_time_10: 0.8 + 0.05 * w }));
+    const html = renderReport(data({ metrics: metrics(rows) }));
+    const section = html.slice(html.indexOf('<section id="tradeoffs">'));
+    expect(section.match(/<svg /g)!.length).toBe(2);
+    expect(section.match(/class="point"/g)!.length).toBe(3 + 1 + 2);
+    expect(section).toContain('data-knobs="D=0.2 cap=0 β=0"');
+    expect(section).toContain('0.850'); // watch time at w = 1
+    // The trade-off rows are not a holdout of the metrics tables.
+    expect(html.slice(0, html.indexOf('<section id="tradeoffs">'))).not.toContain('D=0.2 cap=0');
+    expect(renderReport(data())).toContain('id="tradeoffs-not-measured"');
+  });
 });
