@@ -34,6 +34,7 @@ import { ApiMetrics } from './metrics';
 import { docsRouter, openApiDocument } from './openapi';
 import { createLogger, type Logger as PinoLogger } from '../observability/log';
 import { requestId } from './request-id';
+import { mountRowsRoutes } from './rows-routes';
 import {
   apiOptions,
   emptyQuerySchema,
@@ -454,6 +455,12 @@ export function createApp(deps: AppDeps): ApiApp {
     const q = parseOr400(similarQuerySchema, req.query, 'query');
     res.json(similar(id, q.limit ?? cfg.FEED_DEFAULT_LIMIT));
   });
+
+  // GET /home-rows and GET /up-next (api/rows-routes.ts).
+  mountRowsRoutes(app, { cfg, opts, state, store, rng, clock, variant: (u) => assigner.assign(u), counts: (id) => stats.counts(id), recordImpression: (id) => stats.recordImpression(id), pushSlate: (json) => writer.pushText(json, 1), onError: (where, e) => {
+    metrics.errors.inc({ where });
+    logSome('warn', `${where} failed`, { error: (e as Error).message });
+  } });
 
   app.post('/events', route('/events'), jsonBody, async (req, res) => {
     parseOr400(emptyQuerySchema, req.query, 'query');
