@@ -12,7 +12,8 @@
 //      it was built, which is the only proof of "not seen" the API has for watches older than the
 //      recent set; the anchor's most similar list titles (exact, over ≤ N) fill a short row.
 //   3. "Trending in <genre>" — the version's trending titles of the genres the user leans to
-//      (their watches count twice, the top picks once, by rank), popular ones of the genre to fill.
+//      (their watches count twice, the top picks once, by rank), popular ones of the genre to fill;
+//      for a user with a stored list, again only titles in it.
 // Rows 2 and 3 alternate after row 1 until `rows`; a row with fewer than minItems titles is dropped.
 import type { Candidate, FeedItem, Reason } from './feed';
 import { coldStart, roundScore } from './feed';
@@ -97,8 +98,12 @@ export function likedGenres(v: RowsVersion, watched: readonly number[], picks: r
 }
 
 export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: RowsDeps): { source: RowsSource; rows: Row[] } {
+  const watched = new Set<string>(user.watched);
   const used = new Set<string>(user.watched); // movie ids already on screen, or watched
-  const accept = (idx: number) => idx < v.items.length && !used.has(v.items[idx].movie_id);
+  // With a stored list, a title must be in it to count as unseen (see the top of this file).
+  const listIdx = user.list ? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex) : null;
+  const inList = listIdx ? new Set(listIdx) : null;
+  const accept = (idx: number) => idx < v.items.length && !used.has(v.items[idx].movie_id) && (inList === null || inList.has(idx));
   const anchors: number[] = [];
   for (const id of user.watched) {
     const idx = v.indexById.get(id);
@@ -156,19 +161,20 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   });
 
   // 2 and 3, alternating.
-  const listIdx = user.list ? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex) : null;
-  const inList = listIdx ? new Set(listIdx) : null;
   const becauseRow = (a: number): Row | null => {
     if (!user.userVec) return null;
     const x = user.userVec;
-    const ok = (idx: number) => idx !== a && accept(idx) && (inList === null || inList.has(idx));
-    let cand = deps.neighbours(v.itemFactors.subarray(a * v.k, (a + 1) * v.k), o.nNeighbours, ok).filter(ok);
-    if (listIdx && cand.length < o.perRow) {
-      // Short: the anchor's most similar titles of the stored list (exact; the list is small).
+    // The anchor's nearest unseen titles (watched and, with a list, unlisted ones excluded), then
+    // minus those already on screen: a row repeats nothing, and holds only true neighbours.
+    const unseen = (idx: number) => idx !== a && idx < v.items.length && !watched.has(v.items[idx].movie_id) && (inList === null || inList.has(idx));
+    let cand = deps.neighbours(v.itemFactors.subarray(a * v.k, (a + 1) * v.k), o.nNeighbours, unseen).filter(unseen);
+    if (listIdx && cand.length < o.nNeighbours) {
+      // Few of the ANN's neighbours are in the list: its titles most similar to the anchor (exact; the list is small).
       const have = new Set(cand);
-      const more = listIdx.filter((i) => ok(i) && !have.has(i)).sort((i, j) => dot(v.itemFactors, a, j, v.k) - dot(v.itemFactors, a, i, v.k));
+      const more = listIdx.filter((i) => unseen(i) && !have.has(i)).sort((i, j) => dot(v.itemFactors, a, j, v.k) - dot(v.itemFactors, a, i, v.k));
       cand = cand.concat(more.slice(0, o.nNeighbours - cand.length));
     }
+    cand = cand.filter(accept);
     const scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(x, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
     scored.sort((p, q) => q.score - p.score);
     const anchorId = v.items[a].movie_id;
