@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildFranchiseIndex, franchiseNext, normaliseTitle, parseSequelTitle } from '../../model/franchise';
 import { exactNeighbours, upNext } from '../../model/up-next';
+import { buildWorld } from '../../data/world/catalog';
+import { nextPart, postPlayChoice, POST_PLAY_STREAM } from '../../data/world/franchise';
+import { PRESETS } from '../../data/world/params';
+import { Rng } from '../../data/rng';
 
 describe('franchises from titles', () => {
   it('reads the part from MovieLens and synthetic title forms', () => {
@@ -52,5 +56,40 @@ describe('up next policy', () => {
     const near = exactNeighbours(Y, 5, 2)(Float32Array.from([0.3, 0.7]), 5, () => true);
     const byHand = [0, 1, 2, 3, 4].sort((a, b) => 0.3 * Y[b * 2] + 0.7 * Y[b * 2 + 1] - (0.3 * Y[a * 2] + 0.7 * Y[a * 2 + 1]));
     expect(near).toEqual(byHand);
+  });
+});
+
+describe('franchises of a synthetic world', () => {
+  const w = buildWorld(PRESETS.tiny, 7);
+  const fr = w.franchises;
+
+  it('names its franchise parts so that the title heuristic finds exactly them, in release order', () => {
+    expect(fr.members.length).toBeGreaterThanOrEqual(3);
+    const ix = buildFranchiseIndex(w.catalog.names.map((title, i) => ({ title, year: w.catalog.years[i] })));
+    const found = ix.members.map((m) => m.join(',')).sort();
+    expect(found).toEqual(fr.members.map((m) => m.join(',')).sort());
+    for (const m of fr.members) {
+      for (let p = 1; p < m.length; p++) {
+        expect(w.taste.itemAdded[m[p]]).toBeGreaterThanOrEqual(w.taste.itemAdded[m[p - 1]]);
+        expect(w.catalog.years[m[p]]).toBeGreaterThanOrEqual(w.catalog.years[m[p - 1]]);
+      }
+    }
+  });
+
+  it('after a franchise title, users often play its next part, and never a title they watched', () => {
+    const rng = new Rng(7, POST_PLAY_STREAM);
+    const scratch = new Float64Array(w.taste.nTitles);
+    let sequels = 0;
+    const trials = 200;
+    for (let j = 0; j < trials; j++) {
+      const m = fr.members[j % fr.members.length];
+      const f = m[0];
+      const t = Math.max(w.taste.itemAdded[m[m.length - 1]], w.taste.start) + 86_400;
+      const watched = (i: number) => i === f || i === 3;
+      const next = postPlayChoice(w.model, fr, j % w.taste.nUsers, f, t, watched, rng, scratch);
+      expect(watched(next)).toBe(false);
+      if (next === nextPart(fr, f, watched)) sequels++;
+    }
+    expect(sequels / trials).toBeGreaterThan(0.3);
   });
 });
