@@ -15,6 +15,7 @@
 //      (their watches count twice, the top picks once, by rank), popular ones of the genre to fill;
 //      for a user with a stored list, again only titles in it.
 // Rows 2 and 3 alternate after row 1 until `rows`; a row with fewer than minItems titles is dropped.
+// The "because" rows are built (and claim their titles) before the genre rows.
 import type { Candidate, FeedItem, Reason } from './feed';
 import { coldStart, roundScore } from './feed';
 import type { CatalogItem, FreshTitle } from './state';
@@ -192,20 +193,37 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     const heads = v.trending.slice(0, 100).map((i) => ({ movieId: '', itemIndex: i, score: 0, reason: 'trending' as Reason }));
     genres.push(...likedGenres(v, [], heads));
   }
-  let b = 0;
-  let gi = 0;
-  let nGenre = 0;
-  let turn: 'because' | 'genre' = 'because';
-  while (rows.length < o.rows) {
-    const canBecause = b < anchors.length && b < o.becauseMax && user.userVec !== null;
-    const canGenre = gi < genres.length && nGenre < o.genreMax;
-    if (!canBecause && !canGenre) break;
-    const row = (turn === 'because' && canBecause) || !canGenre ? becauseRow(anchors[b++]) : genreRow(genres[gi++]);
-    turn = turn === 'because' ? 'genre' : 'because';
-    if (row && row.items.length >= Math.min(o.minItems, o.perRow)) {
-      rows.push(row);
-      if (row.kind === 'trending_in_genre') nGenre++;
-    } else if (row) for (const it of row.items) used.delete(it.movie_id); // a dropped row gives its titles back
+  // Plan the screen (alternating, "because" first, within rows), then build the "because" rows
+  // before the genre rows, so the more personal rows claim their titles first; a row that comes
+  // out short is dropped, gives its titles back, and the next anchor or genre is tried.
+  const budget = Math.max(0, o.rows - 1);
+  let wantB = Math.min(o.becauseMax, user.userVec ? anchors.length : 0);
+  let wantG = Math.min(o.genreMax, genres.length);
+  let needB = 0;
+  for (let slot = 0; slot < budget && (wantB > 0 || wantG > 0); slot++) {
+    if (wantB > 0 && (slot % 2 === 0 || wantG === 0)) {
+      needB++;
+      wantB--;
+    } else wantG--;
+  }
+  const keep = (row: Row | null): Row | null => {
+    if (row && row.items.length >= Math.min(o.minItems, o.perRow)) return row;
+    if (row) for (const it of row.items) used.delete(it.movie_id);
+    return null;
+  };
+  const built = { b: [] as Row[], g: [] as Row[] };
+  for (let a = 0; a < anchors.length && a < o.becauseMax && built.b.length < needB; a++) {
+    const row = keep(becauseRow(anchors[a]));
+    if (row) built.b.push(row);
+  }
+  const needG = budget - built.b.length; // a missing "because" row leaves room for a genre row
+  for (let gi = 0; gi < genres.length && built.g.length < Math.min(needG, o.genreMax); gi++) {
+    const row = keep(genreRow(genres[gi]));
+    if (row) built.g.push(row);
+  }
+  for (let j = 0; rows.length < o.rows && (built.b.length > 0 || built.g.length > 0); j++) {
+    const next = (j % 2 === 0 && built.b.length > 0) || built.g.length === 0 ? built.b.shift()! : built.g.shift()!;
+    rows.push(next);
   }
   return { source, rows };
 }

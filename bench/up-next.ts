@@ -2,10 +2,12 @@
 // the top 10 of each policy, trained by time (iALS on watches before a cutoff; cases after it):
 //   popular_next     the most watched titles before the cutoff the user has not watched
 //   item_to_item     the finished title's nearest neighbours by y_f·y_i (no user, no franchise)
-//   up_next          the API's policy (model/up-next.ts): franchise next parts from titles, then
-//                    the UP_NEXT_NEIGHBOURS nearest neighbours re-scored by the user (β = 0)
-//   up_next_beta1    the same with β = 1 (s_i = x_u·y_i + y_f·y_i)
-//   up_next_no_franchise  the neighbours re-scored by the user, without the franchise signal
+//   up_next          the API's policy with the shipped knobs (model/up-next.ts): franchise next
+//                    parts from titles, then the UP_NEXT_NEIGHBOURS nearest neighbours re-scored
+//                    s_i = x_u·y_i + β·y_f·y_i, β = UP_NEXT_ITEM_WEIGHT
+//   up_next_no_franchise  the same without the franchise signal
+// plus a sweep of β (hit@10 of up_next for each β): β is chosen on the demo world and only
+// checked on MovieLens.
 // Data sets:
 //   demo       the synthetic demo world, simulated in memory; one case per user: their first
 //              completed watch after the cutoff, and what they play next drawn from the
@@ -142,12 +144,16 @@ function csvFields(line: string): string[] {
   for (let j = 0; j < line.length; j++) {
     const ch = line[j];
     if (q) {
-      if (ch === '"' && line[j + 1] === '"') (cur += '"'), j++;
-      else if (ch === '"') q = false;
+      if (ch === '"' && line[j + 1] === '"') {
+        cur += '"';
+        j++;
+      } else if (ch === '"') q = false;
       else cur += ch;
     } else if (ch === '"') q = true;
-    else if (ch === ',') (out.push(cur), (cur = ''));
-    else cur += ch;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   out.push(cur);
   return out;
@@ -208,10 +214,11 @@ async function prepareMovieLens(dir: string): Promise<Prepared & { note: Record<
   };
 }
 
-const POLICIES = ['up_next', 'up_next_beta1', 'up_next_no_franchise', 'item_to_item', 'popular_next'] as const;
+const POLICIES = ['up_next', 'up_next_no_franchise', 'item_to_item', 'popular_next'] as const;
+const BETAS = [0, 0.5, 1, 2, 4];
 type Policy = (typeof POLICIES)[number];
 
-function score(p: Prepared): { cases: number; users: number; franchise_cases: number; policies: Record<Policy, { hit_at_10: Interval; mrr_at_10: Interval; franchise_hit_at_10: Interval }>; vs_up_next: Record<string, PairedComparison> } {
+function score(p: Prepared): { cases: number; users: number; franchise_cases: number; policies: Record<Policy, { hit_at_10: Interval; mrr_at_10: Interval; franchise_hit_at_10: Interval }>; vs_up_next: Record<string, PairedComparison>; beta_sweep_hit_at_10: Record<string, Interval> } {
   const { k, itemFactors: Y, userFactors: X } = p;
   const near = exactNeighbours(Y, p.nItems, k);
   const perUser = (vals: number[]) => {
@@ -223,19 +230,24 @@ function score(p: Prepared): { cases: number; users: number; franchise_cases: nu
   const hits: Record<Policy, number[]> = Object.fromEntries(POLICIES.map((x) => [x, []])) as unknown as Record<Policy, number[]>;
   const rr: Record<Policy, number[]> = Object.fromEntries(POLICIES.map((x) => [x, []])) as unknown as Record<Policy, number[]>;
   const isFranchiseCase: boolean[] = [];
+  const sweep: number[][] = BETAS.map(() => []);
   for (const c of p.cases) {
     const accept = (i: number) => i !== c.finished && !c.watched.has(i);
     const userVec = X.subarray(c.user * k, (c.user + 1) * k);
     const finishedVec = Y.subarray(c.finished * k, (c.finished + 1) * k);
     const base = { finished: c.finished, finishedVec, itemFactors: Y, k, neighbours: near, nNeighbours: cfg.UP_NEXT_NEIGHBOURS, accept, limit: K_AT };
+    const franchise = cfg.UP_NEXT_FRANCHISE === 1 ? p.franchise : null;
     const lists: Record<Policy, number[]> = {
-      up_next: upNext({ ...base, userVec, itemWeight: 0, franchise: p.franchise }).map((x) => x.itemIndex),
-      up_next_beta1: upNext({ ...base, userVec, itemWeight: 1, franchise: p.franchise }).map((x) => x.itemIndex),
-      up_next_no_franchise: upNext({ ...base, userVec, itemWeight: 0, franchise: null }).map((x) => x.itemIndex),
+      up_next: upNext({ ...base, userVec, itemWeight: cfg.UP_NEXT_ITEM_WEIGHT, franchise }).map((x) => x.itemIndex),
+      up_next_no_franchise: upNext({ ...base, userVec, itemWeight: cfg.UP_NEXT_ITEM_WEIGHT, franchise: null }).map((x) => x.itemIndex),
       item_to_item: near(finishedVec, K_AT, accept),
       popular_next: p.popular.filter(accept).slice(0, K_AT),
     };
     isFranchiseCase.push(p.franchise.franchise[c.finished] >= 0);
+    BETAS.forEach((beta, b) => {
+      const list = upNext({ ...base, userVec, itemWeight: beta, franchise }).map((x) => x.itemIndex);
+      sweep[b].push(list.some((i) => c.truth.has(i)) ? 1 : 0);
+    });
     for (const x of POLICIES) {
       const r = lists[x].findIndex((i) => c.truth.has(i));
       hits[x].push(r >= 0 ? 1 : 0);
@@ -248,7 +260,8 @@ function score(p: Prepared): { cases: number; users: number; franchise_cases: nu
   ) as Record<Policy, { hit_at_10: Interval; mrr_at_10: Interval; franchise_hit_at_10: Interval }>;
   const vs: Record<string, PairedComparison> = {};
   for (const x of POLICIES) if (x !== 'up_next') vs[`hit_at_10 up_next - ${x}`] = pairedComparison(perUser(hits.up_next), perUser(hits[x]), BOOT);
-  return { cases: p.cases.length, users: p.nGroups, franchise_cases: isFranchiseCase.filter(Boolean).length, policies, vs_up_next: vs };
+  const betaSweep = Object.fromEntries(BETAS.map((beta, b) => [String(beta), bootstrapMean(perUser(sweep[b]), BOOT)]));
+  return { cases: p.cases.length, users: p.nGroups, franchise_cases: isFranchiseCase.filter(Boolean).length, policies, vs_up_next: vs, beta_sweep_hit_at_10: betaSweep };
 }
 
 const pct = (i: Interval) => `${(100 * i.mean).toFixed(1)}% [${(100 * i.lo).toFixed(1)}, ${(100 * i.hi).toFixed(1)}]`;
@@ -261,7 +274,7 @@ async function main(): Promise<void> {
     script: 'bench/up-next.ts',
     generated_at: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg_at_start: load0.map((x) => Math.round(x * 100) / 100) },
-    settings: { seed: SEED, k_at: K_AT, factors: cfg.ALS_FACTORS, epochs: cfg.ALS_EPOCHS, up_next_neighbours: cfg.UP_NEXT_NEIGHBOURS, threads: THREADS, confidence: 'binary (1 per watched title)' },
+    settings: { seed: SEED, k_at: K_AT, factors: cfg.ALS_FACTORS, epochs: cfg.ALS_EPOCHS, up_next_neighbours: cfg.UP_NEXT_NEIGHBOURS, up_next_item_weight: cfg.UP_NEXT_ITEM_WEIGHT, up_next_franchise: cfg.UP_NEXT_FRANCHISE, threads: THREADS, confidence: 'binary (1 per watched title)' },
     datasets: {} as Record<string, unknown>,
   };
   const sets: Array<[string, () => Promise<Prepared & { note: Record<string, unknown> }>]> = [];
@@ -277,6 +290,7 @@ async function main(): Promise<void> {
     console.log(`\n${name}: ${s.cases} cases, ${s.users} users (${s.franchise_cases} cases after a franchise title)`);
     console.log(`${'policy'.padEnd(22)} ${'hit@10'.padEnd(24)} ${'MRR@10'.padEnd(24)} franchise-case hit@10`);
     for (const x of POLICIES) console.log(`${x.padEnd(22)} ${pct(s.policies[x].hit_at_10).padEnd(24)} ${pct(s.policies[x].mrr_at_10).padEnd(24)} ${pct(s.policies[x].franchise_hit_at_10)}`);
+    console.log(`  β sweep, up_next hit@10: ${Object.entries(s.beta_sweep_hit_at_10).map(([b, i]) => `β=${b} ${pct(i)}`).join('; ')}`);
     for (const [label, c] of Object.entries(s.vs_up_next)) console.log(`  ${label}: ${(100 * c.diff).toFixed(1)} pts [${(100 * c.diffLo).toFixed(1)}, ${(100 * c.diffHi).toFixed(1)}]`);
   }
   out.seconds = Math.round((performance.now() - t0) / 1000);
