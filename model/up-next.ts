@@ -4,7 +4,7 @@
 //      then a skipped earlier part; model/franchise.ts), then
 //   2. the finished title's nearest neighbours in the factor space (n of them, by y_f·y_i), re-
 //      scored by the user: s_i = x_u·y_i + β·y_f·y_i (β = 0: the user's taste alone orders the
-//      neighbours; no user vector: s_i = y_f·y_i, pure item-to-item).
+//      neighbours; no user vector: s_i = y_f·y_i, pure item-to-item). β is UP_NEXT_ITEM_WEIGHT.
 // Nothing outside `accept` (titles seen, the finished title itself) is ever returned.
 import { franchiseNext, type FranchiseIndex } from './franchise';
 
