@@ -8,11 +8,14 @@ import type { Config } from '../config';
 import { foldInUser } from '../model/foldin';
 import type { Counts, Rng } from './exploration';
 import { blendExploration, checkEncodedList, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
-import { buildRows, type Row, type RowsSource } from './rows';
+import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
 import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions } from './schemas';
 import type { ServingState, Snapshot, VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
 import { upNextFor, type UpNextResponse } from './up-next';
+
+/** Spare ANN results fetched unfiltered to cover titles the caller refuses (see neighbours()). */
+const ANN_MARGIN = 16;
 
 export interface RowsRoutesDeps {
   cfg: Config;
@@ -53,15 +56,26 @@ interface UserView {
 export function mountRowsRoutes(app: Express, d: RowsRoutesDeps): void {
   const { cfg, opts, state, store } = d;
 
-  /** Item indices nearest to `vec` by inner product (HNSW), accepted ones only, nearest first. */
+  /**
+   * Item indices nearest to `vec` by inner product (HNSW), accepted ones only, nearest first.
+   * Searched without a filter first (hnswlib calls a JS filter once per visited node, which costs
+   * more than the search), with ANN_MARGIN spare results for the few titles `accept` refuses
+   * (watched ones); only when that leaves fewer than n does a filtered search run.
+   */
   function neighbours(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): number[] {
     if (!v.ann) return [];
-    const kq = Math.min(n, v.ann.getCurrentCount());
+    const count = v.ann.getCurrentCount();
+    const byDistance = (res: { neighbors: number[]; distances: number[] }) =>
+      res.neighbors.map((idx, i) => ({ idx, d: res.distances[i] })).sort((a, b) => a.d - b.d).map((x) => x.idx);
+    const query = Array.from(vec);
+    const kq = Math.min(n + ANN_MARGIN, count);
     if (kq <= 0) return [];
     v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kq));
-    const res = v.ann.searchKnn(Array.from(vec), kq, accept);
-    const order = res.neighbors.map((idx, i) => ({ idx, d: res.distances[i] }));
-    return order.sort((a, b) => a.d - b.d).map((x) => x.idx);
+    const out = byDistance(v.ann.searchKnn(query, kq)).filter(accept);
+    if (out.length >= n || kq === count) return out.slice(0, n);
+    const kf = Math.min(n, count);
+    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kf));
+    return byDistance(v.ann.searchKnn(query, kf, accept));
   }
 
   async function readUser(snap: Snapshot, userId: string): Promise<UserView> {
@@ -137,13 +151,20 @@ export function mountRowsRoutes(app: Express, d: RowsRoutesDeps): void {
     const notWatched = (idx: number) => !watched.has(v.items[idx].movie_id);
     const listSet = u.listSet;
     const accept = listSet ? (idx: number) => listSet.has(idx) && notWatched(idx) : notWatched;
+    // As the rows do: the ANN filter is only "not watched"; list membership is checked after, and
+    // the list's titles nearest the finished one (exact) fill a short set.
+    const listIdx = listSet ? [...listSet] : null;
+    const near = (vec: Float32Array, n: number, ok: (idx: number) => boolean): number[] => {
+      const kept = neighbours(v, vec, n, notWatched).filter(ok);
+      return listIdx && kept.length < n ? kept.concat(nearestAmong(vec, v.itemFactors, v.k, listIdx, ok, new Set(kept), n - kept.length)) : kept;
+    };
     return upNextFor(
       v,
       snap.freshById.get(movieId),
       movieId,
       { userId, userVec: u.userVec, vecSource: u.vecSource, accept, notWatched },
       { limit, nNeighbours: opts.UP_NEXT_NEIGHBOURS, itemWeight: opts.UP_NEXT_ITEM_WEIGHT, franchise: opts.UP_NEXT_FRANCHISE === 1 },
-      (vec, n, ok) => neighbours(v, vec, n, ok),
+      near,
     );
   }
 

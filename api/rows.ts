@@ -6,11 +6,12 @@
 //      fold-in of recent watches), with the feed's exploration slots applied here, once per screen;
 //      a user the model lacks gets "Trending now" instead.
 //   2. "Because you watched <title>" — one row per anchor (the user's watches known to the API,
-//      most recent first, up to becauseMax): the anchor's nearest neighbours in the factor space
-//      (ANN over y_a), re-scored by the user's vector x_u·y_i. For a user with a stored list only
-//      titles in that list qualify: the list holds the top-N titles the user had not watched when
-//      it was built, which is the only proof of "not seen" the API has for watches older than the
-//      recent set; the anchor's most similar list titles (exact, over ≤ N) fill a short row.
+//      most recent first, up to becauseMax): the anchor's nearest neighbours in the factor space,
+//      re-scored by the user's vector x_u·y_i. For a user with a stored list only titles in that
+//      list qualify: the list holds the top-N titles the user had not watched when it was built,
+//      which is the only proof of "not seen" the API has for watches older than the recent set;
+//      the anchor's nearest list titles are then found exactly (≤ N dot products). Without a list
+//      (fold-in users) the neighbours come from the HNSW index.
 //   3. "Trending in <genre>" — the version's trending titles of the genres the user leans to
 //      (their watches count twice, the top picks once, by rank), popular ones of the genre to fill;
 //      for a user with a stored list, again only titles in it.
@@ -85,6 +86,22 @@ function dotVec(x: Float32Array, y: Float32Array, b: number, k: number): number 
   return s;
 }
 
+const NO_SKIP: ReadonlySet<number> = new Set();
+
+/** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first: an exact scan. */
+export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
+  if (n <= 0) return [];
+  const idx: number[] = [];
+  const sim: number[] = [];
+  for (const i of among) {
+    if (skip.has(i) || !accept(i)) continue;
+    idx.push(i);
+    sim.push(dotVec(vec, Y, i, k));
+  }
+  const order = idx.map((_, j) => j).sort((p, q) => sim[q] - sim[p] || idx[p] - idx[q]);
+  return order.slice(0, n).map((j) => idx[j]);
+}
+
 /** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
 export function likedGenres(v: RowsVersion, watched: readonly number[], picks: readonly Candidate[]): string[] {
   const w = new Map<string, number>();
@@ -145,6 +162,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   const picks = claim(deps.explore(base, user.userVec, used), o.perRow);
   if (picks.length < o.perRow) picks.push(...claim(coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false), o.perRow - picks.length));
   const rows: Row[] = [];
+  const nearAnchors = anchors.slice(0, o.becauseMax);
   rows.push({
     kind: firstIsPersonal ? 'top_picks' : 'trending',
     title: firstIsPersonal ? 'Top picks for you' : 'Trending now',
@@ -153,7 +171,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
       if (c.itemIndex < 0 || c.reason !== 'because_you_watched' || anchors.length === 0) return item(c);
       let best = -1;
       let bestSim = 0;
-      for (const a of anchors.slice(0, o.becauseMax)) {
+      for (const a of nearAnchors) {
         const s = dot(v.itemFactors, a, c.itemIndex, v.k);
         if (s > bestSim) [best, bestSim] = [a, s];
       }
@@ -165,16 +183,13 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   const becauseRow = (a: number): Row | null => {
     if (!user.userVec) return null;
     const x = user.userVec;
-    // The anchor's nearest unseen titles (watched and, with a list, unlisted ones excluded), then
-    // minus those already on screen: a row repeats nothing, and holds only true neighbours.
-    const unseen = (idx: number) => idx !== a && idx < v.items.length && !watched.has(v.items[idx].movie_id) && (inList === null || inList.has(idx));
-    let cand = deps.neighbours(v.itemFactors.subarray(a * v.k, (a + 1) * v.k), o.nNeighbours, unseen).filter(unseen);
-    if (listIdx && cand.length < o.nNeighbours) {
-      // Few of the ANN's neighbours are in the list: its titles most similar to the anchor (exact; the list is small).
-      const have = new Set(cand);
-      const more = listIdx.filter((i) => unseen(i) && !have.has(i)).sort((i, j) => dot(v.itemFactors, a, j, v.k) - dot(v.itemFactors, a, i, v.k));
-      cand = cand.concat(more.slice(0, o.nNeighbours - cand.length));
-    }
+    // The anchor's nearest unseen titles, then minus those already on screen: a row repeats
+    // nothing and holds only true neighbours. With a stored list only its titles qualify, so the
+    // nearest of them are found exactly (≤ N dot products, cheaper than an HNSW search whose
+    // results would mostly fall outside the list); without one, the HNSW index finds them.
+    const vec = v.itemFactors.subarray(a * v.k, (a + 1) * v.k);
+    const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watched.has(v.items[idx].movie_id);
+    let cand = listIdx ? nearestAmong(vec, v.itemFactors, v.k, listIdx, notWatched, NO_SKIP, o.nNeighbours) : deps.neighbours(vec, o.nNeighbours, notWatched).filter(notWatched);
     cand = cand.filter(accept);
     const scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(x, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
     scored.sort((p, q) => q.score - p.score);
