@@ -22,9 +22,9 @@ export interface SurfacesOptions {
   users: number;
   foldUsers: number;
   seconds: number;
-  /** Rates (req/s) of /home-rows and /up-next; the targets are p99 ≤ 10 ms and ≤ 5 ms. */
-  rowsRate: number;
-  upNextRate: number;
+  /** Rates (req/s) of /home-rows and /up-next, one phase each, in order; the targets are p99 ≤ 10 ms at 500 req/s and ≤ 5 ms. */
+  rowsRates: number[];
+  upNextRates: number[];
   /** API children are pushed here, so the caller's cleanup stops them. */
   apis: ChildProcess[];
   waitReady: (base: string, child: ChildProcess, ms: number) => Promise<void>;
@@ -118,15 +118,16 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
   const rowsPath = () => `/home-rows?user_id=${userFor()}&rows=5&per_row=20`;
   const upNextPath = () => `/up-next?user_id=${userFor()}&movie_id=${movieFor()}&limit=10`;
   console.log('warm-up: 5 s of each');
-  await phase(client, api.pid, '/home-rows', rowsPath, Math.min(200, o.rowsRate), 5);
-  await phase(client, api.pid, '/up-next', upNextPath, Math.min(200, o.upNextRate), 5);
+  await phase(client, api.pid, '/home-rows', rowsPath, Math.min(100, ...o.rowsRates), 5);
+  await phase(client, api.pid, '/up-next', upNextPath, Math.min(100, ...o.upNextRates), 5);
   const phases: SurfacePhase[] = [];
   console.log('path | rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | api CPU ms/req | load | sources');
-  for (const [label, pathFor, rate] of [['/home-rows?rows=5&per_row=20', rowsPath, o.rowsRate], ['/up-next?limit=10', upNextPath, o.upNextRate]] as const) {
+  const plan: Array<[string, () => string, number]> = [...o.rowsRates.map((r): [string, () => string, number] => ['/home-rows?rows=5&per_row=20', rowsPath, r]), ...o.upNextRates.map((r): [string, () => string, number] => ['/up-next?limit=10', upNextPath, r])];
+  for (const [label, pathFor, rate] of plan) {
     const ph = await phase(client, api.pid, label, pathFor, rate, o.seconds);
     phases.push(ph);
     console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.api_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`);
-    await new Promise((res) => setTimeout(res, 2000));
+    await new Promise((res) => setTimeout(res, 5000)); // let queues drain between phases
   }
   client.close();
   const file = join(o.root, 'bench/results/serve.json');

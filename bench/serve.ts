@@ -20,7 +20,7 @@
 // connections, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
 //
-// --surfaces [--users 200000] [--seconds 30] [--rows-rate 500] [--up-next-rate 500]: after the same
+// --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500]: after the same
 // seeding, GET /home-rows (5×20) and GET /up-next instead (bench/serve-surfaces.ts); only the
 // `surfaces` section of serve.json is rewritten.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
     if (AUTOCANNON) return await autocannonMode(redisUrl, floorRedis);
     if (SURFACES) {
       const env = { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) };
-      const rates = { rowsRate: Number(arg('rows-rate', '500')), upNextRate: Number(arg('up-next-rate', '500')) };
+      const rates = { rowsRates: arg('rows-rates', '100,500').split(',').map(Number), upNextRates: arg('up-next-rates', '100,500').split(',').map(Number) };
       return await surfacesMode({ root: ROOT, env, port: await freePort(), users: USERS, foldUsers: FOLD_USERS, seconds: SECONDS, ...rates, apis, waitReady });
     }
 

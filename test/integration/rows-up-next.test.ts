@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
@@ -240,6 +241,30 @@ describe('home rows and up next on real Redis', () => {
       const { status, body } = await getJson(base, path);
       expect([path, status, body.error.code]).toEqual([path, 400, code]);
     }
+  });
+
+  it('any valid request is a 200 whose screen has at most `rows` rows of at most `per_row` titles, none twice, none watched', async () => {
+    const user = fc.constantFrom('u-horror', 'u-fan', 'u-nobody', 'u-x.1:y');
+    const movie = fc.constantFrom('m-h4', 'm-nt1', 'm-nt3', 'm-c9', 'm-a0', 'm-nope');
+    await fc.assert(
+      fc.asyncProperty(user, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 50 }), movie, fc.integer({ min: 1, max: 100 }), async (u, rows, perRow, m, limit) => {
+        const screen = await getJson(base, `/home-rows?user_id=${u}&rows=${rows}&per_row=${perRow}`);
+        expect(screen.status).toBe(200);
+        expect(screen.body.rows.length).toBeLessThanOrEqual(rows);
+        expect(screen.body.rows.length).toBeGreaterThan(0);
+        const all = screen.body.rows.flatMap((r: { items: Array<{ movie_id: string }> }) => (expect(r.items.length).toBeLessThanOrEqual(perRow), r.items.map((i) => i.movie_id)));
+        expect(new Set(all).size).toBe(all.length);
+        if (u === 'u-horror') for (const w of ['m-h1', 'm-c2', 'm-h3']) expect(all).not.toContain(w);
+        const next = await getJson(base, `/up-next?user_id=${u}&movie_id=${m}&limit=${limit}`);
+        expect(next.status).toBe(200);
+        const ids = next.body.items.map((i: { movie_id: string }) => i.movie_id);
+        expect(ids.length).toBeGreaterThan(0);
+        expect(ids.length).toBeLessThanOrEqual(limit);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids).not.toContain(m);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('both endpoints are in /openapi.json with their parameters', async () => {
