@@ -20,6 +20,7 @@ import { FeedService } from './feed-service';
 import { pinoLog, rateLimited, type Logger } from './logging';
 import { ApiMetrics } from './metrics';
 import { requestId } from './request-id';
+import type { RowsRoutesDeps } from './rows-routes';
 import { errorRenderer } from './respond';
 import { feedFastPath, mountRoutes, type RouteContext } from './routes';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, type ApiOptions } from './schemas';
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): ApiApp {
 
   // ---- services ---------------------------------------------------------------------------
 
+  const assigner = new VariantAssigner(parseVariants(opts.AB_VARIANTS, opts.AB_BUCKETS), opts.AB_SALT, opts.AB_BUCKETS);
   const events = new EventsService({ cfg, opts, eventsBody: schemas.eventsBody, store, state, stats, metrics, clock, logSome });
   const feed = new FeedService({
     cfg,
@@ -120,7 +122,7 @@ export function createApp(deps: AppDeps): ApiApp {
     stats,
     impressions: events.impressions,
     diskFallback,
-    assigner: new VariantAssigner(parseVariants(opts.AB_VARIANTS, opts.AB_BUCKETS), opts.AB_SALT, opts.AB_BUCKETS),
+    assigner,
     metrics,
     rng: deps.rng ?? Math.random,
     clock,
@@ -148,6 +150,22 @@ export function createApp(deps: AppDeps): ApiApp {
     next();
   });
 
+  const rows: RowsRoutesDeps = {
+    cfg,
+    opts,
+    state,
+    store,
+    rng: deps.rng ?? Math.random,
+    clock,
+    variant: (u) => assigner.assign(u),
+    counts: (id) => stats.counts(id),
+    recordImpression: (id) => stats.recordImpression(id),
+    pushSlate: (json) => events.impressions.pushText(json, 1),
+    onError: (where, e) => {
+      metrics.errors.inc({ where });
+      logSome('warn', `${where} failed`, { error: (e as Error).message });
+    },
+  };
   const ctx: RouteContext = {
     cfg,
     opts,
@@ -160,6 +178,7 @@ export function createApp(deps: AppDeps): ApiApp {
     events,
     titles,
     renderError: errorRenderer({ bodyLimitBytes: opts.EVENTS_BODY_LIMIT_BYTES, metrics, log }),
+    rows,
   };
   mountRoutes(app, ctx);
   const fast = feedFastPath(ctx);

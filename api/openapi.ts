@@ -10,6 +10,8 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { FeedItem } from './feed';
 import type { FeedResponse } from './feed-response';
+import type { RowsResponse } from './rows-routes';
+import type { UpNextResponse } from './up-next';
 import {
   emptyQuerySchema,
   errorResponseSchema,
@@ -19,6 +21,10 @@ import {
   feedResponseSchema,
   healthSchema,
   homeFeedQuerySchema,
+  homeRowsQuerySchema,
+  rowsResponseSchema,
+  upNextQuerySchema,
+  upNextResponseSchema,
   movieIdSchema,
   readySchema,
   similarQuerySchema,
@@ -31,7 +37,9 @@ import {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _feedItemIsDocumented: Same<FeedItem, z.infer<typeof feedItemSchema>> = true;
 const _feedResponseIsDocumented: Same<FeedResponse, z.infer<typeof feedResponseSchema>> = true;
-void [_feedItemIsDocumented, _feedResponseIsDocumented];
+const _rowsAreDocumented: Same<RowsResponse, z.infer<typeof rowsResponseSchema>> = true;
+const _upNextIsDocumented: Same<UpNextResponse, z.infer<typeof upNextResponseSchema>> = true;
+void [_feedItemIsDocumented, _feedResponseIsDocumented, _rowsAreDocumented, _upNextIsDocumented];
 
 type Schema = z.ZodType;
 type JsonSchema = Record<string, unknown>;
@@ -74,6 +82,24 @@ export function openApiDocument(s: DocumentedSchemas = { feedQuery: homeFeedQuer
             'Precomputed list minus titles watched since the model was built and `exclude`, with fresh titles in exploration slots (1-based feed positions, default 3,8,15, counted before `offset`). Cold users: fold-in of recent watches, else trending diversified by genre. `limit` defaults to FEED_DEFAULT_LIMIT.',
           parameters: parameters('query', s.feedQuery),
           responses: { 200: json(feedResponseSchema, 'The feed'), 400: error('Invalid query (code invalid_query or unknown_parameter)') },
+        },
+      },
+      '/home-rows': {
+        get: {
+          summary: 'The home screen as rows for a user',
+          description:
+            '"Top picks for you" (the home feed\'s personalised list, with its exploration slots — applied once per screen), then "Because you watched <title>" rows (the user\'s recent watches as anchors: their nearest neighbours in the factor space, re-scored by the user) alternating with "Trending in <genre>" rows for the genres the user leans to. No title appears twice on a screen, none the user has watched; items carry `because_of` where it applies. A user the model lacks gets "Trending now" and genre rows. Each row is logged as one impression slate (surface `home_rows.<row>.<kind>`).',
+          parameters: parameters('query', homeRowsQuerySchema),
+          responses: { 200: json(rowsResponseSchema, 'The rows'), 400: error('Invalid query (code invalid_query or unknown_parameter)'), 503: error('No model version loaded yet (code not_ready)') },
+        },
+      },
+      '/up-next': {
+        get: {
+          summary: 'What to play after a title the user just finished (post-play)',
+          description:
+            'The next parts of the title\'s franchise (from titles: "Name 2", "Name: Part II"), then the title\'s nearest neighbours re-scored by the user (UP_NEXT_ITEM_WEIGHT); nothing the user was seen watching. A title the model does not know gets popular titles of its genres (source fallback); a user it does not know gets the neighbours in item-to-item order.',
+          parameters: parameters('query', upNextQuerySchema),
+          responses: { 200: json(upNextResponseSchema, 'Up next'), 400: error('Invalid query (code invalid_query or unknown_parameter)'), 503: error('No model version loaded yet (code not_ready)') },
         },
       },
       '/movies/{id}/similar': {

@@ -23,6 +23,7 @@ import type { ApiMetrics } from './metrics';
 import { docsRouter, openApiDocument, type DocumentedSchemas } from './openapi';
 import { requestId } from './request-id';
 import { errorMiddleware, sendJson, type ErrorRenderer } from './respond';
+import { mountRowsRoutes, type RowsRoutesDeps } from './rows-routes';
 import { emptyQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, type ApiOptions, type HomeFeedQuery } from './schemas';
 import type { ServingState } from './state';
 import type { FeedStore } from './store';
@@ -42,6 +43,8 @@ export interface RouteContext {
   events: EventsService;
   titles: TitlesService;
   renderError: ErrorRenderer;
+  /** What GET /home-rows and GET /up-next read and write (api/rows-routes.ts). */
+  rows: RowsRoutesDeps;
 }
 
 /** Registers one concern's routes on the app. */
@@ -127,13 +130,16 @@ export const docsRoutes: RouteModule = (r, ctx) => {
   r.use('/docs', named('/docs'), docsRouter());
 };
 
+/** GET /home-rows (a screen of rows) and GET /up-next (post-play): api/rows-routes.ts. */
+export const rowsRoutes: RouteModule = (r, ctx) => mountRowsRoutes(r, ctx.rows);
+
 /** The operators' dashboard (token or session; api/dashboard.ts). */
 export const dashboardRoutes: RouteModule = (r, ctx) => {
   r.use('/dashboard', named('/dashboard'), dashboardRouter({ cfg: ctx.cfg, state: ctx.state, feed: (q) => ctx.feed.homeFeed(q), similar: (id, limit) => ctx.feed.similar(id, limit), auth: ctx.auth }));
 };
 
 /** Every route module, in the order Express tries them. */
-export const ROUTES: readonly RouteModule[] = [feedRoutes, eventsRoutes, titlesRoutes, operationsRoutes, docsRoutes, dashboardRoutes];
+export const ROUTES: readonly RouteModule[] = [feedRoutes, rowsRoutes, eventsRoutes, titlesRoutes, operationsRoutes, docsRoutes, dashboardRoutes];
 
 /** Register ROUTES, then the 404 for anything else, then the one error middleware. */
 export function mountRoutes(app: IRouter, ctx: RouteContext): void {

@@ -176,3 +176,55 @@ export const errorResponseSchema = z.strictObject({
     details: z.array(z.strictObject({ path: z.string(), code: z.string(), message: z.string() })),
   }),
 });
+
+// ---- GET /home-rows and GET /up-next (api/rows.ts, api/up-next.ts) -------------------------
+
+export const homeRowsQuerySchema = z.strictObject({
+  user_id: idString,
+  rows: intString(1, 20).optional().meta({ description: 'rows on the screen, the top-picks row included (default ROWS_DEFAULT)' }),
+  per_row: intString(1, 50).optional().meta({ description: 'titles per row (default ROWS_PER_ROW_DEFAULT)' }),
+});
+export type HomeRowsQuery = z.infer<typeof homeRowsQuerySchema>;
+
+export const upNextQuerySchema = z.strictObject({
+  user_id: idString,
+  movie_id: idString.meta({ description: 'the title just finished; an id the model does not know gets the popular fallback' }),
+  limit: intString(1, 100).optional().meta({ description: 'titles to return (default UP_NEXT_DEFAULT_LIMIT)' }),
+});
+export type UpNextQuery = z.infer<typeof upNextQuerySchema>;
+
+const becauseOf = idString.optional().meta({ description: 'the watched title this item is recommended because of, where one applies' });
+export const rowItemSchema = feedItemSchema.extend({ because_of: becauseOf });
+export const ROW_KINDS = ['top_picks', 'trending', 'because_you_watched', 'trending_in_genre'] as const;
+export const rowSchema = z.strictObject({
+  kind: z.enum(ROW_KINDS),
+  title: z.string().meta({ examples: ['Top picks for you', 'Because you watched Alien', 'Trending in Horror'] }),
+  because_of: idString.optional(),
+  genre: z.string().optional(),
+  items: z.array(rowItemSchema),
+});
+export const rowsResponseSchema = z.strictObject({
+  user_id: idString,
+  model_version: z.string(),
+  source: z.enum(SOURCES).meta({ description: 'how the top-picks row was built (as /home-feed says); fallback = Redis unavailable, rows from the in-memory lists' }),
+  variant: z.string(),
+  rows: z.array(rowSchema),
+});
+
+export const UP_NEXT_REASONS = ['next_in_franchise', 'similar', 'popular', 'trending'] as const;
+export const UP_NEXT_SOURCES = ['personalized', 'fold_in', 'item_to_item', 'fallback'] as const;
+export const upNextItemSchema = z.strictObject({
+  movie_id: idString,
+  title: z.string(),
+  genres: z.array(z.string()),
+  score: z.number(),
+  reason: z.enum(UP_NEXT_REASONS),
+  because_of: becauseOf,
+});
+export const upNextResponseSchema = z.strictObject({
+  user_id: idString,
+  movie_id: idString,
+  model_version: z.string(),
+  source: z.enum(UP_NEXT_SOURCES).meta({ description: 'item_to_item: the model lacks the user; fallback: the model lacks the title (popular titles of its genres)' }),
+  items: z.array(upNextItemSchema),
+});

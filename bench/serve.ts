@@ -19,6 +19,10 @@
 // bench/serve-autocannon.ts (one API started with `--procs N` per count, autocannon at 50
 // connections, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
+//
+// --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500]: after the same
+// seeding, GET /home-rows (5×20) and GET /up-next instead (bench/serve-surfaces.ts); only the
+// `surfaces` section of serve.json is rewritten.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -32,6 +36,7 @@ import { encodeF32, encodeUserList, keys } from '../storage/redis-keys';
 import { mulberry32 as rng } from '../model/random';
 import { LoadClient } from './load-client';
 import { runAutocannon, type AutocannonRun } from './serve-autocannon';
+import { surfacesMode } from './serve-surfaces';
 import { p99Upper, procCpuMs, r3, redisCpuMs, scrapeAll } from './serve-metrics';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,6 +51,7 @@ const K = Number(arg('k', '64'));
 const TOP_N = 500;
 const RATES = arg('rates', '1000,2000,4000').split(',').map(Number);
 const AUTOCANNON = process.argv.includes('--autocannon');
+const SURFACES = process.argv.includes('--surfaces');
 const SECONDS = Number(arg('seconds', AUTOCANNON ? '20' : '30'));
 const EXTERNAL_REDIS = arg('redis-url', '');
 const KEEP = process.argv.includes('--keep');
@@ -137,8 +143,11 @@ async function seed(redis: Redis, dataAsOf: number): Promise<void> {
   for (let u0 = 0; u0 < USERS; u0 += BATCH) {
     const p = redis.pipeline();
     for (let u = u0; u < Math.min(USERS, u0 + BATCH); u++) {
+      // The user's own vector in the format-2 codec: vecScale at byte 8, i16 entries from byte 20.
       const buf = Buffer.from(templates[u & 1023]);
-      for (let j = 0; j < K; j++) buf.writeFloatLE(gauss() * 0.3, 8 + 4 * j);
+      const vecScale = 1.2 / 32767; // |x_j| ≤ 4σ of N(0, 0.3²)
+      buf.writeFloatLE(vecScale, 8);
+      for (let j = 0; j < K; j++) buf.writeInt16LE(Math.max(-32767, Math.min(32767, Math.round((gauss() * 0.3) / vecScale))), 20 + 2 * j);
       p.set(ks.userList(VERSION, `u${u}`), buf);
       // 10% of warm users watched two titles since the model's clock: the feed must drop them.
       if (u % 10 === 0) p.zadd(ks.recent(`u${u}`), dataAsOf + 60_000, `m${u % 500}`, dataAsOf + 120_000, `m${(u * 7) % 500}`);
@@ -308,6 +317,11 @@ async function main(): Promise<void> {
     const dataAsOf = Date.now() - 86400_000;
     await seed(redis, dataAsOf);
     if (AUTOCANNON) return await autocannonMode(redisUrl, floorRedis);
+    if (SURFACES) {
+      const env = { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) };
+      const rates = { rowsRates: arg('rows-rates', '100,500').split(',').map(Number), upNextRates: arg('up-next-rates', '100,500').split(',').map(Number) };
+      return await surfacesMode({ root: ROOT, env, port: await freePort(), users: USERS, foldUsers: FOLD_USERS, seconds: SECONDS, ...rates, apis, waitReady });
+    }
 
     const ports: number[] = [];
     const t0 = performance.now();

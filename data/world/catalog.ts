@@ -4,6 +4,7 @@
 import { parseIsoSeconds } from '../world-dir';
 import { Rng } from '../rng';
 import { DAY, GENRES, WORLD_END, type WorldParams } from './params';
+import { buildFranchises, type Franchises } from './franchise';
 import { TasteModel, type TasteParams } from './taste';
 
 // Relative share of titles carrying each genre (roughly MovieLens-shaped).
@@ -52,6 +53,8 @@ export interface World {
   model: TasteModel;
   catalog: Catalog;
   population: Population;
+  /** Franchises (data/world/franchise.ts): drawn last, from their own stream; they rename titles only. */
+  franchises: Franchises;
 }
 
 function sampleDistinct(rng: Rng, weights: readonly number[], k: number): number[] {
@@ -199,7 +202,8 @@ export function buildWorld(params: WorldParams, seed: number): World {
   }
   taste.fitMean = s1 / FIT_SAMPLE_PAIRS;
   taste.fitStd = Math.sqrt(Math.max(1e-12, s2 / FIT_SAMPLE_PAIRS - taste.fitMean ** 2));
-  return { params, seed, taste, model: new TasteModel(taste), catalog, population };
+  const franchises = buildFranchises(taste, catalog.genres, catalog.names, catalog.years, seed);
+  return { params, seed, taste, model: new TasteModel(taste), catalog, population, franchises };
 }
 
 function titleName(rng: Rng): string {

@@ -1,0 +1,215 @@
+// GET /home-rows and GET /up-next: the services (read the user in one Redis round trip, pick the
+// user vector, call the plain functions of api/rows.ts and api/up-next.ts) and their thin routes.
+// api/routes.ts registers them (rowsRoutes) on the app itself, so its route table lists them;
+// createApp hands over what it owns (state, store, exploration counts, the impression writer,
+// the A/B assigner) as RowsRoutesDeps; nothing here holds state of its own.
+import { randomUUID } from 'node:crypto';
+import type { IRouter, NextFunction, Request, Response } from 'express';
+import type { Config } from '../config';
+import { foldInUser } from '../model/foldin';
+import type { Counts, Rng } from './exploration';
+import { blendExploration, checkEncodedList, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
+import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
+import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions } from './schemas';
+import type { ServingState, Snapshot, VersionState } from './state';
+import type { FeedRead, FeedStore } from './store';
+import { upNextFor, type UpNextResponse } from './up-next';
+
+/** Spare ANN results fetched unfiltered to cover titles the caller refuses (see neighbours()). */
+const ANN_MARGIN = 16;
+
+export interface RowsRoutesDeps {
+  cfg: Config;
+  opts: ApiOptions;
+  state: ServingState;
+  store: FeedStore;
+  rng: Rng;
+  clock: () => number;
+  /** The user's A/B variant and its exploration slots (the home feed's). */
+  variant: (userId: string) => { name: string; blend?: { explorationSlots?: number[] } };
+  /** Exploration counts of a fresh title, and recording that one was shown. */
+  counts: (movieId: string) => Counts;
+  recordImpression: (movieId: string) => void;
+  /** Queue one encoded impression slate for the events stream. */
+  pushSlate: (json: string) => void;
+  onError: (where: string, e: unknown) => void;
+}
+
+export interface RowsResponse {
+  user_id: string;
+  model_version: string;
+  source: RowsSource;
+  variant: string;
+  rows: Row[];
+}
+
+/** The user as the API knows them: stored list entries, vector, and watches (newest first). */
+interface UserView {
+  list: Candidate[] | null;
+  listSet: Set<number> | null;
+  userVec: Float32Array | null;
+  vecSource: 'personalized' | 'fold_in';
+  watched: string[];
+  source: RowsSource | null;
+}
+
+/** Register GET /home-rows and GET /up-next on the app. */
+export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
+  const { cfg, opts, state, store } = d;
+
+  /**
+   * Item indices nearest to `vec` by inner product (HNSW), accepted ones only, nearest first.
+   * Searched without a filter first (hnswlib calls a JS filter once per visited node, which costs
+   * more than the search), with ANN_MARGIN spare results for the few titles `accept` refuses
+   * (watched ones); only when that leaves fewer than n does a filtered search run.
+   */
+  function neighbours(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): number[] {
+    if (!v.ann) return [];
+    const count = v.ann.getCurrentCount();
+    const byDistance = (res: { neighbors: number[]; distances: number[] }) =>
+      res.neighbors.map((idx, i) => ({ idx, d: res.distances[i] })).sort((a, b) => a.d - b.d).map((x) => x.idx);
+    const query = Array.from(vec);
+    const kq = Math.min(n + ANN_MARGIN, count);
+    if (kq <= 0) return [];
+    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kq));
+    const out = byDistance(v.ann.searchKnn(query, kq)).filter(accept);
+    if (out.length >= n || kq === count) return out.slice(0, n);
+    const kf = Math.min(n, count);
+    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kf));
+    return byDistance(v.ann.searchKnn(query, kf, accept));
+  }
+
+  async function readUser(snap: Snapshot, userId: string): Promise<UserView> {
+    const v = snap.v;
+    let read: FeedRead | null = null;
+    if (!store.isDegraded()) {
+      try {
+        read = await store.readFeed(v.version, userId, 0); // every recent watch: anchors, and never re-offered
+      } catch (e) {
+        d.onError('read_feed', e);
+      }
+    }
+    if (!read) return { list: null, listSet: null, userVec: null, vecSource: 'personalized', watched: [], source: 'fallback' };
+    if (read.live && read.live !== v.version) state.kick();
+    const watched = [...read.recent.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    const seen = new Set(watched);
+    if (read.list) {
+      try {
+        const { k, n } = checkEncodedList(read.list);
+        const list = fromEncodedList(read.list, k, n, v.items, (idx) => !seen.has(v.items[idx].movie_id), n);
+        if (v.k === 0) for (const c of list) c.reason = 'popular';
+        const userVec = k === v.k && k > 0 ? readListUserVec(read.list, new Float32Array(k)) : null;
+        return { list, listSet: new Set(list.map((c) => c.itemIndex)), userVec, vecSource: 'personalized', watched, source: null };
+      } catch (e) {
+        d.onError('decode_list', e);
+      }
+    }
+    const idxs: number[] = [];
+    for (const id of watched) {
+      const idx = v.indexById.get(id);
+      if (idx !== undefined) idxs.push(idx);
+    }
+    let userVec: Float32Array | null = null;
+    if (idxs.length > 0 && v.k > 0) {
+      // As the feed does: every recent watch counts as a full watch, c = CONF_WATCH_WEIGHT.
+      const conf = new Float32Array(idxs.length).fill(cfg.CONF_WATCH_WEIGHT);
+      userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(idxs), conf, v.lambda, v.nu, v.alpha0, v.nItems);
+    }
+    return { list: null, listSet: null, userVec, vecSource: 'fold_in', watched, source: null };
+  }
+
+  async function homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse> {
+    const snap = state.snapshot();
+    if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
+    const v = snap.v;
+    const u = await readUser(snap, userId);
+    const variant = d.variant(userId);
+    const slots = (variant.blend?.explorationSlots ?? cfg.FEED_EXPLORATION_SLOTS).filter((p) => p <= perRow);
+    const explore = (base: Candidate[], userVec: Float32Array | null, skip: ReadonlySet<string>): Candidate[] => {
+      if (slots.length === 0 || snap.fresh.length === 0) return base;
+      let minScore = Infinity;
+      for (const c of base) if (c.score < minScore) minScore = c.score;
+      const minValue = userVec !== null && base.length >= perRow ? Math.max(0, opts.EXPLORATION_BAR * minScore) : 0;
+      const explorers = rankExplorers(snap.fresh, userVec, d.counts, (t: FreshView) => !skip.has(t.movie_id), d.rng, minValue);
+      return blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, Math.max(perRow, base.length));
+    };
+    const built = buildRows(
+      v,
+      { list: u.list, userVec: u.userVec, watched: u.watched },
+      { rows, perRow, becauseMax: opts.ROWS_BECAUSE_MAX, genreMax: opts.ROWS_GENRE_MAX, minItems: opts.ROWS_MIN_ITEMS, nNeighbours: opts.ROWS_NEIGHBOURS },
+      { neighbours: (vec, n, accept) => neighbours(v, vec, n, accept), explore, fresh: (id) => snap.freshById.get(id) },
+    );
+    return { user_id: userId, model_version: v.version, source: u.source ?? built.source, variant: variant.name, rows: built.rows };
+  }
+
+  async function upNextOf(userId: string, movieId: string, limit: number): Promise<UpNextResponse> {
+    const snap = state.snapshot();
+    if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
+    const v = snap.v;
+    const u = await readUser(snap, userId);
+    const watched = new Set(u.watched);
+    watched.add(movieId);
+    const notWatched = (idx: number) => !watched.has(v.items[idx].movie_id);
+    const listSet = u.listSet;
+    const accept = listSet ? (idx: number) => listSet.has(idx) && notWatched(idx) : notWatched;
+    // As the rows do: the ANN filter is only "not watched"; list membership is checked after, and
+    // the list's titles nearest the finished one (exact) fill a short set.
+    const listIdx = listSet ? [...listSet] : null;
+    const near = (vec: Float32Array, n: number, ok: (idx: number) => boolean): number[] => {
+      const kept = neighbours(v, vec, n, notWatched).filter(ok);
+      return listIdx && kept.length < n ? kept.concat(nearestAmong(vec, v.itemFactors, v.k, listIdx, ok, new Set(kept), n - kept.length)) : kept;
+    };
+    return upNextFor(
+      v,
+      snap.freshById.get(movieId),
+      movieId,
+      { userId, userVec: u.userVec, vecSource: u.vecSource, accept, notWatched },
+      { limit, nNeighbours: opts.UP_NEXT_NEIGHBOURS, itemWeight: opts.UP_NEXT_ITEM_WEIGHT, franchise: opts.UP_NEXT_FRANCHISE === 1 },
+      near,
+    );
+  }
+
+  /** One impression slate per row; surface `home_rows.<row>.<kind>` (the drain's source prefix). */
+  function logRows(r: RowsResponse): void {
+    const ts = new Date(d.clock()).toISOString();
+    const fresh = state.snapshot()?.freshById;
+    r.rows.forEach((row, i) => {
+      if (row.items.length === 0) return;
+      for (const it of row.items) if (fresh?.has(it.movie_id)) d.recordImpression(it.movie_id);
+      d.pushSlate(JSON.stringify({
+        event_id: `imp-${randomUUID()}`, user_id: r.user_id, event_type: 'impression', ts, surface: `home_rows.${i + 1}.${row.kind}`,
+        feed_source: r.source, variant: r.variant, model_version: r.model_version, offset: 0, items: row.items.map((it) => it.movie_id),
+        ...(row.because_of ? { because_of: row.because_of } : {}),
+      }));
+    });
+  }
+
+  function logUpNext(r: UpNextResponse): void {
+    if (r.items.length === 0) return;
+    d.pushSlate(JSON.stringify({
+      event_id: `imp-${randomUUID()}`, user_id: r.user_id, event_type: 'impression', ts: new Date(d.clock()).toISOString(), surface: 'up_next',
+      feed_source: r.source, variant: d.variant(r.user_id).name, model_version: r.model_version, offset: 0, items: r.items.map((it) => it.movie_id), because_of: r.movie_id,
+    }));
+  }
+
+  const route = (name: string) => (_req: Request, res: Response, next: NextFunction) => {
+    res.locals.route = name;
+    next();
+  };
+
+  app.get('/home-rows', route('/home-rows'), async (req, res) => {
+    const q = parseOr400(homeRowsQuerySchema, req.query, 'query');
+    const r = await homeRows(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
+    res.locals.source = r.source;
+    res.json(r);
+    logRows(r);
+  });
+
+  app.get('/up-next', route('/up-next'), async (req, res) => {
+    const q = parseOr400(upNextQuerySchema, req.query, 'query');
+    const r = await upNextOf(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
+    res.locals.source = r.source;
+    res.json(r);
+    logUpNext(r);
+  });
+}

@@ -1,0 +1,244 @@
+// The home screen as rows (GET /home-rows), as plain functions: no I/O, no clock; the ANN search
+// and the exploration blend come in as functions, so the rules are testable without hnswlib.
+//
+// A screen, in display order (each row claims its titles before the next, so nothing repeats):
+//   1. "Top picks for you" — the personalised list as /home-feed builds it (stored list, or the
+//      fold-in of recent watches), with the feed's exploration slots applied here, once per screen;
+//      a user the model lacks gets "Trending now" instead.
+//   2. "Because you watched <title>" — one row per anchor (the user's watches known to the API,
+//      most recent first, up to becauseMax): the anchor's nearest neighbours in the factor space,
+//      re-scored by the user's vector x_u·y_i. For a user with a stored list only titles in that
+//      list qualify: the list holds the top-N titles the user had not watched when it was built,
+//      which is the only proof of "not seen" the API has for watches older than the recent set;
+//      the anchor's nearest list titles are then found exactly (≤ N dot products). Without a list
+//      (fold-in users) the neighbours come from the HNSW index.
+//   3. "Trending in <genre>" — the version's trending titles of the genres the user leans to
+//      (their watches count twice, the top picks once, by rank), popular ones of the genre to fill;
+//      for a user with a stored list, again only titles in it.
+// Rows 2 and 3 alternate after row 1 until `rows`; a row with fewer than minItems titles is dropped.
+// The "because" rows are built (and claim their titles) before the genre rows.
+import type { Candidate, FeedItem, Reason } from './feed';
+import { coldStart, roundScore } from './feed';
+import type { CatalogItem, FreshTitle } from './state';
+
+export type RowKind = 'top_picks' | 'trending' | 'because_you_watched' | 'trending_in_genre';
+export type RowsSource = 'personalized' | 'fold_in' | 'cold_start' | 'fallback';
+
+export interface RowItem extends FeedItem {
+  /** The watched title this item is recommended because of, where one applies. */
+  because_of?: string;
+}
+
+export interface Row {
+  kind: RowKind;
+  title: string;
+  because_of?: string;
+  genre?: string;
+  items: RowItem[];
+}
+
+/** What the rows need of a loaded version. */
+export interface RowsVersion {
+  items: readonly CatalogItem[];
+  indexById: ReadonlyMap<string, number>;
+  itemFactors: Float32Array; // nItems × k, row-major
+  k: number;
+  popular: readonly number[];
+  trending: readonly number[];
+}
+
+export interface RowsUser {
+  /** The stored list's entries the user may still be shown (seen titles removed), best first; null without one. */
+  list: Candidate[] | null;
+  /** x_u (k): the stored list's vector or the fold-in of recent watches; null for a cold user. */
+  userVec: Float32Array | null;
+  /** Movie ids of the user's watches known to the API, most recent first. */
+  watched: readonly string[];
+}
+
+export interface RowsOptions {
+  rows: number;
+  perRow: number;
+  becauseMax: number;
+  genreMax: number;
+  minItems: number;
+  /** Neighbours of an anchor fetched from the ANN index before re-scoring. */
+  nNeighbours: number;
+}
+
+export interface RowsDeps {
+  /** Item indices nearest to `vec` by inner product among accepted ones, nearest first. */
+  neighbours: (vec: Float32Array, n: number, accept: (idx: number) => boolean) => number[];
+  /** Blend exploration into the top-picks candidates (the feed's slots); identity for none. */
+  explore: (base: Candidate[], userVec: Float32Array | null, skip: ReadonlySet<string>) => Candidate[];
+  /** A fresh title by id (exploration picks that the version does not list). */
+  fresh: (movieId: string) => FreshTitle | undefined;
+}
+
+function dot(y: Float32Array, a: number, b: number, k: number): number {
+  let s = 0;
+  for (let j = 0; j < k; j++) s += y[a * k + j] * y[b * k + j];
+  return s;
+}
+function dotVec(x: Float32Array, y: Float32Array, b: number, k: number): number {
+  let s = 0;
+  for (let j = 0; j < k; j++) s += x[j] * y[b * k + j];
+  return s;
+}
+
+const NO_SKIP: ReadonlySet<number> = new Set();
+
+/** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first: an exact scan. */
+export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
+  if (n <= 0) return [];
+  const idx: number[] = [];
+  const sim: number[] = [];
+  for (const i of among) {
+    if (skip.has(i) || !accept(i)) continue;
+    idx.push(i);
+    sim.push(dotVec(vec, Y, i, k));
+  }
+  const order = idx.map((_, j) => j).sort((p, q) => sim[q] - sim[p] || idx[p] - idx[q]);
+  return order.slice(0, n).map((j) => idx[j]);
+}
+
+/** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
+export function likedGenres(v: RowsVersion, watched: readonly number[], picks: readonly Candidate[]): string[] {
+  const w = new Map<string, number>();
+  const add = (genres: readonly string[], x: number) => {
+    for (const g of genres) w.set(g, (w.get(g) ?? 0) + x / genres.length);
+  };
+  for (const idx of watched) add(v.items[idx].genres, 2);
+  picks.forEach((c, r) => {
+    if (c.itemIndex >= 0) add(v.items[c.itemIndex].genres, 1 / (1 + r / 10));
+  });
+  return [...w.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([g]) => g);
+}
+
+export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: RowsDeps): { source: RowsSource; rows: Row[] } {
+  const watched = new Set<string>(user.watched);
+  const used = new Set<string>(user.watched); // movie ids already on screen, or watched
+  // With a stored list, a title must be in it to count as unseen (see the top of this file).
+  const listIdx = user.list ? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex) : null;
+  const inList = listIdx ? new Set(listIdx) : null;
+  const accept = (idx: number) => idx < v.items.length && !used.has(v.items[idx].movie_id) && (inList === null || inList.has(idx));
+  const anchors: number[] = [];
+  for (const id of user.watched) {
+    const idx = v.indexById.get(id);
+    if (idx !== undefined && v.k > 0) anchors.push(idx);
+  }
+
+  const item = (c: Candidate, becauseOf?: string): RowItem => {
+    const t = c.itemIndex >= 0 ? v.items[c.itemIndex] : deps.fresh(c.movieId);
+    const out: RowItem = { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
+    if (becauseOf !== undefined) out.because_of = becauseOf;
+    return out;
+  };
+  const claim = (cands: readonly Candidate[], n: number): Candidate[] => {
+    const out: Candidate[] = [];
+    for (const c of cands) {
+      if (out.length >= n) break;
+      if (used.has(c.movieId)) continue;
+      used.add(c.movieId);
+      out.push(c);
+    }
+    return out;
+  };
+
+  // 1. Top picks.
+  let source: RowsSource;
+  let base: Candidate[];
+  if (user.list) {
+    source = 'personalized';
+    base = user.list.filter((c) => !used.has(c.movieId));
+  } else if (user.userVec && v.k > 0) {
+    source = 'fold_in';
+    base = deps.neighbours(user.userVec, o.perRow * 2, accept).map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(user.userVec!, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
+  } else {
+    source = 'cold_start';
+    base = coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false);
+  }
+  const firstIsPersonal = source !== 'cold_start';
+  const picks = claim(deps.explore(base, user.userVec, used), o.perRow);
+  if (picks.length < o.perRow) picks.push(...claim(coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false), o.perRow - picks.length));
+  const rows: Row[] = [];
+  const nearAnchors = anchors.slice(0, o.becauseMax);
+  rows.push({
+    kind: firstIsPersonal ? 'top_picks' : 'trending',
+    title: firstIsPersonal ? 'Top picks for you' : 'Trending now',
+    items: picks.map((c) => {
+      // A personalised item is "because of" the anchor it is closest to, when it is close at all.
+      if (c.itemIndex < 0 || c.reason !== 'because_you_watched' || anchors.length === 0) return item(c);
+      let best = -1;
+      let bestSim = 0;
+      for (const a of nearAnchors) {
+        const s = dot(v.itemFactors, a, c.itemIndex, v.k);
+        if (s > bestSim) [best, bestSim] = [a, s];
+      }
+      return item(c, best >= 0 ? v.items[best].movie_id : undefined);
+    }),
+  });
+
+  // 2 and 3, alternating.
+  const becauseRow = (a: number): Row | null => {
+    if (!user.userVec) return null;
+    const x = user.userVec;
+    // The anchor's nearest unseen titles, then minus those already on screen: a row repeats
+    // nothing and holds only true neighbours. With a stored list only its titles qualify, so the
+    // nearest of them are found exactly (≤ N dot products, cheaper than an HNSW search whose
+    // results would mostly fall outside the list); without one, the HNSW index finds them.
+    const vec = v.itemFactors.subarray(a * v.k, (a + 1) * v.k);
+    const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watched.has(v.items[idx].movie_id);
+    let cand = listIdx ? nearestAmong(vec, v.itemFactors, v.k, listIdx, notWatched, NO_SKIP, o.nNeighbours) : deps.neighbours(vec, o.nNeighbours, notWatched).filter(notWatched);
+    cand = cand.filter(accept);
+    const scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(x, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
+    scored.sort((p, q) => q.score - p.score);
+    const anchorId = v.items[a].movie_id;
+    return { kind: 'because_you_watched', title: `Because you watched ${v.items[a].title}`, because_of: anchorId, items: claim(scored, o.perRow).map((c) => item(c, anchorId)) };
+  };
+  const genreRow = (g: string): Row => {
+    const gl = g.toLowerCase();
+    const inGenre = (idx: number) => accept(idx) && v.items[idx].genresLower.includes(gl);
+    const cands = coldStart(v.trending, v.popular, v.items, inGenre, o.perRow, true);
+    return { kind: 'trending_in_genre', title: `Trending in ${g}`, genre: g, items: claim(cands, o.perRow).map((c) => item(c)) };
+  };
+  const genres = likedGenres(v, anchors, picks);
+  if (genres.length === 0) {
+    // A cold screen: the genres of what is trending, most frequent first.
+    const heads = v.trending.slice(0, 100).map((i) => ({ movieId: '', itemIndex: i, score: 0, reason: 'trending' as Reason }));
+    genres.push(...likedGenres(v, [], heads));
+  }
+  // Plan the screen (alternating, "because" first, within rows), then build the "because" rows
+  // before the genre rows, so the more personal rows claim their titles first; a row that comes
+  // out short is dropped, gives its titles back, and the next anchor or genre is tried.
+  const budget = Math.max(0, o.rows - 1);
+  let wantB = Math.min(o.becauseMax, user.userVec ? anchors.length : 0);
+  let wantG = Math.min(o.genreMax, genres.length);
+  let needB = 0;
+  for (let slot = 0; slot < budget && (wantB > 0 || wantG > 0); slot++) {
+    if (wantB > 0 && (slot % 2 === 0 || wantG === 0)) {
+      needB++;
+      wantB--;
+    } else wantG--;
+  }
+  const keep = (row: Row | null): Row | null => {
+    if (row && row.items.length >= Math.min(o.minItems, o.perRow)) return row;
+    if (row) for (const it of row.items) used.delete(it.movie_id);
+    return null;
+  };
+  const built = { b: [] as Row[], g: [] as Row[] };
+  for (let a = 0; a < anchors.length && a < o.becauseMax && built.b.length < needB; a++) {
+    const row = keep(becauseRow(anchors[a]));
+    if (row) built.b.push(row);
+  }
+  const needG = budget - built.b.length; // a missing "because" row leaves room for a genre row
+  for (let gi = 0; gi < genres.length && built.g.length < Math.min(needG, o.genreMax); gi++) {
+    const row = keep(genreRow(genres[gi]));
+    if (row) built.g.push(row);
+  }
+  for (let j = 0; rows.length < o.rows && (built.b.length > 0 || built.g.length > 0); j++) {
+    const next = (j % 2 === 0 && built.b.length > 0) || built.g.length === 0 ? built.b.shift()! : built.g.shift()!;
+    rows.push(next);
+  }
+  return { source, rows };
+}

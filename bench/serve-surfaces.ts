@@ -1,0 +1,145 @@
+// bench/serve.ts --surfaces: GET /home-rows (a 5×20 screen) and GET /up-next under an open-loop
+// load, after serve.ts's own seeding (catalog, factors, lists, recent watches). One API process;
+// latency is measured from each request's scheduled send time, 64 keep-alive connections.
+//
+// Users (the heavy case for rows): 90% warm users that have recent watches (two each, so two
+// "because you watched" rows with their ANN searches), 5% fold-in users (3–5 recent watches, no
+// list), 5% new users (trending and genre rows). Up next: the same users, the finished title a
+// popularity-skewed draw among the first 5000 titles.
+// Writes the `surfaces` section of bench/results/serve.json (the other sections are kept).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { mulberry32 } from '../model/random';
+import { LoadClient } from './load-client';
+import { procCpuMs, r3 } from './serve-metrics';
+
+export interface SurfacesOptions {
+  root: string;
+  env: Record<string, string | undefined>;
+  port: number;
+  users: number;
+  foldUsers: number;
+  seconds: number;
+  /** Rates (req/s) of /home-rows and /up-next, one phase each, in order; the targets are p99 ≤ 10 ms at 500 req/s and ≤ 5 ms. */
+  rowsRates: number[];
+  upNextRates: number[];
+  /** API children are pushed here, so the caller's cleanup stops them. */
+  apis: ChildProcess[];
+  waitReady: (base: string, child: ChildProcess, ms: number) => Promise<void>;
+}
+
+interface SurfacePhase {
+  path: string;
+  rate: number;
+  seconds: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  latency_ms: { p50: number; p95: number; p99: number; p999: number; max: number; mean: number };
+  sources: Record<string, number>;
+  rows_per_screen_mean?: number;
+  api_cpu_ms_per_req: number | null;
+  loadavg_1m: number;
+}
+
+const pct = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+
+async function phase(client: LoadClient, pid: number | undefined, label: string, pathFor: () => string, rate: number, seconds: number): Promise<SurfacePhase> {
+  const total = Math.round(rate * seconds);
+  const lat = new Float64Array(total);
+  const sources: Record<string, number> = {};
+  let ok = 0;
+  let errors = 0;
+  let rows = 0;
+  const cpu0 = procCpuMs(pid);
+  await new Promise<void>((resolve) => {
+    const start = performance.now();
+    const interval = 1000 / rate;
+    let sent = 0;
+    let done = 0;
+    const send = (scheduled: number) => {
+      const i = sent++;
+      client.get(pathFor(), (status, body) => {
+        lat[i] = performance.now() - scheduled;
+        if (status === 200 && body) {
+          ok++;
+          const text = body.toString('latin1');
+          const m = /"source":"(\w+)"/.exec(text);
+          if (m) sources[m[1]] = (sources[m[1]] ?? 0) + 1;
+          rows += text.split('"kind":').length - 1;
+        } else errors++;
+        if (++done === total) resolve();
+      });
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * interval <= now) send(start + sent * interval);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const cpu1 = procCpuMs(pid);
+  const sorted = lat.slice().sort();
+  return {
+    path: label,
+    rate,
+    seconds,
+    sent: total,
+    ok,
+    errors,
+    latency_ms: { p50: r3(pct(sorted, 0.5)), p95: r3(pct(sorted, 0.95)), p99: r3(pct(sorted, 0.99)), p999: r3(pct(sorted, 0.999)), max: r3(sorted[sorted.length - 1]), mean: r3(sorted.reduce((a, b) => a + b, 0) / sorted.length) },
+    sources,
+    ...(label.startsWith('/home-rows') ? { rows_per_screen_mean: r3(rows / Math.max(1, ok)) } : {}),
+    api_cpu_ms_per_req: cpu0 !== null && cpu1 !== null ? r3((cpu1 - cpu0) / total) : null,
+    loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
+  };
+}
+
+export async function surfacesMode(o: SurfacesOptions): Promise<void> {
+  const r = mulberry32(11);
+  // Warm users with recent watches are u0, u10, u20, … (serve.ts's seeding).
+  const userFor = (): string => {
+    const x = r();
+    if (x < 0.9) return `u${10 * Math.floor((r() * o.users) / 10)}`;
+    if (x < 0.95) return `c${Math.floor(r() * o.foldUsers)}`;
+    return `new${Math.floor(r() * 1e9)}`;
+  };
+  const movieFor = () => `m${Math.floor(Math.pow(r(), 2) * 5000)}`;
+  const api = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'api/server.ts')], { cwd: o.root, env: { ...o.env, PORT: String(o.port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  o.apis.push(api);
+  const base = `http://127.0.0.1:${o.port}`;
+  const t0 = performance.now();
+  await o.waitReady(base, api, 300_000);
+  console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const client = new LoadClient('127.0.0.1', [o.port], 64);
+  await client.open();
+  const rowsPath = () => `/home-rows?user_id=${userFor()}&rows=5&per_row=20`;
+  const upNextPath = () => `/up-next?user_id=${userFor()}&movie_id=${movieFor()}&limit=10`;
+  console.log('warm-up: 5 s of each');
+  await phase(client, api.pid, '/home-rows', rowsPath, Math.min(100, ...o.rowsRates), 5);
+  await phase(client, api.pid, '/up-next', upNextPath, Math.min(100, ...o.upNextRates), 5);
+  const phases: SurfacePhase[] = [];
+  console.log('path | rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | api CPU ms/req | load | sources');
+  const plan: Array<[string, () => string, number]> = [...o.rowsRates.map((r): [string, () => string, number] => ['/home-rows?rows=5&per_row=20', rowsPath, r]), ...o.upNextRates.map((r): [string, () => string, number] => ['/up-next?limit=10', upNextPath, r])];
+  for (const [label, pathFor, rate] of plan) {
+    const ph = await phase(client, api.pid, label, pathFor, rate, o.seconds);
+    phases.push(ph);
+    console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.api_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`);
+    await new Promise((res) => setTimeout(res, 5000)); // let queues drain between phases
+  }
+  client.close();
+  const file = join(o.root, 'bench/results/serve.json');
+  const out = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  out.surfaces = {
+    at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    setup: { users: o.users, fold_in_users: o.foldUsers, mix: '90% warm with 2 recent watches, 5% fold-in, 5% new', open_loop: true, connections: 64, api: '1 child process (node --import tsx api/server.ts), default knobs', seconds_per_rate: o.seconds },
+    targets: { '/home-rows': { rate: 500, rows: 5, per_row: 20, p99_ms: 10 }, '/up-next': { p99_ms: 5 } },
+    phases,
+  };
+  mkdirSync(join(o.root, 'bench/results'), { recursive: true });
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log('wrote the surfaces section of bench/results/serve.json');
+}

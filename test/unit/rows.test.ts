@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { Candidate } from '../../api/feed';
+import { buildRows, type RowsDeps, type RowsOptions, type RowsVersion } from '../../api/rows';
+import type { CatalogItem } from '../../api/state';
+import { exactNeighbours } from '../../model/up-next';
+
+// 3 genres × 8 titles in 3-d, one axis per genre; t-<g><j>.
+const GENRES = ['Horror', 'Comedy', 'Drama'];
+const K = 3;
+const items: CatalogItem[] = [];
+const factors = new Float32Array(24 * K);
+GENRES.forEach((g, gi) => {
+  for (let j = 0; j < 8; j++) {
+    const i = gi * 8 + j;
+    items.push({ movie_id: `t-${g[0].toLowerCase()}${j}`, title: `${g} ${'ABCDEFGH'[j]}`, genres: [g], genresLower: [g.toLowerCase()], year: 2000, added_at: '', addedAtMs: NaN });
+    factors[i * K + gi] = 1 - 0.05 * j;
+    factors[i * K + ((gi + 1) % 3)] = 0.02 * j;
+  }
+});
+const v: RowsVersion = {
+  items,
+  indexById: new Map(items.map((it, i) => [it.movie_id, i])),
+  itemFactors: factors,
+  k: K,
+  popular: items.map((_, i) => i),
+  trending: [0, 8, 16, 1, 9, 17, 2, 10, 18, 3, 11, 19],
+};
+const opts: RowsOptions = { rows: 5, perRow: 4, becauseMax: 3, genreMax: 2, minItems: 2, nNeighbours: 6 };
+let explored = 0;
+const deps: RowsDeps = {
+  neighbours: exactNeighbours(factors, items.length, K),
+  explore: (base) => {
+    explored++;
+    return base;
+  },
+  fresh: () => undefined,
+};
+const ids = (rows: { items: { movie_id: string }[] }[]) => rows.flatMap((r) => r.items.map((i) => i.movie_id));
+
+describe('home rows', () => {
+  it('a cold user gets "Trending now" and genre rows, nothing twice', () => {
+    explored = 0;
+    const { source, rows } = buildRows(v, { list: null, userVec: null, watched: [] }, opts, deps);
+    expect(source).toBe('cold_start');
+    expect(rows[0]).toMatchObject({ kind: 'trending', title: 'Trending now' });
+    expect(rows.slice(1).map((r) => r.kind)).toEqual(['trending_in_genre', 'trending_in_genre']);
+    for (const r of rows.slice(1)) expect(r.items.every((i) => i.genres.includes(r.genre!))).toBe(true);
+    expect(new Set(ids(rows)).size).toBe(ids(rows).length);
+    expect(explored).toBe(1); // exploration once per screen, in the first row
+  });
+
+  it('a warm user: top picks from the list, then rows for the newest watches from list titles only', () => {
+    const userVec = Float32Array.from([1, 0.3, 0]);
+    // The list leaves out t-h0 (watched before the model) and t-c7.
+    const list: Candidate[] = items
+      .map((it, i) => ({ movieId: it.movie_id, itemIndex: i, score: factors[i * K] + 0.3 * factors[i * K + 1], reason: 'because_you_watched' as const }))
+      .filter((c) => c.movieId !== 't-h0' && c.movieId !== 't-c7')
+      .sort((a, b) => b.score - a.score);
+    const watched = ['t-c1', 't-h2']; // newest first
+    const { source, rows } = buildRows(v, { list: list.filter((c) => !watched.includes(c.movieId)), userVec, watched }, opts, deps);
+    expect(source).toBe('personalized');
+    expect(rows[0].kind).toBe('top_picks');
+    const because = rows.filter((r) => r.kind === 'because_you_watched');
+    expect(because.map((r) => r.because_of)).toEqual(['t-c1', 't-h2']);
+    expect(because[0].title).toBe('Because you watched Comedy B');
+    expect(because[0].items.every((i) => i.genres[0] === 'Comedy' && i.because_of === 't-c1')).toBe(true);
+    const all = ids(rows);
+    expect(new Set(all).size).toBe(all.length);
+    for (const never of ['t-h0', 't-c7', 't-c1', 't-h2']) expect(all).not.toContain(never);
+    expect(rows.length).toBeLessThanOrEqual(opts.rows);
+  });
+
+  it('a row shorter than minItems is left off and its titles stay free for later rows', () => {
+    const userVec = Float32Array.from([0, 0, 1]);
+    const { rows } = buildRows(v, { list: null, userVec, watched: ['t-d0'] }, { ...opts, rows: 3, perRow: 8, minItems: 8, nNeighbours: 3 }, deps);
+    expect(rows.every((r) => r.items.length >= 8 || r.kind === 'top_picks')).toBe(true);
+    expect(rows.some((r) => r.kind === 'because_you_watched')).toBe(false); // 3 neighbours < 8
+  });
+});
