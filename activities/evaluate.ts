@@ -114,7 +114,7 @@ export function createEvaluateActivities({ cfg, wh, redis, versions }: Pick<Acti
       });
       // Best effort: a Redis that refuses writes must not fail the evaluation; publishVersion
       // (and the next evaluation) rewrite the whole run history.
-      await dashboard.runs(wh).catch((e) => inActivity() && Context.current().log.warn('dashboard run history not published', { error: String(e) }));
+      await withHeartbeat(() => ({ step: 'publish the run history' }), () => dashboard.runs(wh)).catch((e) => inActivity() && Context.current().log.warn('dashboard run history not published', { error: String(e) }));
       return { gate, metrics }; // not the per-user series: payloads stay small
     },
   };
