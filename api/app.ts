@@ -48,6 +48,7 @@ import {
   type ErrorDetail,
   type HomeFeedQuery,
 } from './schemas';
+import { sessionParams, sessionRerank, storedListDepth } from './session';
 import { EventSpool } from './spool';
 import { ServingState, type Snapshot, type VersionState } from './state';
 import { BufferedEventWriter, type FeedRead, type FeedStore } from './store';
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): ApiApp {
   const eventsBody = eventsBodySchema(opts.EVENTS_MAX_BATCH);
   const appendOpts = { recentMax: cfg.RECENT_MAX, recentTtlSeconds: opts.RECENT_TTL_SECONDS };
   const auth = operatorAuth(cfg.ADMIN_TOKEN, opts.DASHBOARD_SESSION_SECONDS, clock);
+  const session = sessionParams(cfg); // null: SESSION_ENABLED is off
   // Before any version loads (Redis down at start, nothing live yet): the last version's popular head.
   const fallbackPath = deps.fallbackFile === undefined ? join(cfg.DATA_DIR, 'api', 'fallback.json') : deps.fallbackFile;
   let diskFallback: FallbackList | null = fallbackPath ? loadFallbackList(fallbackPath) : null;
@@ -291,9 +293,11 @@ export function createApp(deps: AppDeps): ApiApp {
         if (userVecScratch.length !== v.k) userVecScratch = new Float32Array(v.k);
         userVec = readListUserVec(read.list, userVecScratch); // used synchronously below, then free again
       }
-      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, need);
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, storedListDepth(session, read.recent, need));
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
+      // Watches since the model's as-of re-score the head of the list (api/session.ts).
+      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, accept, { params: session, nowMs: clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT, efSearch: opts.HNSW_EF_SEARCH }).slice(0, need);
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {
