@@ -63,7 +63,7 @@ export function sessionRerank(
   const head = base.slice(0, p.rescoreTop).filter((c) => c.itemIndex >= 0);
   const neighbours: number[] = [];
   for (const idx of sv.items) neighbours.push(...neighboursOf(v, idx, p.neighbours, o.efSearch, accept));
-  const rescored = rescoreSession(sv.vector, v.itemFactors, v.k, head.map((c) => c.itemIndex), neighbours);
+  const rescored = rescoreSession(sv.vector, userVec, v.itemFactors, v.k, head.map((c) => c.itemIndex), head.map((c) => c.score), neighbours);
   const byIndex = new Map(head.map((c) => [c.itemIndex, c]));
   const out: Candidate[] = rescored.map((r) => ({
     movieId: v.items[r.itemIndex].movie_id,

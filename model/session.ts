@@ -13,12 +13,15 @@
 //   x'  = |x_u| · ((1 − a)·x_u/|x_u| + a·s/|s|)                the session-aware user vector
 // Directions are mixed (not raw vectors) because |s| depends on how many events the fold-in saw
 // and |x_u| on the user's whole history; x' keeps |x_u| so its scores x'·y_i stay on the scale of
-// the stored list's (a = 0 gives back the stored scores). When W < SESSION_MIN_WEIGHT the session
-// has faded and nothing changes. Candidates: the first SESSION_RESCORE_TOP accepted titles of the
-// stored list ∪ the SESSION_NEIGHBOURS nearest titles (inner product) of each recent title; each is
-// scored x'·y_i and the re-scored candidates lead the feed, the rest of the stored list follows in
-// its own order. A title that ranks above its stored position (or was not in the stored top) is
-// marked as moved by the session.
+// the stored list's. When W < SESSION_MIN_WEIGHT the session has faded and nothing changes.
+// Candidates: the first SESSION_RESCORE_TOP accepted titles of the stored list ∪ the
+// SESSION_NEIGHBOURS nearest titles (inner product) of each recent title, scored
+//   score_i = stored_i + (x' − x_u)·y_i      stored_i = the list's score, or x_u·y_i for a neighbour
+// i.e. the stored score plus the change the session makes to the title's factor score. For a list
+// in retrieval order (stored_i = x_u·y_i) that is x'·y_i; for a list the ranker ordered, a = 0
+// keeps its order exactly. The re-scored candidates lead the feed, the rest of the stored list
+// follows in its own order. A title that ranks above its stored position (or was not in the stored
+// head) is marked as moved by the session.
 import { foldInUser } from './foldin';
 
 /** The session knobs (config.ts SESSION_*). */
@@ -121,13 +124,22 @@ export interface Rescored {
 }
 
 /**
- * The session-aware order: the stored head (`storedTop`, item indices best first, already filtered)
- * and the neighbour candidates (filtered, any order, duplicates allowed) scored by x'·y_i, best
- * first (ties keep the stored order). Returns the re-scored candidates only; the caller appends the
- * rest of its stored list.
+ * The session-aware order of the stored head (`storedTop` item indices best first with their
+ * `storedScore`, already filtered) and the neighbour candidates (filtered, any order, duplicates
+ * allowed): score_i = stored_i + (x' − x_u)·y_i, best first (ties keep the stored order). Returns
+ * the re-scored candidates only; the caller appends the rest of its stored list.
  */
-export function rescoreSession(x: Float32Array, itemFactors: Float32Array, k: number, storedTop: readonly number[], neighbours: readonly number[]): Rescored[] {
-  if (x.length !== k) throw new RangeError(`session vector has ${x.length} entries, expected k=${k}`);
+export function rescoreSession(
+  x: Float32Array,
+  userVec: Float32Array,
+  itemFactors: Float32Array,
+  k: number,
+  storedTop: readonly number[],
+  storedScore: readonly number[],
+  neighbours: readonly number[],
+): Rescored[] {
+  if (x.length !== k || userVec.length !== k) throw new RangeError(`session vector has ${x.length} entries and user vector ${userVec.length}, expected k=${k}`);
+  if (storedScore.length !== storedTop.length) throw new RangeError(`${storedTop.length} stored titles but ${storedScore.length} scores`);
   const storedRank = new Map<number, number>();
   storedTop.forEach((idx, r) => storedRank.set(idx, r));
   const cands: number[] = [...storedTop];
@@ -138,10 +150,13 @@ export function rescoreSession(x: Float32Array, itemFactors: Float32Array, k: nu
     cands.push(idx);
   }
   const scored = cands.map((idx, order) => {
-    let s = 0;
+    let moved = 0, base = 0;
     const o = idx * k;
-    for (let t = 0; t < k; t++) s += x[t] * itemFactors[o + t];
-    return { idx, order, s };
+    for (let t = 0; t < k; t++) {
+      moved += (x[t] - userVec[t]) * itemFactors[o + t];
+      base += userVec[t] * itemFactors[o + t];
+    }
+    return { idx, order, s: (order < storedTop.length ? storedScore[order] : base) + moved };
   });
   scored.sort((a, b) => b.s - a.s || a.order - b.order);
   return scored.map((c, r) => {

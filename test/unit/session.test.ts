@@ -15,6 +15,8 @@ const NOW = Date.parse('2026-10-01T20:00:00Z');
 const MIN = 60_000;
 const horrorFan = Float32Array.from([2, 0.1, 0, 0]);
 const comedy = (j: number) => 5 + j;
+const dot = (x: Float32Array, i: number) => x.reduce((s, v, t) => s + v * Y[i * K + t], 0);
+const retrievalScores = (idx: number[]) => idx.map((i) => dot(horrorFan, i));
 
 describe('session formula (model/session.ts)', () => {
   it('a watch one half-life old weighs half as much as one just now; a future stamp counts as now', () => {
@@ -69,7 +71,7 @@ describe('session formula (model/session.ts)', () => {
   it('re-scoring by x′ lifts the session genre above the stored order and marks what moved', () => {
     const stored = [0, 1, 2, 3, 4, 10, 11]; // the horror fan's stored head: horror first
     const sv = sessionVector(horrorFan, [comedy(0), comedy(1), comedy(2)].map((i) => ({ itemIndex: i, tsMs: NOW })), NOW, model, { ...P, alpha: 0.9, saturation: 0.1 })!;
-    const out = rescoreSession(sv.vector, Y, K, stored, [comedy(3), comedy(4), 0]);
+    const out = rescoreSession(sv.vector, horrorFan, Y, K, stored, retrievalScores(stored), [comedy(3), comedy(4), 0]);
     expect(out.map((r) => r.itemIndex).slice(0, 2)).toEqual([comedy(3), comedy(4)]);
     const moved = out.filter((r) => r.moved).map((r) => r.itemIndex);
     expect(moved).toEqual(expect.arrayContaining([comedy(3), comedy(4)]));
@@ -79,15 +81,23 @@ describe('session formula (model/session.ts)', () => {
     for (let i = 1; i < out.length; i++) expect(out[i - 1].score).toBeGreaterThanOrEqual(out[i].score);
   });
 
-  it('with a = 0 (x′ = x_u) the stored retrieval order is kept and nothing is marked', () => {
-    const stored = [0, 1, 2, 3, 4];
-    const out = rescoreSession(horrorFan, Y, K, stored, []);
+  it('for a list in retrieval order the score is x′·y; a neighbour gets x′·y too', () => {
+    const stored = [0, 1, 2];
+    const sv = sessionVector(horrorFan, [{ itemIndex: comedy(0), tsMs: NOW }], NOW, model, P)!;
+    const out = rescoreSession(sv.vector, horrorFan, Y, K, stored, retrievalScores(stored), [comedy(1)]);
+    for (const r of out) expect(r.score).toBeCloseTo(dot(sv.vector, r.itemIndex), 5);
+  });
+
+  it('with x′ = x_u a list in any order (say, the ranker\'s) keeps its order and nothing is marked', () => {
+    const stored = [3, 0, 4, 1, 2];
+    const out = rescoreSession(horrorFan, horrorFan, Y, K, stored, [0.9, 0.8, 0.7, 0.6, 0.5], []);
     expect(out.map((r) => r.itemIndex)).toEqual(stored);
     expect(out.some((r) => r.moved)).toBe(false);
   });
 
   it('rejects a vector of the wrong length', () => {
-    expect(() => rescoreSession(new Float32Array(3), Y, K, [0], [])).toThrow(RangeError);
+    expect(() => rescoreSession(new Float32Array(3), horrorFan, Y, K, [0], [1], [])).toThrow(RangeError);
+    expect(() => rescoreSession(horrorFan, horrorFan, Y, K, [0], [], [])).toThrow(RangeError);
     expect(() => sessionVector(new Float32Array(3), [], NOW, model, P)).toThrow(RangeError);
   });
 });
