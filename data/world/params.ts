@@ -1,5 +1,6 @@
 // What a synthetic world is made of: the presets and their knobs, the range's end and the genre
 // vocabulary. The generative story they drive is told in data/world/index.ts.
+import type { SessionIntentParams } from './session-intent';
 
 export type PresetName = 'tiny' | 'demo' | 'large';
 
@@ -34,6 +35,7 @@ export interface WorldParams {
   browseWatchProb: number; // … and watching the best-liked of them
   impressionProb: number; // probability of a row of impressions of popular titles on the home feed …
   impressionsPerRow: number; // … with this many titles
+  sessionIntent?: SessionIntentParams; // genre binges (session-intent.ts); absent = DEFAULT_SESSION_INTENT
 }
 
 /** Behaviour shared by all presets (documented in WorldParams). */
