@@ -1,0 +1,343 @@
+// Does the session move the feed the right way? NDCG@10 on the next watches of warm users who have
+// recent events, static precomputed list vs the session-aware feed (model/session.ts, the code the
+// API runs), paired per user with a bootstrap interval of the difference (model/bootstrap.ts).
+//
+// Protocol (global time split, per data set):
+//   • cutoff: the time before which (1 − share) of all watches happened, share growing ×1.5 from
+//     --holdout-share (0.1) up to 0.5 until --min-users (300) users qualify; iALS (the
+//     configured ALS_* recipe) trains on the watches before it. Confidence of a (user, title) =
+//     CONF_WATCH_WEIGHT × its watches that were not early abandons (completion ≥
+//     CONF_ABANDON_COMPLETION) nor low ratings (≤ CONF_LOW_RATING), a simplified form of
+//     sql/int_user_item_confidence.sql.
+//   • users: warm (in training) with ≥ --recent + 1 new titles watched after the cutoff. Their first
+//     --recent new titles after the cutoff are the session (as POST /events would have recorded
+//     them, abandons included); "now" is the last of them. The next --judge new titles watched to
+//     completion ≥ LABEL_COMPLETION are what the feed is judged on.
+//   • static: the stored list as batch scoring writes it in retrieval order (x_u·y over titles not
+//     seen in training), minus the session's titles ("watched since" exclusion).
+//   • session: the same list re-scored by the session (SESSION_* from config.ts), with the
+//     neighbours of the session's titles found exactly (the API asks HNSW for the same).
+// Data sets: the demo world (DATA_DIR/worlds/demo-<seed>, generated when missing: it has session
+// intent, data/world/session-intent.ts) and ../shared/data/ml-latest-small-2016 when present (or
+// --dataset DIR). Also a small grid over SESSION_ALPHA × SESSION_NEIGHBOURS, for the record.
+// Prints a table, writes bench/results/session.json.
+//
+// Run: npm run bench:session [-- --only demo|movielens] [--dataset DIR] [--recent 3] [--judge 5] [--holdout-share 0.1] [--min-users 300]
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig, type Config } from '../config';
+import { generateWorld } from '../data/generator';
+import { importMovieLens } from '../data/movielens';
+import { eventsFile } from '../data/world-dir';
+import { pairedComparison, type PairedComparison } from '../model/bootstrap';
+import { prepareFoldIn } from '../model/foldin';
+import { trainIals, transposeCsr } from '../model/ials';
+import { rescoreSession, sessionVector, type FoldInModel, type SessionParams } from '../model/session';
+import type { Csr } from '../model/types';
+import { sessionParams } from '../api/session';
+import { defaultParams } from '../pipeline/recipe';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MOVIELENS_DIR = resolve(ROOT, '..', 'shared', 'data', 'ml-latest-small-2016');
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : undefined;
+};
+const RECENT = Number(arg('recent') ?? 3);
+const JUDGE = Number(arg('judge') ?? 5);
+const HOLDOUT_SHARE = Number(arg('holdout-share') ?? 0.1);
+const MIN_USERS = Number(arg('min-users') ?? 300);
+const MAX_HOLDOUT_SHARE = 0.5;
+const BOOTSTRAP = { samples: 1000, seed: 42 };
+const t0 = performance.now();
+const log = (msg: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
+
+interface Watch {
+  user: string;
+  movie: string;
+  tsMs: number;
+  completion: number; // watch_seconds / duration_seconds; 1 when unknown
+  rating: number | null;
+}
+
+async function loadWatches(worldDir: string): Promise<Watch[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    const r = await conn.runAndReadAll(
+      `SELECT user_id, movie_id, epoch_ms(ts)::DOUBLE AS ts_ms,
+         coalesce(least(1.0, watch_seconds::DOUBLE / nullif(duration_seconds, 0)), 1.0) AS completion, rating
+       FROM read_parquet($p) WHERE event_type = 'watch' ORDER BY ts, event_id`,
+      { p: eventsFile(worldDir) },
+    );
+    return (r.getRowObjectsJS() as { user_id: string; movie_id: string; ts_ms: number; completion: number; rating: number | null }[]).map((w) => ({
+      user: w.user_id, movie: w.movie_id, tsMs: Number(w.ts_ms), completion: Number(w.completion), rating: w.rating === null ? null : Number(w.rating),
+    }));
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+interface EvalUser {
+  u: number; // training row
+  session: { itemIndex: number; tsMs: number }[];
+  nowMs: number;
+  judged: Set<number>;
+}
+
+interface Prepared {
+  train: Csr;
+  nItems: number;
+  users: EvalUser[];
+  cutoffMs: number;
+  trainWatches: number;
+}
+
+/** The window after the cutoff grows (×1.5 from --holdout-share, up to half the watches) until it holds --min-users users. */
+function prepareSizedForPower(watches: Watch[], cfg: Config): Prepared & { holdoutShare: number } {
+  let share = HOLDOUT_SHARE;
+  for (;;) {
+    const prep = prepare(watches, cfg, share);
+    if (prep.users.length >= MIN_USERS || share >= MAX_HOLDOUT_SHARE) return { ...prep, holdoutShare: share };
+    share = Math.min(MAX_HOLDOUT_SHARE, share * 1.5);
+  }
+}
+
+function prepare(watches: Watch[], cfg: Config, holdoutShare: number): Prepared {
+  const cut = watches[Math.min(watches.length - 1, Math.floor(watches.length * (1 - holdoutShare)))].tsMs;
+  const before = watches.filter((w) => w.tsMs < cut);
+  const userIndex = new Map<string, number>(), itemIndex = new Map<string, number>();
+  for (const w of before) {
+    if (!userIndex.has(w.user)) userIndex.set(w.user, userIndex.size);
+    if (!itemIndex.has(w.movie)) itemIndex.set(w.movie, itemIndex.size);
+  }
+  const conf = new Map<number, number>(); // u·nItems + i → confidence
+  const seen = new Map<number, Set<number>>();
+  const nItems = itemIndex.size;
+  for (const w of before) {
+    const u = userIndex.get(w.user)!, i = itemIndex.get(w.movie)!;
+    let s = seen.get(u);
+    if (!s) seen.set(u, (s = new Set()));
+    s.add(i);
+    const weak = w.completion < cfg.CONF_ABANDON_COMPLETION || (w.rating !== null && w.rating <= cfg.CONF_LOW_RATING);
+    if (!weak) conf.set(u * nItems + i, (conf.get(u * nItems + i) ?? 0) + cfg.CONF_WATCH_WEIGHT);
+  }
+  const keys = [...conf.keys()].sort((a, b) => a - b);
+  const nUsers = userIndex.size;
+  const indptr = new Int32Array(nUsers + 1);
+  const indices = new Int32Array(keys.length), values = new Float32Array(keys.length);
+  keys.forEach((key, p) => {
+    indptr[Math.floor(key / nItems) + 1]++;
+    indices[p] = key % nItems;
+    values[p] = conf.get(key)!;
+  });
+  for (let u = 0; u < nUsers; u++) indptr[u + 1] += indptr[u];
+
+  // After the cutoff: per warm user, the first RECENT new titles, then the next JUDGE completed ones.
+  const after = new Map<number, Watch[]>();
+  for (const w of watches) {
+    if (w.tsMs < cut) continue;
+    const u = userIndex.get(w.user);
+    if (u === undefined) continue;
+    let l = after.get(u);
+    if (!l) after.set(u, (l = []));
+    l.push(w);
+  }
+  const users: EvalUser[] = [];
+  for (const [u, list] of after) {
+    const known = seen.get(u) ?? new Set<number>();
+    const session: EvalUser['session'] = [];
+    const inSession = new Set<number>();
+    const judged = new Set<number>();
+    for (const w of list) {
+      const i = itemIndex.get(w.movie);
+      if (i === undefined || known.has(i) || inSession.has(i)) continue;
+      if (session.length < RECENT) {
+        session.push({ itemIndex: i, tsMs: w.tsMs });
+        inSession.add(i);
+      } else if (judged.size < JUDGE && w.completion >= cfg.LABEL_COMPLETION) judged.add(i);
+    }
+    if (session.length === RECENT && judged.size > 0) users.push({ u, session, nowMs: session[RECENT - 1].tsMs, judged });
+  }
+  users.sort((a, b) => a.u - b.u);
+  return { train: { nRows: nUsers, nCols: nItems, indptr, indices, values }, nItems, users, cutoffMs: cut, trainWatches: before.length };
+}
+
+const DISC = Array.from({ length: 10 }, (_, p) => 1 / Math.log2(p + 2));
+
+function ndcg10(list: readonly number[], judged: Set<number>): number {
+  let dcg = 0, idcg = 0;
+  for (let p = 0; p < Math.min(10, list.length); p++) if (judged.has(list[p])) dcg += DISC[p];
+  for (let p = 0; p < Math.min(10, judged.size); p++) idcg += DISC[p];
+  return idcg > 0 ? dcg / idcg : 0;
+}
+
+/** Top-n indices of `scores` (descending), skipping `skip`. */
+function topIndices(scores: Float32Array, n: number, skip: (i: number) => boolean): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < scores.length; i++) if (!skip(i)) order.push(i);
+  order.sort((a, b) => scores[b] - scores[a] || a - b);
+  return order.slice(0, n);
+}
+
+interface Variant {
+  name: string;
+  params: SessionParams;
+}
+
+interface DatasetResult {
+  name: string;
+  cutoff: string;
+  holdoutShare: number;
+  trainWatches: number;
+  users: number;
+  items: number;
+  evalUsers: number;
+  meanJudged: number;
+  /** Session-aware − static with the configured SESSION_* (the decision figure). */
+  configured: PairedComparison & { params: SessionParams; usersMoved: number };
+  grid: { name: string; params: SessionParams; comparison: PairedComparison }[];
+  seconds: number;
+}
+
+async function runDataset(name: string, worldDir: string, cfg: Config, configured: SessionParams): Promise<DatasetResult> {
+  const s0 = performance.now();
+  log(`${name}: reading watches`);
+  const watches = await loadWatches(worldDir);
+  const prep = prepareSizedForPower(watches, cfg);
+  log(`${name}: cutoff ${new Date(prep.cutoffMs).toISOString()}, ${prep.train.nRows} users × ${prep.nItems} titles, ${prep.users.length} users with ${RECENT} recent titles and a next watch`);
+  const params = defaultParams(cfg);
+  const f = await trainIals(prep.train, transposeCsr(prep.train), { factors: params.factors, epochs: params.epochs, alpha0: params.alpha0, lambda: params.lambda, nu: params.nu, cgSteps: params.cgSteps, seed: params.seed, threads: cfg.ALS_THREADS });
+  const k = f.k, Y = f.itemFactors, nItems = prep.nItems;
+  log(`${name}: iALS k=${k} trained`);
+  const model: FoldInModel = { itemFactors: Y, k, nItems, gramAlpha0: prepareFoldIn(Y, nItems, k, params.alpha0), lambda: params.lambda, nu: params.nu, alpha0: params.alpha0, watchConfidence: cfg.CONF_WATCH_WEIGHT };
+
+  const variants: Variant[] = [{ name: 'configured', params: configured }];
+  for (const alpha of [0.25, 0.5, 0.75, 0.9]) for (const neighbours of [0, 20]) variants.push({ name: `alpha=${alpha} neighbours=${neighbours}`, params: { ...configured, alpha, neighbours } });
+  const depth = Math.max(...variants.map((v) => v.params.rescoreTop)) + RECENT;
+  const staticNdcg = new Float64Array(prep.users.length);
+  const sessionNdcg = variants.map(() => new Float64Array(prep.users.length));
+  let usersMoved = 0;
+  const scores = new Float32Array(nItems);
+  const simScratch = new Float32Array(nItems);
+  const xu = new Float32Array(k);
+  prep.users.forEach((eu, j) => {
+    xu.set(f.userFactors.subarray(eu.u * k, (eu.u + 1) * k));
+    const known = new Set<number>(prep.train.indices.subarray(prep.train.indptr[eu.u], prep.train.indptr[eu.u + 1]));
+    for (let i = 0; i < nItems; i++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += xu[t] * Y[i * k + t];
+      scores[i] = s;
+    }
+    const inSession = new Set(eu.session.map((e) => e.itemIndex));
+    const skip = (i: number) => known.has(i) || inSession.has(i);
+    const stored = topIndices(scores, depth, skip);
+    staticNdcg[j] = ndcg10(stored, eu.judged);
+    // Neighbours by inner product of each session title (the exact answer HNSW approximates).
+    const neighbourLists = eu.session.map((e) => {
+      for (let i = 0; i < nItems; i++) {
+        let s = 0;
+        for (let t = 0; t < k; t++) s += Y[e.itemIndex * k + t] * Y[i * k + t];
+        simScratch[i] = s;
+      }
+      return topIndices(simScratch, 20, (i) => i === e.itemIndex || skip(i));
+    });
+    variants.forEach((v, vi) => {
+      const sv = sessionVector(xu, eu.session, eu.nowMs, model, v.params);
+      if (!sv) {
+        sessionNdcg[vi][j] = staticNdcg[j];
+        return;
+      }
+      const head = stored.slice(0, v.params.rescoreTop);
+      const neighbours = neighbourLists.filter((_, e) => sv.items.includes(eu.session[e].itemIndex)).flatMap((l) => l.slice(0, v.params.neighbours));
+      const order = rescoreSession(sv.vector, xu, Y, k, head, head.map((i) => scores[i]), neighbours).map((r) => r.itemIndex);
+      const taken = new Set(order);
+      for (const i of stored) if (!taken.has(i)) order.push(i);
+      sessionNdcg[vi][j] = ndcg10(order, eu.judged);
+      if (vi === 0 && order.slice(0, 10).some((i, p) => i !== stored[p])) usersMoved++;
+    });
+  });
+  const compare = (vi: number) => pairedComparison(sessionNdcg[vi], staticNdcg, BOOTSTRAP);
+  const meanJudged = prep.users.reduce((s, u) => s + u.judged.size, 0) / Math.max(1, prep.users.length);
+  return {
+    name,
+    cutoff: new Date(prep.cutoffMs).toISOString(),
+    holdoutShare: prep.holdoutShare,
+    trainWatches: prep.trainWatches,
+    users: prep.train.nRows,
+    items: nItems,
+    evalUsers: prep.users.length,
+    meanJudged,
+    configured: { ...compare(0), params: configured, usersMoved },
+    grid: variants.slice(1).map((v, i) => ({ name: v.name, params: v.params, comparison: compare(i + 1) })),
+    seconds: Number(((performance.now() - s0) / 1000).toFixed(1)),
+  };
+}
+
+const fmt = (c: PairedComparison) => `static ${c.b.toFixed(4)} → session ${c.a.toFixed(4)}: Δ ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(4)} [${c.diffLo.toFixed(4)}, ${c.diffHi.toFixed(4)}] (${(100 * c.lift).toFixed(1)} %)`;
+
+async function main() {
+  const cfg = loadConfig();
+  // The benchmark judges the formula whether or not serving has it switched on.
+  const configured = sessionParams({ ...cfg, SESSION_ENABLED: true })!;
+  const only = arg('only');
+  const datasets = process.argv.flatMap((a, i) => (a === '--dataset' && process.argv[i + 1] ? [resolve(process.argv[i + 1])] : []));
+  const results: DatasetResult[] = [];
+  if (datasets.length === 0 && (!only || only === 'demo')) {
+    const worldDir = join(cfg.DATA_DIR, 'worlds', 'demo-42');
+    if (!existsSync(join(worldDir, 'manifest.json'))) {
+      log(`generating the demo world (seed 42) into ${worldDir}`);
+      await generateWorld({ preset: 'demo', seed: 42, outDir: worldDir });
+    }
+    results.push(await runDataset('demo', worldDir, cfg, configured));
+  }
+  const movielens = datasets.length > 0 ? datasets : (!only || only === 'movielens') && existsSync(MOVIELENS_DIR) ? [MOVIELENS_DIR] : [];
+  if (datasets.length === 0 && (!only || only === 'movielens') && !existsSync(MOVIELENS_DIR)) log(`no MovieLens sample at ${MOVIELENS_DIR}: skipped`);
+  for (const dir of movielens) {
+    const worldDir = mkdtempSync(join(tmpdir(), 'recs-session-ml-'));
+    try {
+      await importMovieLens(dir, worldDir);
+      results.push(await runDataset(basename(dir), worldDir, cfg, configured));
+    } finally {
+      rmSync(worldDir, { recursive: true, force: true });
+    }
+  }
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${r.name}: ${r.evalUsers} users with ${RECENT} titles after the cutoff ${r.cutoff} and ≤ ${JUDGE} next ones (mean ${r.meanJudged.toFixed(2)})`);
+    lines.push(`  NDCG@10 configured (α=${r.configured.params.alpha}, h=${r.configured.params.halfLifeMinutes} min, κ=${r.configured.params.saturation}, top ${r.configured.params.rescoreTop}, ${r.configured.params.neighbours} neighbours): ${fmt(r.configured)}; top 10 changed for ${r.configured.usersMoved}`);
+    for (const g of r.grid) lines.push(`  ${g.name.padEnd(26)} ${fmt(g.comparison)}`);
+  }
+  const wins = results.map((r) => ({ name: r.name, wins: r.configured.diffLo > 0 }));
+  const verdict = results.length > 0 && wins.every((w) => w.wins) ? 'session-aware wins on every data set (lower bound of Δ > 0): SESSION_ENABLED defaults to true' : `session-aware does not win everywhere (${wins.map((w) => `${w.name}: ${w.wins ? 'wins' : 'no win'}`).join(', ')})`;
+  lines.push('', verdict, `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end`);
+  console.log(lines.join('\n'));
+  const out = {
+    date: new Date().toISOString(),
+    script: 'npm run bench:session',
+    protocol: { recent: RECENT, judge: JUDGE, holdoutShareFrom: HOLDOUT_SHARE, minUsers: MIN_USERS, bootstrap: BOOTSTRAP, staticList: 'retrieval order (x_u·y), minus the session titles' },
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: availableParallelism(),
+    loadAverageAtEnd: loadavg()[0],
+    wallSeconds: (performance.now() - t0) / 1000,
+    verdict,
+    datasets: results,
+  };
+  const path = arg('out') ? resolve(arg('out')!) : join(ROOT, 'bench', 'results', 'session.json');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(out, null, 1) + '\n');
+  log(`wrote ${path}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
