@@ -3,8 +3,9 @@
 // API runs), paired per user with a bootstrap interval of the difference (model/bootstrap.ts).
 //
 // Protocol (global time split, per data set):
-//   • cutoff: the time before which (1 − share) of all watches happened, share growing ×1.5 from
-//     --holdout-share (0.1) up to 0.5 until --min-users (300) users qualify; iALS (the
+//   • cutoff: the time before which (1 − share) of all watches happened, share = --holdout-share
+//     (0.1); more cutoffs (share + 0.05, … ≤ 0.6) until --min-users (300) users qualify (see
+//     runDataset); iALS (the
 //     configured ALS_* recipe) trains on the watches before it. Confidence of a (user, title) =
 //     CONF_WATCH_WEIGHT × its watches that were not early abandons (completion ≥
 //     CONF_ABANDON_COMPLETION) nor low ratings (≤ CONF_LOW_RATING), a simplified form of
@@ -50,7 +51,7 @@ const RECENT = Number(arg('recent') ?? 3);
 const JUDGE = Number(arg('judge') ?? 5);
 const HOLDOUT_SHARE = Number(arg('holdout-share') ?? 0.1);
 const MIN_USERS = Number(arg('min-users') ?? 300);
-const MAX_HOLDOUT_SHARE = 0.5;
+const MAX_HOLDOUT_SHARE = 0.6;
 const BOOTSTRAP = { samples: 1000, seed: 42 };
 const t0 = performance.now();
 const log = (msg: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
@@ -95,16 +96,6 @@ interface Prepared {
   users: EvalUser[];
   cutoffMs: number;
   trainWatches: number;
-}
-
-/** The window after the cutoff grows (×1.5 from --holdout-share, up to half the watches) until it holds --min-users users. */
-function prepareSizedForPower(watches: Watch[], cfg: Config): Prepared & { holdoutShare: number } {
-  let share = HOLDOUT_SHARE;
-  for (;;) {
-    const prep = prepare(watches, cfg, share);
-    if (prep.users.length >= MIN_USERS || share >= MAX_HOLDOUT_SHARE) return { ...prep, holdoutShare: share };
-    share = Math.min(MAX_HOLDOUT_SHARE, share * 1.5);
-  }
 }
 
 function prepare(watches: Watch[], cfg: Config, holdoutShare: number): Prepared {
@@ -191,11 +182,9 @@ interface Variant {
 
 interface DatasetResult {
   name: string;
-  cutoff: string;
-  holdoutShare: number;
-  trainWatches: number;
-  users: number;
-  items: number;
+  /** Each global time split used (one unless the data set needed more for --min-users). */
+  cutoffs: Omit<CutoffResult, 'staticNdcg' | 'sessionNdcg'>[];
+  /** (user, cutoff) pairs evaluated. */
   evalUsers: number;
   meanJudged: number;
   /** Session-aware − static with the configured SESSION_* (the decision figure). */
@@ -204,28 +193,36 @@ interface DatasetResult {
   seconds: number;
 }
 
-async function runDataset(name: string, worldDir: string, cfg: Config, configured: SessionParams): Promise<DatasetResult> {
-  const s0 = performance.now();
-  log(`${name}: reading watches`);
-  const watches = await loadWatches(worldDir);
-  const prep = prepareSizedForPower(watches, cfg);
-  log(`${name}: cutoff ${new Date(prep.cutoffMs).toISOString()}, ${prep.train.nRows} users × ${prep.nItems} titles, ${prep.users.length} users with ${RECENT} recent titles and a next watch`);
+interface CutoffResult {
+  cutoff: string;
+  holdoutShare: number;
+  trainWatches: number;
+  users: number;
+  items: number;
+  evalUsers: number;
+  staticNdcg: number[];
+  sessionNdcg: number[][]; // per variant
+  judged: number;
+  usersMoved: number;
+}
+
+/** One global time split: train iALS before the cutoff, then static vs every variant for each qualifying user. */
+async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdoutShare: number, variants: Variant[]): Promise<CutoffResult> {
+  const prep = prepare(watches, cfg, holdoutShare);
+  log(`${name}: cutoff ${new Date(prep.cutoffMs).toISOString()} (last ${(100 * holdoutShare).toFixed(0)} % of watches after it), ${prep.train.nRows} users × ${prep.nItems} titles, ${prep.users.length} users with ${RECENT} recent titles and a next watch`);
   const params = defaultParams(cfg);
   const f = await trainIals(prep.train, transposeCsr(prep.train), { factors: params.factors, epochs: params.epochs, alpha0: params.alpha0, lambda: params.lambda, nu: params.nu, cgSteps: params.cgSteps, seed: params.seed, threads: cfg.ALS_THREADS });
   const k = f.k, Y = f.itemFactors, nItems = prep.nItems;
-  log(`${name}: iALS k=${k} trained`);
   const model: FoldInModel = { itemFactors: Y, k, nItems, gramAlpha0: prepareFoldIn(Y, nItems, k, params.alpha0), lambda: params.lambda, nu: params.nu, alpha0: params.alpha0, watchConfidence: cfg.CONF_WATCH_WEIGHT };
-
-  const variants: Variant[] = [{ name: 'configured', params: configured }];
-  for (const alpha of [0.25, 0.5, 0.75, 0.9]) for (const neighbours of [0, 20]) variants.push({ name: `alpha=${alpha} neighbours=${neighbours}`, params: { ...configured, alpha, neighbours } });
   const depth = Math.max(...variants.map((v) => v.params.rescoreTop)) + RECENT;
-  const staticNdcg = new Float64Array(prep.users.length);
-  const sessionNdcg = variants.map(() => new Float64Array(prep.users.length));
-  let usersMoved = 0;
+  const staticNdcg: number[] = [];
+  const sessionNdcg: number[][] = variants.map(() => []);
+  let usersMoved = 0, judged = 0;
   const scores = new Float32Array(nItems);
   const simScratch = new Float32Array(nItems);
   const xu = new Float32Array(k);
-  prep.users.forEach((eu, j) => {
+  for (const eu of prep.users) {
+    judged += eu.judged.size;
     xu.set(f.userFactors.subarray(eu.u * k, (eu.u + 1) * k));
     const known = new Set<number>(prep.train.indices.subarray(prep.train.indptr[eu.u], prep.train.indptr[eu.u + 1]));
     for (let i = 0; i < nItems; i++) {
@@ -236,7 +233,8 @@ async function runDataset(name: string, worldDir: string, cfg: Config, configure
     const inSession = new Set(eu.session.map((e) => e.itemIndex));
     const skip = (i: number) => known.has(i) || inSession.has(i);
     const stored = topIndices(scores, depth, skip);
-    staticNdcg[j] = ndcg10(stored, eu.judged);
+    const st = ndcg10(stored, eu.judged);
+    staticNdcg.push(st);
     // Neighbours by inner product of each session title (the exact answer HNSW approximates).
     const neighbourLists = eu.session.map((e) => {
       for (let i = 0; i < nItems; i++) {
@@ -249,7 +247,7 @@ async function runDataset(name: string, worldDir: string, cfg: Config, configure
     variants.forEach((v, vi) => {
       const sv = sessionVector(xu, eu.session, eu.nowMs, model, v.params);
       if (!sv) {
-        sessionNdcg[vi][j] = staticNdcg[j];
+        sessionNdcg[vi].push(st);
         return;
       }
       const head = stored.slice(0, v.params.rescoreTop);
@@ -257,22 +255,41 @@ async function runDataset(name: string, worldDir: string, cfg: Config, configure
       const order = rescoreSession(sv.vector, xu, Y, k, head, head.map((i) => scores[i]), neighbours).map((r) => r.itemIndex);
       const taken = new Set(order);
       for (const i of stored) if (!taken.has(i)) order.push(i);
-      sessionNdcg[vi][j] = ndcg10(order, eu.judged);
+      sessionNdcg[vi].push(ndcg10(order, eu.judged));
       if (vi === 0 && order.slice(0, 10).some((i, p) => i !== stored[p])) usersMoved++;
     });
-  });
-  const compare = (vi: number) => pairedComparison(sessionNdcg[vi], staticNdcg, BOOTSTRAP);
-  const meanJudged = prep.users.reduce((s, u) => s + u.judged.size, 0) / Math.max(1, prep.users.length);
+  }
+  return { cutoff: new Date(prep.cutoffMs).toISOString(), holdoutShare, trainWatches: prep.trainWatches, users: prep.train.nRows, items: nItems, evalUsers: prep.users.length, staticNdcg, sessionNdcg, judged, usersMoved };
+}
+
+/**
+ * The demo world holds thousands of qualifying users at one cutoff; a small MovieLens export a few
+ * dozen (its users rate in bursts: few straddle any one cutoff). So cutoffs are added — rolling
+ * origin, each a global time split with its own training — at the watch quantiles 1 − share,
+ * share = --holdout-share, +0.05, … ≤ 0.6, until --min-users (user, cutoff) pairs qualify. A user
+ * may appear at several cutoffs; the bootstrap resamples pairs.
+ */
+async function runDataset(name: string, worldDir: string, cfg: Config, configured: SessionParams): Promise<DatasetResult> {
+  const s0 = performance.now();
+  log(`${name}: reading watches`);
+  const watches = await loadWatches(worldDir);
+  const variants: Variant[] = [{ name: 'configured', params: configured }];
+  for (const alpha of [0.25, 0.5, 0.75, 0.9]) for (const neighbours of [0, 20]) variants.push({ name: `alpha=${alpha} neighbours=${neighbours}`, params: { ...configured, alpha, neighbours } });
+  const cutoffs: CutoffResult[] = [];
+  let pairs = 0;
+  for (let share = HOLDOUT_SHARE; pairs < MIN_USERS && share <= MAX_HOLDOUT_SHARE + 1e-9; share += 0.05) {
+    const c = await evaluateCutoff(name, watches, cfg, Number(share.toFixed(2)), variants);
+    cutoffs.push(c);
+    pairs += c.evalUsers;
+  }
+  const staticNdcg = Float64Array.from(cutoffs.flatMap((c) => c.staticNdcg));
+  const compare = (vi: number) => pairedComparison(Float64Array.from(cutoffs.flatMap((c) => c.sessionNdcg[vi])), staticNdcg, BOOTSTRAP);
   return {
     name,
-    cutoff: new Date(prep.cutoffMs).toISOString(),
-    holdoutShare: prep.holdoutShare,
-    trainWatches: prep.trainWatches,
-    users: prep.train.nRows,
-    items: nItems,
-    evalUsers: prep.users.length,
-    meanJudged,
-    configured: { ...compare(0), params: configured, usersMoved },
+    cutoffs: cutoffs.map(({ staticNdcg: _s, sessionNdcg: _v, ...meta }) => meta),
+    evalUsers: pairs,
+    meanJudged: cutoffs.reduce((s, c) => s + c.judged, 0) / Math.max(1, pairs),
+    configured: { ...compare(0), params: configured, usersMoved: cutoffs.reduce((s, c) => s + c.usersMoved, 0) },
     grid: variants.slice(1).map((v, i) => ({ name: v.name, params: v.params, comparison: compare(i + 1) })),
     seconds: Number(((performance.now() - s0) / 1000).toFixed(1)),
   };
@@ -308,7 +325,7 @@ async function main() {
   }
   const lines: string[] = [];
   for (const r of results) {
-    lines.push(`${r.name}: ${r.evalUsers} users with ${RECENT} titles after the cutoff ${r.cutoff} and ≤ ${JUDGE} next ones (mean ${r.meanJudged.toFixed(2)})`);
+    lines.push(`${r.name}: ${r.evalUsers} users with ${RECENT} titles after the cutoff (${r.cutoffs.map((c) => `${c.cutoff.slice(0, 10)}: ${c.evalUsers}`).join(', ')}) and ≤ ${JUDGE} next ones (mean ${r.meanJudged.toFixed(2)})`);
     lines.push(`  NDCG@10 configured (α=${r.configured.params.alpha}, h=${r.configured.params.halfLifeMinutes} min, κ=${r.configured.params.saturation}, top ${r.configured.params.rescoreTop}, ${r.configured.params.neighbours} neighbours): ${fmt(r.configured)}; top 10 changed for ${r.configured.usersMoved}`);
     for (const g of r.grid) lines.push(`  ${g.name.padEnd(26)} ${fmt(g.comparison)}`);
   }
