@@ -297,7 +297,7 @@ export function createApp(deps: AppDeps): ApiApp {
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
       // Watches since the model's as-of re-score the head of the list (api/session.ts).
-      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, accept, { params: session, nowMs: clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT, efSearch: opts.HNSW_EF_SEARCH }).slice(0, need);
+      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, { params: session, nowMs: clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT, efSearch: opts.HNSW_EF_SEARCH }).slice(0, need);
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {

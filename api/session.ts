@@ -21,33 +21,38 @@ export function sessionParams(cfg: Config): SessionParams | null {
   };
 }
 
-/** How many accepted titles to read from the stored list: the page, or the re-scored head when a session applies. */
+/**
+ * How many accepted titles to read from the stored list: the page, or — when a session may apply —
+ * all of it: the recent titles' neighbours are taken from the stored list only, because only it is
+ * known to hold no title the user watched before the model's as-of (the API does not keep histories).
+ */
 export function storedListDepth(p: SessionParams | null, recent: ReadonlyMap<string, number>, need: number): number {
-  return p && recent.size > 0 ? Math.max(need, p.rescoreTop) : need;
+  return p && recent.size > 0 ? Number.MAX_SAFE_INTEGER : need;
 }
 
-/** The HNSW neighbours (inner product) of item `idx`, accepted ones only, without `idx` itself. */
-function neighboursOf(v: VersionState, idx: number, n: number, efSearch: number, accept: (idx: number) => boolean): number[] {
+/** The `n` nearest titles (HNSW, inner product) of item `idx` that pass `keep`, without `idx` itself. */
+function neighboursOf(v: VersionState, idx: number, n: number, efSearch: number, keep: (idx: number) => boolean): number[] {
   if (!v.ann || n <= 0) return [];
   const kq = Math.min(n, v.ann.getCurrentCount());
   if (kq <= 0) return [];
   v.ann.setEf(Math.max(efSearch, kq));
   const query = Array.from(v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k));
-  return v.ann.searchKnn(query, kq, (j) => j !== idx && accept(j)).neighbors;
+  return v.ann.searchKnn(query, kq, (j) => j !== idx && keep(j)).neighbors;
 }
 
 /**
- * `base` (the stored list, best first, filtered by `accept`) with its head re-ordered by the
- * session: the re-scored candidates first — reason `session` where the session moved a title up
- * or brought it in — then the rest of `base` in its order. Returns `base` itself when no session
- * applies (no recent watch in the version, or all faded).
+ * `base` (the stored list, best first, filtered by the request's accept; the whole list, see
+ * storedListDepth) with its head re-ordered by the session: its first SESSION_RESCORE_TOP titles
+ * plus the SESSION_NEIGHBOURS nearest titles of each recent title found further down `base` are
+ * re-scored — reason `session` where the session moved a title up — then the rest of `base` follows
+ * in its order. Returns `base` itself when no session applies (no recent watch in the version, or
+ * all faded).
  */
 export function sessionRerank(
   v: VersionState,
   userVec: Float32Array,
   recent: ReadonlyMap<string, number>,
   base: readonly Candidate[],
-  accept: (idx: number) => boolean,
   o: { params: SessionParams; nowMs: number; watchConfidence: number; efSearch: number },
 ): readonly Candidate[] {
   const p = o.params;
@@ -61,9 +66,11 @@ export function sessionRerank(
   const sv = sessionVector(userVec, events, o.nowMs, model, p);
   if (!sv) return base;
   const head = base.slice(0, p.rescoreTop).filter((c) => c.itemIndex >= 0);
+  const listed = new Map<number, number>(); // itemIndex → stored score
+  for (const c of base) if (c.itemIndex >= 0) listed.set(c.itemIndex, c.score);
   const neighbours: number[] = [];
-  for (const idx of sv.items) neighbours.push(...neighboursOf(v, idx, p.neighbours, o.efSearch, accept));
-  const rescored = rescoreSession(sv.vector, userVec, v.itemFactors, v.k, head.map((c) => c.itemIndex), head.map((c) => c.score), neighbours);
+  for (const idx of sv.items) neighbours.push(...neighboursOf(v, idx, p.neighbours, o.efSearch, (j) => listed.has(j)));
+  const rescored = rescoreSession(sv.vector, userVec, v.itemFactors, v.k, head.map((c) => c.itemIndex), head.map((c) => c.score), neighbours, neighbours.map((j) => listed.get(j)!));
   const byIndex = new Map(head.map((c) => [c.itemIndex, c]));
   const out: Candidate[] = rescored.map((r) => ({
     movieId: v.items[r.itemIndex].movie_id,

@@ -14,13 +14,15 @@
 //     --recent new titles after the cutoff are the session (as POST /events would have recorded
 //     them, abandons included); "now" is the last of them. The next --judge new titles watched to
 //     completion ≥ LABEL_COMPLETION are what the feed is judged on.
-//   • static: the stored list as batch scoring writes it in retrieval order (x_u·y over titles not
-//     seen in training), minus the session's titles ("watched since" exclusion).
+//   • static: the stored list as batch scoring writes it in retrieval order (top TOP_N by x_u·y over
+//     titles not seen in training), minus the session's titles ("watched since" exclusion).
 //   • session: the same list re-scored by the session (SESSION_* from config.ts), with the
-//     neighbours of the session's titles found exactly (the API asks HNSW for the same).
+//     neighbours of the session's titles found exactly among the stored list (the API asks HNSW
+//     for the same).
 // Data sets: the demo world (DATA_DIR/worlds/demo-<seed>, generated when missing: it has session
 // intent, data/world/session-intent.ts) and ../shared/data/ml-latest-small-2016 when present (or
-// --dataset DIR). Also a small grid over SESSION_ALPHA × SESSION_NEIGHBOURS, for the record.
+// --dataset DIR). Also a small grid over SESSION_ALPHA × SESSION_NEIGHBOURS, for the record, and
+// the serving path's own cost per feed (api/session.ts with an HNSW index over the same factors).
 // Prints a table, writes bench/results/session.json.
 //
 // Run: npm run bench:session [-- --only demo|movielens] [--dataset DIR] [--recent 3] [--judge 5] [--holdout-share 0.1] [--min-users 300]
@@ -29,6 +31,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import hnswlib from 'hnswlib-node';
 import { loadConfig, type Config } from '../config';
 import { generateWorld } from '../data/generator';
 import { importMovieLens } from '../data/movielens';
@@ -38,7 +41,9 @@ import { prepareFoldIn } from '../model/foldin';
 import { trainIals, transposeCsr } from '../model/ials';
 import { rescoreSession, sessionVector, type FoldInModel, type SessionParams } from '../model/session';
 import type { Csr } from '../model/types';
-import { sessionParams } from '../api/session';
+import type { Candidate } from '../api/feed';
+import { sessionParams, sessionRerank } from '../api/session';
+import type { VersionState } from '../api/state';
 import { defaultParams } from '../pipeline/recipe';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +57,7 @@ const JUDGE = Number(arg('judge') ?? 5);
 const HOLDOUT_SHARE = Number(arg('holdout-share') ?? 0.1);
 const MIN_USERS = Number(arg('min-users') ?? 300);
 const MAX_HOLDOUT_SHARE = 0.6;
+const SERVING_CALLS = 1000; // feeds timed through api/session.ts per cutoff
 const BOOTSTRAP = { samples: 1000, seed: 42 };
 const t0 = performance.now();
 const log = (msg: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
@@ -204,6 +210,31 @@ interface CutoffResult {
   sessionNdcg: number[][]; // per variant
   judged: number;
   usersMoved: number;
+  /** The serving path itself (api/session.ts sessionRerank with an HNSW index, HNSW_* defaults) per feed, ms. */
+  servingMs?: { calls: number; p50: number; p99: number; max: number };
+}
+
+/**
+ * Time api/session.ts sessionRerank — fold-in, HNSW neighbours, re-scoring — as the API calls it,
+ * on a version state built from these factors (an HNSW index with the configured HNSW_* settings).
+ */
+function servingCost(cfg: Config, Y: Float32Array, k: number, nItems: number, model: FoldInModel, calls: { xu: Float32Array; session: { itemIndex: number; tsMs: number }[]; nowMs: number; stored: number[]; scores: Float32Array }[], params: SessionParams): NonNullable<CutoffResult['servingMs']> {
+  const ann = new hnswlib.HierarchicalNSW('ip', k);
+  ann.initIndex(nItems, cfg.HNSW_M, cfg.HNSW_EF_CONSTRUCTION, 42);
+  for (let i = 0; i < nItems; i++) ann.addPoint(Array.from(Y.subarray(i * k, (i + 1) * k)), i);
+  const items = Array.from({ length: nItems }, (_, i) => ({ movie_id: String(i), title: '', genres: [], genresLower: [], year: null, added_at: '', addedAtMs: NaN }));
+  const v = { k, nItems, items, indexById: new Map(items.map((it, i) => [it.movie_id, i])), itemFactors: Y, ann, gramAlpha0: model.gramAlpha0, lambda: model.lambda, nu: model.nu, alpha0: model.alpha0 } as unknown as VersionState;
+  const ms: number[] = [];
+  for (const c of calls) {
+    const recent = new Map(c.session.map((e) => [String(e.itemIndex), e.tsMs]));
+    const base: Candidate[] = c.stored.map((i) => ({ movieId: String(i), itemIndex: i, score: c.scores[i], reason: 'because_you_watched' }));
+    const t = performance.now();
+    sessionRerank(v, c.xu, recent, base, { params, nowMs: c.nowMs, watchConfidence: model.watchConfidence, efSearch: cfg.HNSW_EF_SEARCH });
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  const q = (p: number) => Number((ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? NaN).toFixed(3));
+  return { calls: ms.length, p50: q(0.5), p99: q(0.99), max: q(1) };
 }
 
 /** One global time split: train iALS before the cutoff, then static vs every variant for each qualifying user. */
@@ -214,13 +245,14 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
   const f = await trainIals(prep.train, transposeCsr(prep.train), { factors: params.factors, epochs: params.epochs, alpha0: params.alpha0, lambda: params.lambda, nu: params.nu, cgSteps: params.cgSteps, seed: params.seed, threads: cfg.ALS_THREADS });
   const k = f.k, Y = f.itemFactors, nItems = prep.nItems;
   const model: FoldInModel = { itemFactors: Y, k, nItems, gramAlpha0: prepareFoldIn(Y, nItems, k, params.alpha0), lambda: params.lambda, nu: params.nu, alpha0: params.alpha0, watchConfidence: cfg.CONF_WATCH_WEIGHT };
-  const depth = Math.max(...variants.map((v) => v.params.rescoreTop)) + RECENT;
+  const depth = cfg.TOP_N; // the stored list's length (batch scoring writes TOP_N per user)
   const staticNdcg: number[] = [];
   const sessionNdcg: number[][] = variants.map(() => []);
   let usersMoved = 0, judged = 0;
   const scores = new Float32Array(nItems);
   const simScratch = new Float32Array(nItems);
   const xu = new Float32Array(k);
+  const timed: Parameters<typeof servingCost>[5] = [];
   for (const eu of prep.users) {
     judged += eu.judged.size;
     xu.set(f.userFactors.subarray(eu.u * k, (eu.u + 1) * k));
@@ -233,16 +265,20 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
     const inSession = new Set(eu.session.map((e) => e.itemIndex));
     const skip = (i: number) => known.has(i) || inSession.has(i);
     const stored = topIndices(scores, depth, skip);
+    if (timed.length < SERVING_CALLS) timed.push({ xu: xu.slice(), session: eu.session, nowMs: eu.nowMs, stored, scores: scores.slice() });
     const st = ndcg10(stored, eu.judged);
     staticNdcg.push(st);
     // Neighbours by inner product of each session title (the exact answer HNSW approximates).
+    // Neighbours by inner product of each session title among the stored list (the API asks HNSW
+    // for the same, filtered to the list: only it is known to hold no title seen before the as-of).
+    const inStored = new Set(stored);
     const neighbourLists = eu.session.map((e) => {
-      for (let i = 0; i < nItems; i++) {
+      for (const i of stored) {
         let s = 0;
         for (let t = 0; t < k; t++) s += Y[e.itemIndex * k + t] * Y[i * k + t];
         simScratch[i] = s;
       }
-      return topIndices(simScratch, 20, (i) => i === e.itemIndex || skip(i));
+      return topIndices(simScratch, 20, (i) => i === e.itemIndex || !inStored.has(i));
     });
     variants.forEach((v, vi) => {
       const sv = sessionVector(xu, eu.session, eu.nowMs, model, v.params);
@@ -252,14 +288,15 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
       }
       const head = stored.slice(0, v.params.rescoreTop);
       const neighbours = neighbourLists.filter((_, e) => sv.items.includes(eu.session[e].itemIndex)).flatMap((l) => l.slice(0, v.params.neighbours));
-      const order = rescoreSession(sv.vector, xu, Y, k, head, head.map((i) => scores[i]), neighbours).map((r) => r.itemIndex);
+      const order = rescoreSession(sv.vector, xu, Y, k, head, head.map((i) => scores[i]), neighbours, neighbours.map((i) => scores[i])).map((r) => r.itemIndex);
       const taken = new Set(order);
       for (const i of stored) if (!taken.has(i)) order.push(i);
       sessionNdcg[vi].push(ndcg10(order, eu.judged));
       if (vi === 0 && order.slice(0, 10).some((i, p) => i !== stored[p])) usersMoved++;
     });
   }
-  return { cutoff: new Date(prep.cutoffMs).toISOString(), holdoutShare, trainWatches: prep.trainWatches, users: prep.train.nRows, items: nItems, evalUsers: prep.users.length, staticNdcg, sessionNdcg, judged, usersMoved };
+  const servingMs = timed.length > 0 ? servingCost(cfg, Y, k, nItems, model, timed, variants[0].params) : undefined;
+  return { cutoff: new Date(prep.cutoffMs).toISOString(), holdoutShare, trainWatches: prep.trainWatches, users: prep.train.nRows, items: nItems, evalUsers: prep.users.length, staticNdcg, sessionNdcg, judged, usersMoved, servingMs };
 }
 
 /**
@@ -328,6 +365,8 @@ async function main() {
     lines.push(`${r.name}: ${r.evalUsers} users with ${RECENT} titles after the cutoff (${r.cutoffs.map((c) => `${c.cutoff.slice(0, 10)}: ${c.evalUsers}`).join(', ')}) and ≤ ${JUDGE} next ones (mean ${r.meanJudged.toFixed(2)})`);
     lines.push(`  NDCG@10 configured (α=${r.configured.params.alpha}, h=${r.configured.params.halfLifeMinutes} min, κ=${r.configured.params.saturation}, top ${r.configured.params.rescoreTop}, ${r.configured.params.neighbours} neighbours): ${fmt(r.configured)}; top 10 changed for ${r.configured.usersMoved}`);
     for (const g of r.grid) lines.push(`  ${g.name.padEnd(26)} ${fmt(g.comparison)}`);
+    const sm = r.cutoffs[0]?.servingMs;
+    if (sm) lines.push(`  serving cost of the session (api/session.ts, HNSW): p50 ${sm.p50} ms, p99 ${sm.p99} ms over ${sm.calls} feeds`);
   }
   const wins = results.map((r) => ({ name: r.name, wins: r.configured.diffLo > 0 }));
   const verdict = results.length > 0 && wins.every((w) => w.wins) ? 'session-aware wins on every data set (lower bound of Δ > 0): SESSION_ENABLED defaults to true' : `session-aware does not win everywhere (${wins.map((w) => `${w.name}: ${w.wins ? 'wins' : 'no win'}`).join(', ')})`;

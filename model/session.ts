@@ -15,8 +15,10 @@
 // and |x_u| on the user's whole history; x' keeps |x_u| so its scores x'·y_i stay on the scale of
 // the stored list's. When W < SESSION_MIN_WEIGHT the session has faded and nothing changes.
 // Candidates: the first SESSION_RESCORE_TOP accepted titles of the stored list ∪ the
-// SESSION_NEIGHBOURS nearest titles (inner product) of each recent title, scored
-//   score_i = stored_i + (x' − x_u)·y_i      stored_i = the list's score, or x_u·y_i for a neighbour
+// SESSION_NEIGHBOURS nearest titles (inner product) of each recent title among the rest of the
+// stored list (only the stored list is known to hold nothing the user watched before the as-of),
+// scored
+//   score_i = stored_i + (x' − x_u)·y_i      stored_i = the title's score in the stored list (x_u·y_i if not given)
 // i.e. the stored score plus the change the session makes to the title's factor score. For a list
 // in retrieval order (stored_i = x_u·y_i) that is x'·y_i; for a list the ranker ordered, a = 0
 // keeps its order exactly. The re-scored candidates lead the feed, the rest of the stored list
@@ -126,7 +128,8 @@ export interface Rescored {
 /**
  * The session-aware order of the stored head (`storedTop` item indices best first with their
  * `storedScore`, already filtered) and the neighbour candidates (filtered, any order, duplicates
- * allowed): score_i = stored_i + (x' − x_u)·y_i, best first (ties keep the stored order). Returns
+ * allowed; their stored scores in `neighbourScore`, else x_u·y_i): score_i = stored_i +
+ * (x' − x_u)·y_i, best first (ties keep the stored order). Returns
  * the re-scored candidates only; the caller appends the rest of its stored list.
  */
 export function rescoreSession(
@@ -137,18 +140,22 @@ export function rescoreSession(
   storedTop: readonly number[],
   storedScore: readonly number[],
   neighbours: readonly number[],
+  neighbourScore?: readonly number[],
 ): Rescored[] {
   if (x.length !== k || userVec.length !== k) throw new RangeError(`session vector has ${x.length} entries and user vector ${userVec.length}, expected k=${k}`);
   if (storedScore.length !== storedTop.length) throw new RangeError(`${storedTop.length} stored titles but ${storedScore.length} scores`);
+  if (neighbourScore && neighbourScore.length !== neighbours.length) throw new RangeError(`${neighbours.length} neighbours but ${neighbourScore.length} scores`);
   const storedRank = new Map<number, number>();
   storedTop.forEach((idx, r) => storedRank.set(idx, r));
   const cands: number[] = [...storedTop];
+  const given: number[] = [...storedScore]; // stored_i, NaN = x_u·y_i
   const taken = new Set<number>(storedTop);
-  for (const idx of neighbours) {
-    if (taken.has(idx)) continue;
+  neighbours.forEach((idx, j) => {
+    if (taken.has(idx)) return;
     taken.add(idx);
     cands.push(idx);
-  }
+    given.push(neighbourScore ? neighbourScore[j] : NaN);
+  });
   const scored = cands.map((idx, order) => {
     let moved = 0, base = 0;
     const o = idx * k;
@@ -156,7 +163,7 @@ export function rescoreSession(
       moved += (x[t] - userVec[t]) * itemFactors[o + t];
       base += userVec[t] * itemFactors[o + t];
     }
-    return { idx, order, s: (order < storedTop.length ? storedScore[order] : base) + moved };
+    return { idx, order, s: (Number.isNaN(given[order]) ? base : given[order]) + moved };
   });
   scored.sort((a, b) => b.s - a.s || a.order - b.order);
   return scored.map((c, r) => {
