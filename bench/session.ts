@@ -21,7 +21,8 @@
 //     for the same).
 // Data sets: the demo world (DATA_DIR/worlds/demo-<seed>, generated when missing: it has session
 // intent, data/world/session-intent.ts) and ../shared/data/ml-latest-small-2016 when present (or
-// --dataset DIR). Also a small grid over SESSION_ALPHA × SESSION_NEIGHBOURS, for the record, and
+// --dataset DIR). Also popularity on the same users (a reference: does the static list beat it?),
+// a small grid over SESSION_ALPHA × SESSION_NEIGHBOURS, for the record, and
 // the serving path's own cost per feed (api/session.ts with an HNSW index over the same factors).
 // Prints a table, writes bench/results/session.json.
 //
@@ -189,12 +190,14 @@ interface Variant {
 interface DatasetResult {
   name: string;
   /** Each global time split used (one unless the data set needed more for --min-users). */
-  cutoffs: Omit<CutoffResult, 'staticNdcg' | 'sessionNdcg'>[];
+  cutoffs: Omit<CutoffResult, 'staticNdcg' | 'sessionNdcg' | 'popularityNdcg'>[];
   /** (user, cutoff) pairs evaluated. */
   evalUsers: number;
   meanJudged: number;
   /** Session-aware − static with the configured SESSION_* (the decision figure). */
   configured: PairedComparison & { params: SessionParams; usersMoved: number };
+  /** Reference: the static list − popularity on the same users. */
+  staticVsPopularity: PairedComparison;
   grid: { name: string; params: SessionParams; comparison: PairedComparison }[];
   seconds: number;
 }
@@ -208,6 +211,7 @@ interface CutoffResult {
   evalUsers: number;
   staticNdcg: number[];
   sessionNdcg: number[][]; // per variant
+  popularityNdcg: number[]; // reference: most-watched titles before the cutoff, same exclusions
   judged: number;
   usersMoved: number;
   /** The serving path itself (api/session.ts sessionRerank with an HNSW index, HNSW_* defaults) per feed, ms. */
@@ -248,6 +252,10 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
   const depth = cfg.TOP_N; // the stored list's length (batch scoring writes TOP_N per user)
   const staticNdcg: number[] = [];
   const sessionNdcg: number[][] = variants.map(() => []);
+  const popularityNdcg: number[] = [];
+  const popCount = new Float32Array(nItems);
+  for (let p = 0; p < prep.train.indptr[prep.train.nRows]; p++) popCount[prep.train.indices[p]] += 1;
+  const popularOrder = topIndices(popCount, nItems, () => false);
   let usersMoved = 0, judged = 0;
   const scores = new Float32Array(nItems);
   const simScratch = new Float32Array(nItems);
@@ -265,6 +273,7 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
     const inSession = new Set(eu.session.map((e) => e.itemIndex));
     const skip = (i: number) => known.has(i) || inSession.has(i);
     const stored = topIndices(scores, depth, skip);
+    popularityNdcg.push(ndcg10(popularOrder.filter((i) => !skip(i)).slice(0, 10), eu.judged));
     if (timed.length < SERVING_CALLS) timed.push({ xu: xu.slice(), session: eu.session, nowMs: eu.nowMs, stored, scores: scores.slice() });
     const st = ndcg10(stored, eu.judged);
     staticNdcg.push(st);
@@ -296,7 +305,7 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
     });
   }
   const servingMs = timed.length > 0 ? servingCost(cfg, Y, k, nItems, model, timed, variants[0].params) : undefined;
-  return { cutoff: new Date(prep.cutoffMs).toISOString(), holdoutShare, trainWatches: prep.trainWatches, users: prep.train.nRows, items: nItems, evalUsers: prep.users.length, staticNdcg, sessionNdcg, judged, usersMoved, servingMs };
+  return { cutoff: new Date(prep.cutoffMs).toISOString(), holdoutShare, trainWatches: prep.trainWatches, users: prep.train.nRows, items: nItems, evalUsers: prep.users.length, staticNdcg, sessionNdcg, popularityNdcg, judged, usersMoved, servingMs };
 }
 
 /**
@@ -323,10 +332,11 @@ async function runDataset(name: string, worldDir: string, cfg: Config, configure
   const compare = (vi: number) => pairedComparison(Float64Array.from(cutoffs.flatMap((c) => c.sessionNdcg[vi])), staticNdcg, BOOTSTRAP);
   return {
     name,
-    cutoffs: cutoffs.map(({ staticNdcg: _s, sessionNdcg: _v, ...meta }) => meta),
+    cutoffs: cutoffs.map(({ staticNdcg: _s, sessionNdcg: _v, popularityNdcg: _p, ...meta }) => meta),
     evalUsers: pairs,
     meanJudged: cutoffs.reduce((s, c) => s + c.judged, 0) / Math.max(1, pairs),
     configured: { ...compare(0), params: configured, usersMoved: cutoffs.reduce((s, c) => s + c.usersMoved, 0) },
+    staticVsPopularity: pairedComparison(staticNdcg, Float64Array.from(cutoffs.flatMap((c) => c.popularityNdcg)), BOOTSTRAP),
     grid: variants.slice(1).map((v, i) => ({ name: v.name, params: v.params, comparison: compare(i + 1) })),
     seconds: Number(((performance.now() - s0) / 1000).toFixed(1)),
   };
@@ -364,6 +374,8 @@ async function main() {
   for (const r of results) {
     lines.push(`${r.name}: ${r.evalUsers} users with ${RECENT} titles after the cutoff (${r.cutoffs.map((c) => `${c.cutoff.slice(0, 10)}: ${c.evalUsers}`).join(', ')}) and ≤ ${JUDGE} next ones (mean ${r.meanJudged.toFixed(2)})`);
     lines.push(`  NDCG@10 configured (α=${r.configured.params.alpha}, h=${r.configured.params.halfLifeMinutes} min, κ=${r.configured.params.saturation}, top ${r.configured.params.rescoreTop}, ${r.configured.params.neighbours} neighbours): ${fmt(r.configured)}; top 10 changed for ${r.configured.usersMoved}`);
+    const sp = r.staticVsPopularity;
+    lines.push(`  reference: popularity ${sp.b.toFixed(4)} vs static ${sp.a.toFixed(4)}: Δ ${sp.diff >= 0 ? '+' : ''}${sp.diff.toFixed(4)} [${sp.diffLo.toFixed(4)}, ${sp.diffHi.toFixed(4)}]`);
     for (const g of r.grid) lines.push(`  ${g.name.padEnd(26)} ${fmt(g.comparison)}`);
     const sm = r.cutoffs[0]?.servingMs;
     if (sm) lines.push(`  serving cost of the session (api/session.ts, HNSW): p50 ${sm.p50} ms, p99 ${sm.p99} ms over ${sm.calls} feeds`);
