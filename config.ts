@@ -123,6 +123,18 @@ const baseSchema = z.object({
   FEED_FRESHNESS_BOOST: num(0, 0, 10), // β: relevance + β·max(0, 1 − age / FRESH_DAYS)
   FEED_RERANK_DEPTH: int(50, 2, 500), // positions of the list the re-rank reorders
   TRENDING_DAYS: num(7, 0.01),
+
+  // The session moves the feed (model/session.ts has the formula): a warm user's watches since the
+  // model's as-of, folded in and weighted by recency, re-score the top of the stored list plus the
+  // recent titles' neighbours. Defaults and the on/off decision: bench/session.ts → bench/results/session.json.
+  SESSION_ENABLED: bool(true),
+  SESSION_HALF_LIFE_MINUTES: num(120, 0.01), // h: a watch this old weighs half as much as one just now
+  SESSION_ALPHA: num(0.5, 0, 1), // α: the largest share of the session direction in the user vector
+  SESSION_SATURATION: num(1, 0), // κ: the session gets α·W/(W+κ), W = Σ recency weights
+  SESSION_MAX_EVENTS: int(10, 0, 200), // newest recent watches folded in
+  SESSION_MIN_WEIGHT: num(0.05, 0), // below this W the session has faded: the stored order stands
+  SESSION_RESCORE_TOP: int(100, 1, 5000), // stored-list titles re-scored
+  SESSION_NEIGHBOURS: int(20, 0, 500), // nearest titles (item index) added per recent title
 });
 
 /** The pipeline's knobs above plus the API's serving knobs (config-serving.ts: A/B variants, exploration,

@@ -24,6 +24,7 @@ import type { RowsRoutesDeps } from './rows-routes';
 import { errorRenderer } from './respond';
 import { feedFastPath, mountRoutes, type RouteContext } from './routes';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, type ApiOptions } from './schemas';
+import { sessionParams } from './session';
 import { ServingState } from './state';
 import type { FeedStore } from './store';
 import { TitlesService, type TitleAdder } from './titles-service';
@@ -127,6 +128,7 @@ export function createApp(deps: AppDeps): ApiApp {
     rng: deps.rng ?? Math.random,
     clock,
     logSome,
+    session: sessionParams(cfg), // null: SESSION_ENABLED is off
   });
   const titles = new TitlesService({ state, titleAdder: deps.titleAdder, metrics, clock, logSome });
 

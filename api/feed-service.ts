@@ -31,6 +31,8 @@ import type { FeedResponse } from './feed-response';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
 import { HttpError, type ApiOptions, type HomeFeedQuery } from './schemas';
+import type { SessionParams } from '../model/session';
+import { sessionRerank, storedListDepth } from './session';
 import type { ServingState, Snapshot, VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
 
@@ -55,6 +57,8 @@ export interface FeedServiceDeps {
   clock: () => number;
   /** Rate-limited: a Redis outage must not print a line per request. */
   logSome: Logger;
+  /** The session re-score's parameters (api/session.ts); null when SESSION_ENABLED is off. */
+  session: SessionParams | null;
 }
 
 export class FeedService {
@@ -115,7 +119,7 @@ export class FeedService {
 
   /** The feed of one user: never throws for a valid query (degrades to the fallback list). */
   async homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
-    const { cfg, opts, store, state, stats, metrics, logSome } = this.deps;
+    const { cfg, opts, store, state, stats, metrics, logSome, session } = this.deps;
     const snap = state.snapshot();
     const variant = this.deps.assigner.assign(q.user_id);
     const limit = q.limit ?? cfg.FEED_DEFAULT_LIMIT;
@@ -164,9 +168,14 @@ export class FeedService {
         if (this.userVecScratch.length !== v.k) this.userVecScratch = new Float32Array(v.k);
         userVec = readListUserVec(read.list, this.userVecScratch); // used synchronously below, then free again
       }
-      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, rerankOff(knobs) ? need : Math.max(need, knobs.depth));
+      // Deep enough for the re-ranks below: the session's (all of it when the user has watched since
+      // the as-of) and the diversity re-rank's (FEED_RERANK_DEPTH).
+      const keep = rerankOff(knobs) ? need : Math.max(need, knobs.depth);
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, Math.max(keep, storedListDepth(session, read.recent, need)));
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
+      // Watches since the model's as-of re-score the head of the list (api/session.ts), before the diversity re-rank.
+      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, { params: session, nowMs: this.deps.clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT, efSearch: opts.HNSW_EF_SEARCH }).slice(0, keep);
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {

@@ -6,7 +6,7 @@ import { rerankList, rerankOff, type RerankItems, type RerankKnobs } from '../mo
 import { listItem, listLayout, listScore, listUserVec } from '../storage/redis-keys';
 import { sampleWatchRate, type Counts, type Rng } from './exploration';
 
-export type Reason = 'because_you_watched' | 'trending' | 'new_for_you' | 'popular';
+export type Reason = 'because_you_watched' | 'trending' | 'new_for_you' | 'popular' | 'session';
 export type Source = 'personalized' | 'fold_in' | 'cold_start' | 'fallback';
 
 export interface Candidate {

@@ -136,7 +136,7 @@ export function parseOr400<T extends z.ZodTypeAny>(schema: T, input: unknown, wh
 // The bodies the handlers send. api/openapi.ts documents them and checks at compile time that
 // the feed code's types (FeedItem, FeedResponse) are exactly these.
 
-export const REASONS = ['because_you_watched', 'trending', 'new_for_you', 'popular'] as const;
+export const REASONS = ['because_you_watched', 'trending', 'new_for_you', 'popular', 'session'] as const;
 export const SOURCES = ['personalized', 'fold_in', 'cold_start', 'fallback'] as const;
 
 export const feedItemSchema = z.strictObject({

@@ -23,6 +23,9 @@
 //     ~ratingShare of watches are followed by a rating event whose value rises with fit.
 //   • Sessions also hold searches and browses of titles the user is drawn to (some followed by a
 //     watch) and a few impressions of popular titles on the home feed.
+//   • Session intent (session-intent.ts, its own stream): ~bingeProb of sessions are a binge of one
+//     genre — tonight's mood, drawn from the user's own taste — whose home-feed watches are titles
+//     of that genre, stretching past the usual session length.
 //
 // Simulation is per user (its own stream) into compact typed arrays, then a stable counting
 // sort by second orders all events by time; event ids e1…eN follow that order. Ratings are
@@ -37,6 +40,7 @@
 //   taste.ts     the hidden taste parameters and their fast evaluation (shared with the oracle)
 //   catalog.ts   building the catalog, the population and the taste parameters (no I/O)
 //   simulate.ts  every user's sessions into typed arrays, then all events in time order
+//   session-intent.ts  genre binges inside sessions (drawn on their own stream)
 //   write.ts     generateWorld: movies.csv and events.parquet through DuckDB, truth/, manifest.json
 //   oracle.ts    writing truth/ and loading it back as an Oracle
 export { DEFAULT_BEHAVIOUR, GENRES, PRESETS, WORLD_END, type PresetName, type WorldParams } from './params';

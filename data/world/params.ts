@@ -1,5 +1,6 @@
 // What a synthetic world is made of: the presets and their knobs, the range's end and the genre
 // vocabulary. The generative story they drive is told in data/world/index.ts.
+import type { SessionIntentParams } from './session-intent';
 
 export type PresetName = 'tiny' | 'demo' | 'large';
 
@@ -34,6 +35,7 @@ export interface WorldParams {
   browseWatchProb: number; // … and watching the best-liked of them
   impressionProb: number; // probability of a row of impressions of popular titles on the home feed …
   impressionsPerRow: number; // … with this many titles
+  sessionIntent?: SessionIntentParams; // genre binges (session-intent.ts); absent = DEFAULT_SESSION_INTENT
 }
 
 /** Behaviour shared by all presets (documented in WorldParams). */
@@ -67,7 +69,7 @@ export const DEFAULT_BEHAVIOUR = {
 
 export const PRESETS: Record<PresetName, WorldParams> = {
   /** ≈ 300 users, 200 titles, 30 days, 10–20 k events: unit tests, about a second. */
-  tiny: { ...DEFAULT_BEHAVIOUR, users: 300, titles: 200, days: 30, sessionsPerUserDay: 0.7 },
+  tiny: { ...DEFAULT_BEHAVIOUR, users: 300, titles: 200, days: 30, sessionsPerUserDay: 0.7, sessionIntent: { bingeProb: 0, bingeExtendProb: 0 } }, // no binges: the tests' gates are calibrated on it
   /** ≈ 20 k users, 3 k titles, 60 days, ≥ 1 M events: demos and the default benchmark. */
   demo: { ...DEFAULT_BEHAVIOUR, users: 20_000, titles: 3_000, days: 60, sessionsPerUserDay: 0.38 },
   /** ≈ 100 k users, 10 k titles, 90 days, ≥ 5 M events: scale benchmarks. */

@@ -3,6 +3,7 @@
 import { Rng, WeightedSampler, searchCumulative } from '../rng';
 import type { World } from './catalog';
 import { DAY, type WorldParams } from './params';
+import { SessionIntent } from './session-intent';
 
 // Event encoding in the simulation buffers.
 export const TYPE_NAMES = ['watch', 'rating', 'search', 'browse', 'impression'] as const;
@@ -95,6 +96,7 @@ export class UserSimulator {
   private readonly sampler: WeightedSampler; // draws ∝ propensity; a watched title keeps repeatProb of its weight
   private readonly watched: Uint8Array; // nTitles, 1 once the user watched the title
   private readonly touched: number[] = [];
+  private readonly intent: SessionIntent; // genre binges on their own stream
   private user = -1;
   private epoch = -1;
   private driftShift = 0; // f(t)·(tasteWeight/σ): multiplies rawDrift inside the exponent
@@ -111,6 +113,7 @@ export class UserSimulator {
     this.base = new Float64Array(this.n);
     this.sampler = new WeightedSampler(this.n);
     this.watched = new Uint8Array(this.n);
+    this.intent = new SessionIntent(w);
   }
 
   run(u: number): void {
@@ -118,6 +121,7 @@ export class UserSimulator {
     const { taste, model, params, population } = w;
     const rng = new Rng(w.seed, 1_000_003 + u);
     this.user = u;
+    this.intent.startUser(u);
     model.staticFit(u, this.rawStatic);
     model.driftFit(u, this.rawDrift);
     const a = taste.tasteWeight / taste.fitStd;
@@ -242,11 +246,15 @@ export class UserSimulator {
     }
     // Home-feed watches: at least one in most sessions (always in a newcomer's first), then binges.
     let more = first || rng.chance(0.85);
+    // Session intent (session-intent.ts, its own stream): a binge swaps each pick for a title of tonight's genre.
+    const mood = this.intent.mood(t, (r, at) => this.pick(r, at));
     while (t !== Infinity && more) {
-      const i = this.pick(rng, t);
+      let i = this.pick(rng, t);
+      if (i >= 0 && mood >= 0) i = this.intent.pickInGenre(mood, t, this.sampler.weights);
       if (i >= 0) t = this.watch(u, rng, t, i, S_HOME, p);
       more = rng.chance(p.extraWatchProb);
     }
+    if (mood >= 0) this.intent.extend(mood, t, this.sampler.weights, (i, at, r) => this.watch(u, r, at, i, S_HOME, p));
   }
 }
 

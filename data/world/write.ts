@@ -8,17 +8,21 @@ import { buildWorld, type World } from './catalog';
 import { TRUTH_DIR, writeTruth } from './oracle';
 import { GENRES, PRESETS, type PresetName } from './params';
 import { EventBuffer, SOURCE_NAMES, TYPE_NAMES, UserSimulator, epochTables, sortByTime } from './simulate';
+import type { SessionIntentParams } from './session-intent';
 
 export interface GenerateOptions {
   preset: PresetName;
   seed: number;
   outDir: string;
   progress?: WorldProgress;
+  /** Genre binges (session-intent.ts) instead of the preset's. */
+  sessionIntent?: SessionIntentParams;
 }
 
 /** Build a world from a preset and a seed and write it to outDir (movies.csv, events.parquet, truth/, manifest.json last). */
 export async function generateWorld(opts: GenerateOptions): Promise<Manifest> {
-  const params = Object.hasOwn(PRESETS, opts.preset) ? PRESETS[opts.preset] : undefined;
+  const preset = Object.hasOwn(PRESETS, opts.preset) ? PRESETS[opts.preset] : undefined;
+  const params = preset && opts.sessionIntent ? { ...preset, sessionIntent: opts.sessionIntent } : preset;
   if (!params) throw new RangeError(`unknown preset "${opts.preset}" (expected one of ${Object.keys(PRESETS).join(', ')})`);
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${opts.seed}`);
   const progress = opts.progress ?? quietProgress;
