@@ -16,13 +16,16 @@
 //   cold titles   a slice of warm titles hidden from the retrieval model entirely; the content model
 //                 (trained on the other titles' factors) gives them vectors; audience hit rate = share
 //                 of their real watchers among the top-A users by predicted vector, vs A / users
+//   session       then bench/session.ts on the same data sets: static list vs session-aware feed
+//                 (bench/results/session.json; --no-session skips it)
 // Prints a table, writes bench/results/quality.json.
 //
-// Run: npm run bench:quality [-- --only demo|movielens] [--dataset DIR …] [--seed 42] [--preset demo] [--no-negatives] [--no-cold]
+// Run: npm run bench:quality [-- --only demo|movielens] [--dataset DIR …] [--seed 42] [--preset demo] [--no-negatives] [--no-cold] [--no-session]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadConfig, type Config } from '../config';
@@ -379,6 +382,14 @@ async function main() {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(out, null, 1) + '\n');
   log(`wrote ${path}`);
+
+  // The session-aware comparison (static list vs session-aware feed on the same data sets) is its
+  // own script with its own protocol; run it here so one command writes every quality figure.
+  if (!process.argv.includes('--no-session')) {
+    const forward = process.argv.slice(2).flatMap((a, i, all) => (a === '--only' || a === '--dataset' ? [a, all[i + 1]] : []));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'session.ts'), ...forward], { stdio: 'inherit', cwd: ROOT });
+    if (r.status !== 0) throw new Error(`bench/session.ts exited ${r.status}`);
+  }
 }
 
 /** Users in an imported world (its manifest), to size the cold-title audience. */
