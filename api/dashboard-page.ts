@@ -43,6 +43,10 @@ ol.feed .meta { grid-column:2 / 4; color:var(--muted); font-size:12px; }
 a.link { color:var(--blue); cursor:pointer; text-decoration:none; } a.link:hover { text-decoration:underline; }
 .small { font-size:12px; color:var(--muted); }
 .scroll { max-height:460px; overflow:auto; }
+.screen-row { margin:0 0 10px; } .screen-row h4 { font-size:13px; margin:0 0 4px; }
+ol.row-items { margin:0; padding:0; list-style:none; display:flex; flex-wrap:wrap; gap:4px 6px; }
+ol.row-items li { border:1px solid var(--line); border-radius:5px; padding:2px 6px; font-size:12.5px; }
+select { padding:5px 8px; border:1px solid #d1d5db; border-radius:5px; font:inherit; max-width:360px; }
 `;
 
 const SCRIPT = `
@@ -121,12 +125,56 @@ const SCRIPT = `
     return h.source || '';
   }
 
+  const summary = (id, user, ...kids) => el('p', { class: 'summary', id, 'data-user': user }, ...kids);
+  function renderRows(id, d) {
+    const box = $('user-rows');
+    if (!d.rows) { box.replaceChildren(note('rows unavailable: ' + ((d.rows_error && d.rows_error.message) || 'unknown error'), 'error')); return; }
+    const r = d.rows;
+    const parts = [summary('rows-summary', id, 'source ', el('span', { class: 'badge' }, r.source), ' · variant ', el('span', { class: 'badge' }, r.variant), ' · ' + r.rows.length + ' rows')];
+    if (d.rows_note) parts.push(note(d.rows_note, 'note rows-note'));
+    for (const row of r.rows) parts.push(el('div', { class: 'screen-row', 'data-kind': row.kind, 'data-because-of': row.because_of },
+      el('h4', {}, row.title, ' ', el('span', { class: 'small' }, row.kind.replace(/_/g, ' '))),
+      el('ol', { class: 'row-items' }, row.items.map((it) => el('li', { class: 'row-item', 'data-movie-id': it.movie_id, 'data-reason': it.reason, 'data-because-of': it.because_of },
+        titleLink(it.movie_id, it.title || it.movie_id), it.because_of && row.kind !== 'because_you_watched' ? el('span', { class: 'small because' }, ' · because of ' + (it.because_of_title || it.because_of)) : null)))));
+    box.replaceChildren(...parts);
+  }
+  // The up-next chooser: the user's watches (newest first), their other events, then what their screen shows.
+  function chooseUpNext(id, d) {
+    const sel = $('upnext-title'), seen = new Set(), opts = [];
+    const add = (movieId, title, from) => { if (!seen.has(movieId)) { seen.add(movieId); opts.push(el('option', { value: movieId }, (title || movieId) + ' (' + from + ')')); } };
+    for (const h of d.history) if (h.event_type === 'watch') add(h.movie_id, h.title, 'watched');
+    for (const h of d.history) add(h.movie_id, h.title, h.event_type);
+    if (d.rows) for (const row of d.rows.rows) for (const it of row.items) add(it.movie_id, it.title, 'on screen');
+    sel.replaceChildren(...opts);
+    sel.dataset.user = id;
+    if (opts.length > 0) loadUpNext(id, sel.value); else $('user-upnext').replaceChildren(note('No title to start from.'));
+  }
+  let upNextSeq = 0;
+  async function loadUpNext(id, movieId) {
+    const box = $('user-upnext'), seq = ++upNextSeq;
+    box.replaceChildren(note('loading…'));
+    try {
+      const d = await getJson('/api/users/' + encodeURIComponent(id) + '/up-next?movie_id=' + encodeURIComponent(movieId));
+      if (seq !== upNextSeq) return;
+      if (!d.up_next) { box.replaceChildren(note('up next unavailable: ' + ((d.error && d.error.message) || 'unknown error'), 'error')); return; }
+      const u = d.up_next;
+      const parts = [summary('upnext-summary', id, 'after ', titleLink(u.movie_id, d.movie_title || u.movie_id), ' · source ', el('span', { class: 'badge' }, u.source), ' · model ', u.model_version)];
+      if (d.note) parts.push(note(d.note, 'note upnext-note'));
+      parts.push(u.items.length === 0 ? note('Nothing to play next.') : el('ol', { class: 'feed' }, u.items.map((it, i) => el('li', { class: 'upnext-item', 'data-movie-id': it.movie_id, 'data-reason': it.reason },
+        el('span', { class: 'rank' }, i + 1), el('span', {}, titleLink(it.movie_id, it.title || it.movie_id), ' ', el('span', { class: 'small' }, (it.genres || []).join(', '))),
+        el('span', { class: 'badge reason reason-' + it.reason }, it.reason.replace(/_/g, ' ')), el('span', { class: 'meta' }, 'score ' + fx(it.score, 3) + ' · source ' + u.source)))));
+      box.replaceChildren(...parts);
+    } catch (e) { if (seq === upNextSeq) box.replaceChildren(note(e.message, 'error')); }
+  }
+
   async function lookupUser(id) {
     const hist = $('user-history'), feed = $('user-feed');
     $('user-id').value = id;
-    hist.replaceChildren(note('loading…')); feed.replaceChildren();
+    hist.replaceChildren(note('loading…')); feed.replaceChildren(); $('user-rows').replaceChildren(); $('user-upnext').replaceChildren(); $('upnext-title').replaceChildren();
     try {
       const d = await getJson('/api/users/' + encodeURIComponent(id));
+      renderRows(id, d);
+      chooseUpNext(id, d);
       if (d.history.length === 0) hist.replaceChildren(note(d.history_note || 'No interactions held for ' + id + '.'));
       else hist.replaceChildren(el('table', { class: 'history' }, el('thead', {}, el('tr', {}, ...['when (UTC)', 'event', 'title', ''].map((h) => el('th', {}, h)))),
         el('tbody', {}, d.history.map((h) => el('tr', { class: 'history-item', 'data-event': h.event_type },
@@ -178,6 +226,8 @@ const SCRIPT = `
   }
   $('user-form').addEventListener('submit', (e) => { e.preventDefault(); const v = $('user-id').value.trim(); if (v) { shown.user = null; go({ user: v }); route(); } });
   $('title-form').addEventListener('submit', (e) => { e.preventDefault(); const v = $('title-id').value.trim(); if (v) { shown.title = null; go({ title: v }); route(); } });
+  $('upnext-form').addEventListener('submit', (e) => { e.preventDefault(); const sel = $('upnext-title'); if (sel.value && sel.dataset.user) loadUpNext(sel.dataset.user, sel.value); });
+  $('upnext-title').addEventListener('change', (e) => { const sel = e.target; if (sel.value && sel.dataset.user) loadUpNext(sel.dataset.user, sel.value); });
   $('refresh').addEventListener('click', () => { loadRuns(); loadVersions(); });
   window.addEventListener('hashchange', route);
   loadRuns(); loadVersions(); route();
@@ -198,6 +248,8 @@ const BODY = `
     <form id="user-form"><input id="user-id" name="user" placeholder="user id, e.g. u42" autocomplete="off"><button type="submit">Look up</button></form>
     <div class="cols"><div><h3>Recent history (published by the warehouse worker)</h3><div id="user-history"><p class="note">Enter a user id.</p></div></div>
     <div><h3>Feed as the API serves it</h3><div id="user-feed"></div></div></div>
+    <div class="cols"><div><h3>Home rows as the API serves them</h3><div id="user-rows"></div></div>
+    <div><h3>Up next after a chosen title</h3><form id="upnext-form"><select id="upnext-title" aria-label="finished title"></select><button type="submit">Up next</button></form><div id="user-upnext"></div></div></div>
   </section>
   <section id="title-section"><h2>Title lookup</h2>
     <form id="title-form"><input id="title-id" name="title" placeholder="movie id, e.g. m17" autocomplete="off"><button type="submit">Look up</button></form>

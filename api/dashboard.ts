@@ -21,8 +21,10 @@ import { runCharts, runViews, type RunView } from './dashboard-runs';
 import { readVersionPanel, type VersionPanel } from './dashboard-versions';
 import type { FeedItem } from './feed';
 import type { FeedResponse } from './feed-response';
+import type { RowsResponse } from './rows-routes';
 import { HttpError, movieIdSchema, parseOr400 } from './schemas';
 import type { Snapshot } from './state';
+import type { UpNextResponse } from './up-next';
 
 export interface DashboardOptions {
   /** Runs drawn in the model-run charts (the newest this many of those the worker published). */
@@ -33,11 +35,15 @@ export interface DashboardOptions {
   audienceLimit: number;
   /** Titles listed as similar. */
   similarLimit: number;
+  /** Titles per row in a user's screen of rows. */
+  rowItems: number;
+  /** Titles listed as up next. */
+  upNextLimit: number;
   /** Redis connect/command timeout of the dashboard's short-lived connection (ms). */
   redisTimeoutMs: number;
 }
 
-export const DASHBOARD_DEFAULTS: DashboardOptions = { runs: 100, historyLimit: 20, audienceLimit: 50, similarLimit: 10, redisTimeoutMs: 1000 };
+export const DASHBOARD_DEFAULTS: DashboardOptions = { runs: 100, historyLimit: 20, audienceLimit: 50, similarLimit: 10, rowItems: 10, upNextLimit: 10, redisTimeoutMs: 1000 };
 
 export interface SimilarResult {
   movie_id: string;
@@ -52,6 +58,10 @@ export interface DashboardDeps {
   feed(q: { user_id: string; limit?: number }): Promise<FeedResponse>;
   /** The app's own similar-titles service (GET /movies/:id/similar). */
   similar(movieId: string, limit: number): SimilarResult;
+  /** The app's own rows service (GET /home-rows), called in-process: a preview logs no impressions. */
+  homeRows(userId: string, perRow: number): Promise<RowsResponse>;
+  /** The app's own up-next service (GET /up-next), likewise unlogged. */
+  upNext(userId: string, movieId: string, limit: number): Promise<UpNextResponse>;
   /** The operator token check (api/auth.ts). */
   auth: OperatorAuth;
   /** Runs `fn` with the Redis readers; default: a short-lived connection per call. */
@@ -83,6 +93,25 @@ function titleFromSnapshot(snap: Snapshot | null, id: string): string | null {
   return snap.freshById.get(id)?.title ?? null;
 }
 
+/** A screen of rows with every `because_of` title named (the API's rows carry only its id). */
+export function rowsView(r: RowsResponse, snap: Snapshot | null) {
+  const named = <T extends { because_of?: string }>(x: T) => (x.because_of ? { ...x, because_of_title: titleFromSnapshot(snap, x.because_of) } : x);
+  return { ...r, rows: r.rows.map((row) => ({ ...named(row), items: row.items.map(named) })) };
+}
+
+/** What the rows and up next say when the model lacks the user (or the title, or Redis). */
+export function rowsNote(source: RowsResponse['source']): string | undefined {
+  if (source === 'cold_start') return 'the model lacks this user and the API holds no recent watches of theirs: the screen is what is trending (cold start)';
+  if (source === 'fold_in') return 'the model lacks this user: the top picks are folded in from their recent watches';
+  if (source === 'fallback') return 'Redis could not be read: the rows come from the in-memory trending and popular lists';
+  return undefined;
+}
+export function upNextNote(source: UpNextResponse['source']): string | undefined {
+  if (source === 'item_to_item') return 'the model lacks this user: the finished title’s nearest titles, in item-to-item order';
+  if (source === 'fallback') return 'the model does not know this title: popular titles of its genres';
+  return undefined;
+}
+
 export function historyRows(entries: HistoryEntry[], snap: Snapshot | null): HistoryRow[] {
   return entries.map((e) => ({ ...e, title: titleFromSnapshot(snap, e.movie_id) }));
 }
@@ -94,6 +123,7 @@ export function audienceView(version: string | null, entry: AudienceEntry | null
 }
 
 const idParam = z.strictObject({ id: movieIdSchema });
+const upNextQuery = z.strictObject({ movie_id: movieIdSchema });
 const runsQuery = z.strictObject({ limit: z.string().regex(/^[0-9]{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(1000)).optional() });
 const noQuery = z.strictObject({});
 
@@ -180,14 +210,40 @@ export function dashboardRouter(deps: DashboardDeps): Router {
     const { id } = parseOr400(idParam, req.params, 'path');
     parseOr400(noQuery, req.query, 'query');
     const snap = deps.state.snapshot();
-    const [history, feed] = await Promise.allSettled([withSources((s) => s.published.history(id, o.historyLimit)), deps.feed({ user_id: id, limit: deps.cfg.FEED_DEFAULT_LIMIT })]);
+    const [history, feed, rows] = await Promise.allSettled([
+      withSources((s) => s.published.history(id, o.historyLimit)),
+      deps.feed({ user_id: id, limit: deps.cfg.FEED_DEFAULT_LIMIT }),
+      deps.homeRows(id, o.rowItems),
+    ]);
     res.set('cache-control', 'no-store').json({
       user_id: id,
       history: history.status === 'fulfilled' && history.value ? historyRows(history.value, snap) : [],
       history_note: history.status === 'rejected' ? unavailable(history.reason) : history.value === null ? NO_HISTORY_NOTE : undefined,
       feed: feed.status === 'fulfilled' ? feed.value : null,
       feed_error: feed.status === 'rejected' ? errorOf(feed.reason) : undefined,
+      rows: rows.status === 'fulfilled' ? rowsView(rows.value, snap) : null,
+      rows_note: rows.status === 'fulfilled' ? rowsNote(rows.value.source) : undefined,
+      rows_error: rows.status === 'rejected' ? errorOf(rows.reason) : undefined,
     });
+  });
+
+  router.get('/api/users/:id/up-next', async (req: Request, res: Response) => {
+    const { id } = parseOr400(idParam, req.params, 'path');
+    const q = parseOr400(upNextQuery, req.query, 'query');
+    const snap = deps.state.snapshot();
+    const body: { user_id: string; movie_id: string; movie_title: string | null; up_next: UpNextResponse | null; note?: string; error?: { code: string; message: string } } = {
+      user_id: id,
+      movie_id: q.movie_id,
+      movie_title: titleFromSnapshot(snap, q.movie_id),
+      up_next: null,
+    };
+    try {
+      body.up_next = await deps.upNext(id, q.movie_id, o.upNextLimit);
+      body.note = upNextNote(body.up_next.source);
+    } catch (e) {
+      body.error = errorOf(e);
+    }
+    res.set('cache-control', 'no-store').json(body);
   });
 
   router.get('/api/titles/:id', async (req: Request, res: Response) => {

@@ -23,7 +23,7 @@ import type { ApiMetrics } from './metrics';
 import { docsRouter, openApiDocument, type DocumentedSchemas } from './openapi';
 import { requestId } from './request-id';
 import { errorMiddleware, sendJson, type ErrorRenderer } from './respond';
-import { mountRowsRoutes, type RowsRoutesDeps } from './rows-routes';
+import { mountRowsRoutes, rowsService, type RowsRoutesDeps } from './rows-routes';
 import { emptyQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, type ApiOptions, type HomeFeedQuery } from './schemas';
 import type { ServingState } from './state';
 import type { FeedStore } from './store';
@@ -135,7 +135,16 @@ export const rowsRoutes: RouteModule = (r, ctx) => mountRowsRoutes(r, ctx.rows);
 
 /** The operators' dashboard (token or session; api/dashboard.ts). */
 export const dashboardRoutes: RouteModule = (r, ctx) => {
-  r.use('/dashboard', named('/dashboard'), dashboardRouter({ cfg: ctx.cfg, state: ctx.state, feed: (q) => ctx.feed.homeFeed(q), similar: (id, limit) => ctx.feed.similar(id, limit), auth: ctx.auth }));
+  const rows = rowsService(ctx.rows);
+  r.use('/dashboard', named('/dashboard'), dashboardRouter({
+    cfg: ctx.cfg,
+    state: ctx.state,
+    feed: (q) => ctx.feed.homeFeed(q),
+    similar: (id, limit) => ctx.feed.similar(id, limit),
+    homeRows: (userId, perRow) => rows.homeRows(userId, ctx.opts.ROWS_DEFAULT, perRow),
+    upNext: (userId, movieId, limit) => rows.upNext(userId, movieId, limit),
+    auth: ctx.auth,
+  }));
 };
 
 /** Every route module, in the order Express tries them. */

@@ -53,8 +53,13 @@ interface UserView {
   source: RowsSource | null;
 }
 
-/** Register GET /home-rows and GET /up-next on the app. */
-export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
+/** The two services, unlogged: the routes below log what they serve; the dashboard logs nothing. */
+export interface RowsService {
+  homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse>;
+  upNext(userId: string, movieId: string, limit: number): Promise<UpNextResponse>;
+}
+
+export function rowsService(d: RowsRoutesDeps): RowsService {
   const { cfg, opts, state, store } = d;
 
   /**
@@ -168,6 +173,14 @@ export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
       near,
     );
   }
+
+  return { homeRows, upNext: upNextOf };
+}
+
+/** Register GET /home-rows and GET /up-next on the app. */
+export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
+  const { opts, state } = d;
+  const { homeRows, upNext: upNextOf } = rowsService(d);
 
   /** One impression slate per row; surface `home_rows.<row>.<kind>` (the drain's source prefix). */
   function logRows(r: RowsResponse): void {

@@ -12,9 +12,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainResult } from '../../activities/types';
 import { createApp, type ApiApp, type FeedResponse } from '../../api/app';
+import type { RowsResponse } from '../../api/rows-routes';
 import { apiOptions } from '../../api/schemas';
 import { servingRedisOptions } from '../../api/server';
 import { RedisFeedStore } from '../../api/store';
+import type { UpNextResponse } from '../../api/up-next';
 import { generateWorld } from '../../data/generator';
 import { runDir } from '../../storage/artifacts';
 import { runFiles } from '../../storage/run-data';
@@ -196,6 +198,72 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
     expect(await row.count()).toBe(1);
     expect(Number(await row.locator('td.num').first().textContent())).toBeGreaterThanOrEqual(1);
     await page.screenshot({ path: join(SHOTS, 'dashboard-full.png'), fullPage: true });
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('a user lookup shows the screen of rows the API serves, "because" titles named, and up next for a title chosen from their history', async () => {
+    const user = runFiles.users(runDir(p.cfg, passed.version))[2];
+    // A watch posted to the API is an anchor: a "Because you watched" row, and top picks close to it say so.
+    const watched = ((await (await fetch(`${base}/home-feed?user_id=${user}`)).json()) as FeedResponse).items[0];
+    const event = { event_id: `dash-rows-${Date.now()}`, user_id: user, movie_id: watched.movie_id, event_type: 'watch', ts: new Date(Date.now() - 1000).toISOString(), watch_seconds: 4000, duration_seconds: 5400 };
+    expect((await fetch(`${base}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [event] }) })).status).toBe(202);
+    await page.fill('#user-id', user);
+    await page.click('#user-form button');
+    await page.waitForSelector(`#rows-summary[data-user="${user}"]`, { timeout: 20_000 });
+    expect(await page.locator('#rows-summary').textContent()).toMatch(/source\s*personalized/);
+    expect(await page.locator('#user-rows .rows-note').count()).toBe(0);
+    // the rows /home-rows serves, in its order (exploration picks are sampled per request: titles and kinds only)
+    const served = (await (await fetch(`${base}/home-rows?user_id=${user}&per_row=10`)).json()) as RowsResponse;
+    const rows = page.locator('#user-rows .screen-row');
+    expect(await rows.evaluateAll((els) => els.map((e) => [e.getAttribute('data-kind'), e.querySelector('h4')!.firstChild!.textContent]))).toEqual(served.rows.map((r) => [r.kind, r.title]));
+    expect(await rows.first().getAttribute('data-kind')).toBe('top_picks');
+    for (const n of await rows.evaluateAll((els) => els.map((e) => e.querySelectorAll('.row-item').length))) expect(n).toBeGreaterThanOrEqual(3);
+    const because = page.locator(`#user-rows .screen-row[data-kind="because_you_watched"][data-because-of="${watched.movie_id}"]`);
+    expect(await because.locator('h4').textContent()).toContain(`Because you watched ${watched.title}`);
+    const named = page.locator(`#user-rows .screen-row[data-kind="top_picks"] .row-item[data-because-of="${watched.movie_id}"] .because`);
+    expect(await named.count()).toBeGreaterThan(0);
+    expect(await named.first().textContent()).toBe(` · because of ${watched.title}`);
+    expect(await page.locator(`#user-rows .row-item[data-movie-id="${watched.movie_id}"]`).count()).toBe(0);
+
+    // Up next: loaded at once for the newest watch of the history; another choice reloads it.
+    const history = await page.locator('#user-history .history-item[data-event="watch"] a.title-link').evaluateAll((els) => els.map((e) => e.getAttribute('data-movie-id')));
+    const options = await page.locator('#upnext-title option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+    expect(history.length).toBeGreaterThan(0);
+    expect(options[0]).toBe(history[0]);
+    expect(options.length).toBeGreaterThan(1);
+    const upNextShown = async (movieId: string) => {
+      await page.waitForSelector(`#upnext-summary[data-user="${user}"] a[data-movie-id="${movieId}"]`, { timeout: 20_000 });
+      const api = (await (await fetch(`${base}/up-next?user_id=${user}&movie_id=${movieId}&limit=10`)).json()) as UpNextResponse;
+      expect(await page.locator('#upnext-summary').textContent()).toContain(`source ${api.source}`);
+      expect(api.source).toBe('personalized');
+      expect(await page.locator('#user-upnext .upnext-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-movie-id')))).toEqual(api.items.map((i) => i.movie_id));
+      expect(api.items.length).toBe(10);
+      expect(await page.locator('#user-upnext .upnext-note').count()).toBe(0);
+    };
+    await upNextShown(options[0]);
+    await page.selectOption('#upnext-title', options[1]);
+    await upNextShown(options[1]);
+    await page.locator('#user-section').screenshot({ path: join(SHOTS, 'dashboard-rows.png') });
+    expect(errors).toEqual([]);
+  });
+
+  it('for a user the model lacks, the rows and up next say so: trending rows, item-to-item up next', async () => {
+    const user = 'u-never-seen';
+    await page.fill('#user-id', user);
+    await page.click('#user-form button');
+    await page.waitForSelector(`#rows-summary[data-user="${user}"]`, { timeout: 20_000 });
+    expect(await page.locator('#rows-summary').textContent()).toMatch(/source\s*cold_start/);
+    expect(await page.locator('#user-rows .rows-note').textContent()).toMatch(/the model lacks this user/);
+    expect(await page.locator('#user-rows .screen-row').first().getAttribute('data-kind')).toBe('trending');
+    expect(await page.locator('#user-rows .screen-row .because').count()).toBe(0);
+    // no history: the chooser offers what is on screen, and up next starts from its first title
+    const first = await page.locator('#user-rows .row-item').first().getAttribute('data-movie-id');
+    expect(await page.inputValue('#upnext-title')).toBe(first);
+    await page.waitForSelector(`#upnext-summary[data-user="${user}"]`, { timeout: 20_000 });
+    expect(await page.locator('#upnext-summary').textContent()).toMatch(/source\s*item_to_item/);
+    expect(await page.locator('#user-upnext .upnext-note').textContent()).toMatch(/the model lacks this user/);
+    expect(await page.locator('#user-upnext .upnext-item').count()).toBe(10);
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
   });

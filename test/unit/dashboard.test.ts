@@ -132,6 +132,10 @@ const auth = operatorAuth(OPERATOR, 3600, () => now);
 const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${OPERATOR}`, ...init.headers } });
 
 /** Sources over an empty Redis (nothing published), or a Redis that is down. */
+const notReady = async (): Promise<never> => {
+  throw new HttpError(503, 'not_ready', 'no model version loaded yet');
+};
+
 const emptySources = (down: () => boolean): WithSources => async (fn) => {
   if (down()) throw new Error('connect ECONNREFUSED');
   return fn({
@@ -156,6 +160,8 @@ describe('the dashboard router with nothing published yet', () => {
         similar: () => {
           throw new HttpError(503, 'not_ready', 'no model version loaded yet');
         },
+        homeRows: notReady,
+        upNext: notReady,
         withSources: emptySources(() => down),
         auth,
       }),
@@ -213,11 +219,20 @@ describe('the dashboard router with nothing published yet', () => {
     }
   });
 
-  it('a user lookup returns the feed and says there is no history yet', async () => {
-    const d = (await (await get(`${base}/api/users/u1`)).json()) as { history: unknown[]; history_note: string; feed: FeedResponse };
+  it('a user lookup returns the feed and says there is no history yet, nor rows without a model', async () => {
+    const d = (await (await get(`${base}/api/users/u1`)).json()) as { history: unknown[]; history_note: string; feed: FeedResponse; rows: null; rows_error: { code: string } };
     expect(d.history).toEqual([]);
     expect(d.history_note).toMatch(/no events held/);
     expect(d.feed.source).toBe('fallback');
+    expect(d.rows).toBeNull();
+    expect(d.rows_error.code).toBe('not_ready');
+  });
+
+  it('up next without a model answers 200 and says why', async () => {
+    const r = await get(`${base}/api/users/u1/up-next?movie_id=m1`);
+    expect(r.status).toBe(200);
+    const d = (await r.json()) as { up_next: null; movie_title: null; error: { code: string } };
+    expect(d).toMatchObject({ up_next: null, movie_title: null, error: { code: 'not_ready' } });
   });
 
   it('a title lookup without a model says why instead of failing', async () => {
@@ -232,6 +247,9 @@ describe('the dashboard router with nothing published yet', () => {
     expect((await get(`${base}/api/users/${encodeURIComponent('a b')}`)).status).toBe(400);
     expect((await get(`${base}/api/runs?limit=abc`)).status).toBe(400);
     expect((await get(`${base}/api/users/u1?x=1`)).status).toBe(400);
+    expect((await get(`${base}/api/users/u1/up-next`)).status).toBe(400);
+    expect((await get(`${base}/api/users/u1/up-next?movie_id=${encodeURIComponent('a b')}`)).status).toBe(400);
+    expect((await get(`${base}/api/users/u1/up-next?movie_id=m1&limit=3`)).status).toBe(400);
   });
 });
 
@@ -249,6 +267,8 @@ describe('the dashboard is for operators only', () => {
         similar: () => {
           throw new HttpError(503, 'not_ready', 'no model version loaded yet');
         },
+        homeRows: notReady,
+        upNext: notReady,
         withSources: emptySources(() => true),
         auth,
       }),
@@ -265,7 +285,7 @@ describe('the dashboard is for operators only', () => {
   });
 
   it('without the token every route is a 401: the JSON ones with a code, the page as a sign-in form', async () => {
-    for (const path of ['/api/runs', '/api/versions', '/api/users/u1', '/api/titles/m1']) {
+    for (const path of ['/api/runs', '/api/versions', '/api/users/u1', '/api/users/u1/up-next?movie_id=m1', '/api/titles/m1']) {
       const r = await fetch(base + path);
       expect(r.status).toBe(401);
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
