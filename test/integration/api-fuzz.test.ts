@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
+import { deletePrefix } from '../helpers/serving-world';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { EVENT_TYPES } from '../../model/types';
@@ -41,15 +42,6 @@ async function seed(redis: Redis): Promise<void> {
   p.set(ks.live, V);
   p.hset(ks.fresh, 'm-fresh', JSON.stringify({ movie_id: 'm-fresh', title: 'Fresh', genres: ['Comedy'], year: 2024, added_at: '2024-06-02T00:00:00Z', vector: [0.1, 0.9, 0] }));
   await p.exec();
-}
-
-async function deletePrefix(redis: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== '0');
 }
 
 const tricky = fc.constantFrom('', '%', '%zz', '%00', '&', '=', '==', '[]', 'a[b]', '__proto__', 'constructor', ',', ',,,', ' ', '\u0000', '😀', 'null', 'undefined', '-1', '1e3', '0x10', '9'.repeat(20));
@@ -144,7 +136,7 @@ describe('API fuzz (no 5xx, invariants hold)', () => {
     server?.close();
     await app?.close();
     appRedis?.disconnect();
-    await deletePrefix(redis);
+    await deletePrefix(redis, PREFIX);
     redis.disconnect();
   });
 

@@ -19,6 +19,7 @@ import { apiOptions, feedResponseSchema, healthSchema, similarResponseSchema, ty
 import { RedisFeedStore } from '../../api/store';
 import { encodeF32, encodeUserList, EVENTS_GROUP, keys } from '../../storage/redis-keys';
 import { tempDir } from '../helpers/paths';
+import { deletePrefix, genreAxisItems, type WorldItem } from '../helpers/serving-world';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
 const PREFIX = `t-api-${randomBytes(4).toString('hex')}`;
@@ -29,26 +30,9 @@ const K = 4;
 const GENRES = ['Horror', 'Comedy', 'Drama', 'Action'];
 const ADMIN = 'test-admin-token';
 
-interface WorldItem {
-  movie_id: string;
-  title: string;
-  genres: string[];
-  year: number;
-  added_at: string;
-  vec: number[];
-}
-
-/** Ten titles per genre on that genre's axis (a small tilt toward the next genre keeps them distinct). */
+/** Ten titles per genre on that genre's axis, and a fresh horror title. */
 function worldItems(): WorldItem[] {
-  const items: WorldItem[] = [];
-  GENRES.forEach((g, gi) => {
-    for (let j = 0; j < 10; j++) {
-      const vec = [0, 0, 0, 0];
-      vec[gi] = 0.95 - 0.03 * j;
-      vec[(gi + 1) % 4] = 0.02 * j;
-      items.push({ movie_id: `m-${g[0].toLowerCase()}${j}`, title: `${g} ${j}`, genres: j % 3 === 0 ? [g, 'Drama'] : [g], year: 2000 + j, added_at: '2020-01-01T00:00:00.000Z', vec });
-    }
-  });
+  const items = genreAxisItems(GENRES, (g, j) => `${g} ${j}`);
   // In the version but added after its data clock: fresh, explored with its trained vector.
   items.push({ movie_id: 'm-h-new', title: 'Horror New', genres: ['Horror'], year: 2024, added_at: '2024-06-10T00:00:00.000Z', vec: [0.9, 0, 0, 0.01] });
   return items;
@@ -95,15 +79,6 @@ async function seedVersion(redis: Redis, prefix: string, version: string, opts: 
   });
   p.hset(ks.exploration, { 'i:m-c-fresh': 1000, 'w:m-c-fresh': 400, 'i:m-c-flop': 3000, 'w:m-c-flop': 0 });
   await p.exec();
-}
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== '0');
 }
 
 const TEST_OPTIONS: Partial<ApiOptions> = {

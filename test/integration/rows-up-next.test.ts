@@ -16,6 +16,7 @@ import { apiOptions, rowsResponseSchema, upNextResponseSchema, type ApiOptions }
 import { RedisFeedStore } from '../../api/store';
 import { encodeF32, encodeUserList, keys } from '../../storage/redis-keys';
 import { tempDir } from '../helpers/paths';
+import { deletePrefix, genreAxisItems, type WorldItem } from '../helpers/serving-world';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
 const PREFIX = `t-rows-${randomBytes(4).toString('hex')}`;
@@ -25,25 +26,8 @@ const GENRES = ['Horror', 'Comedy', 'Drama', 'Action'];
 // Words, not numbers: "Horror 2" would read as the sequel of "Horror" (model/franchise.ts).
 const NAMES = ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot', 'Golf', 'Hotel', 'India', 'Juliet'];
 
-interface Item {
-  movie_id: string;
-  title: string;
-  genres: string[];
-  year: number;
-  added_at: string;
-  vec: number[];
-}
-
-function items(): Item[] {
-  const out: Item[] = [];
-  GENRES.forEach((g, gi) => {
-    for (let j = 0; j < 10; j++) {
-      const vec = [0, 0, 0, 0];
-      vec[gi] = 0.95 - 0.03 * j;
-      vec[(gi + 1) % 4] = 0.02 * j;
-      out.push({ movie_id: `m-${g[0].toLowerCase()}${j}`, title: `${g} ${NAMES[j]}`, genres: j % 3 === 0 ? [g, 'Drama'] : [g], year: 2000 + j, added_at: '2020-01-01T00:00:00.000Z', vec });
-    }
-  });
+function items(): WorldItem[] {
+  const out = genreAxisItems(GENRES, (g, j) => `${g} ${NAMES[j]}`);
   // The franchise: part 3 sits far from part 1 in factor space (only the title ties them).
   out.push({ movie_id: 'm-nt1', title: 'Night Terror', genres: ['Horror'], year: 2001, added_at: '2020-01-01T00:00:00.000Z', vec: [0.6, 0, 0, 0.3] });
   out.push({ movie_id: 'm-nt2', title: 'Night Terror 2', genres: ['Horror'], year: 2003, added_at: '2020-01-01T00:00:00.000Z', vec: [0.5, 0, 0, 0.35] });
@@ -75,15 +59,6 @@ async function seed(redis: Redis): Promise<void> {
   p.zadd(ks.versions, Date.now(), V1);
   p.set(ks.live, V1);
   await p.exec();
-}
-
-async function deletePrefix(redis: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== '0');
 }
 
 // Neighbour counts scaled to a 43-title catalog (the defaults would reach every title).
@@ -128,7 +103,7 @@ describe('home rows and up next on real Redis', () => {
     server?.close();
     await app?.close();
     appRedis?.disconnect();
-    await deletePrefix(seedRedis);
+    await deletePrefix(seedRedis, PREFIX);
     seedRedis.disconnect();
   });
 
