@@ -69,8 +69,10 @@ const note = (msg: string, extra: Record<string, unknown> = {}) => {
 };
 
 const sampler = new ProcSampler();
+let stopping = false;
 const procs: Proc[] = [];
 let redisProc: ReturnType<typeof spawnLogged>['proc'] | null = null;
+let workflow: { terminate(reason?: string): Promise<unknown> } | null = null;
 
 async function ensureWorld(): Promise<Manifest> {
   const mf = join(worldDir, MANIFEST_FILE);
@@ -110,7 +112,7 @@ async function main() {
   const queue = `rehearsal-${stamp}`.slice(0, 60);
   const env: NodeJS.ProcessEnv = {
     ...process.env, DATA_DIR: dataDir, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'reh', TEMPORAL_TASK_QUEUE: queue,
-    WORKER_METRICS_PORT: '0', ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: '30', SCORE_SHARDS: String(shards), SCORE_CONCURRENCY: '2',
+    WORKER_METRICS_PORT: '0', SCORE_SHARDS: String(shards), SCORE_CONCURRENCY: '2',
     SCORE_BATCH_USERS: String(batchUsers), DUCKDB_MEMORY_LIMIT: '4GB', LOG_LEVEL: 'info', ...(a.ranker ? { RANKER_ENABLED: a.ranker } : {}),
   };
   delete env.ARTIFACT_DIR; // artifacts under this run's DATA_DIR
@@ -130,6 +132,7 @@ async function main() {
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
   const handle = await client.workflow.start('retrain', { taskQueue: queue, workflowId: `rehearsal-${stamp}`, args: [{ worldDir, shards }] });
+  workflow = handle;
   const wfStart = Date.now();
   note(`retrain started: workflow ${handle.workflowId} on task queue ${queue}`);
   let result: RetrainResult | null = null;
@@ -139,7 +142,7 @@ async function main() {
   let kill: Record<string, unknown> | null = null;
   let lastPending = '';
   let lastNote = 0;
-  while (!result && !failure) {
+  while (!result && !failure && !stopping) {
     await new Promise((r) => setTimeout(r, 2000));
     const d = await handle.describe().catch(() => null);
     const pending = (d?.raw.pendingActivities ?? []).map((p) => {
@@ -165,6 +168,7 @@ async function main() {
       }
     }
   }
+  if (stopping) return;
   const wfWall = (Date.now() - wfStart) / 1000;
   sampler.sampleAll();
   if (failure) throw failure;
@@ -222,7 +226,13 @@ async function main() {
 
 async function cleanup() {
   sampler.stop();
-  for (const p of procs) await p.kill('SIGTERM').catch(() => {});
+  await workflow?.terminate('rehearsal stopped').catch(() => {}); // no-op once it has closed
+  // SIGTERM lets a worker finish its activity; past 10 s (a stopped run), SIGKILL.
+  await Promise.all(procs.map(async (p) => {
+    const t = setTimeout(() => p.proc.kill('SIGKILL'), 10_000);
+    await p.kill('SIGTERM').catch(() => {});
+    clearTimeout(t);
+  }));
   if (redisProc && redisProc.exitCode === null) {
     redisProc.kill('SIGTERM');
     await new Promise((r) => redisProc!.once('exit', r));
@@ -230,7 +240,6 @@ async function cleanup() {
   if (!a.keep) rmSync(dataDir, { recursive: true, force: true });
 }
 
-let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (stopping) return;
