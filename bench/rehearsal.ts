@@ -9,8 +9,9 @@
 //      process, Redis used_memory for the live version, users/s of scoring, the version's list
 //      count against the user count, and whether every user has a list.
 // Run: npm run rehearsal -- [--preset large] [--seed 42] [--users N] [--titles N] [--world DIR]
-//        [--shards N] [--ranker true|false] [--keep]
-// Writes bench/results/rehearsal.json (rewritten with progress lines while it runs).
+//        [--shards N] [--ranker true|false] [--keep] [--out FILE]
+// Writes bench/results/rehearsal.json or FILE (rewritten with progress lines while it runs). SIGINT
+// or SIGTERM stops it: the workflow is terminated and the file says what the run reached.
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,16 +33,16 @@ import { ProcSampler, round1, spawnLogged, type Proc } from './rehearsal-procs';
 import { extrapolate } from './rehearsal-report';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const OUT = join(ROOT, 'bench', 'results', 'rehearsal.json');
 const { values: a } = parseArgs({
   options: {
     preset: { type: 'string', default: 'large' }, seed: { type: 'string', default: '42' }, users: { type: 'string' }, titles: { type: 'string' },
-    world: { type: 'string' }, shards: { type: 'string' }, ranker: { type: 'string' }, keep: { type: 'boolean', default: false },
+    world: { type: 'string' }, out: { type: 'string', default: join(ROOT, 'bench', 'results', 'rehearsal.json') }, shards: { type: 'string' }, ranker: { type: 'string' }, keep: { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
 if (!Object.hasOwn(PRESETS, a.preset!)) throw new RangeError(`unknown preset ${a.preset}`);
 const preset = a.preset as PresetName;
+const OUT = resolve(a.out!);
 const cfg = loadConfig();
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const size = a.users || a.titles ? `-${a.users ?? PRESETS[preset].users}x${a.titles ?? PRESETS[preset].titles}` : '';
