@@ -117,7 +117,7 @@ async function main() {
     SCORE_BATCH_USERS: String(batchUsers), DUCKDB_MEMORY_LIMIT: '4GB', LOG_LEVEL: 'info', ...(a.ranker ? { RANKER_ENABLED: a.ranker } : {}),
   };
   delete env.ARTIFACT_DIR; // artifacts under this run's DATA_DIR
-  report.config = Object.fromEntries(['REDIS_URL', 'TEMPORAL_TASK_QUEUE', 'ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS', 'SCORE_SHARDS', 'SCORE_CONCURRENCY', 'SCORE_BATCH_USERS', 'DUCKDB_MEMORY_LIMIT', 'RANKER_ENABLED', 'ALS_FACTORS', 'ALS_EPOCHS', 'TOP_N'].map((k) => [k, env[k] ?? `default (${String(cfg[k as keyof typeof cfg] ?? '')})`]));
+  report.config = Object.fromEntries(['REDIS_URL', 'TEMPORAL_TASK_QUEUE', 'ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS', 'SCORE_SHARDS', 'SCORE_CONCURRENCY', 'SCORE_BATCH_USERS', 'DUCKDB_MEMORY_LIMIT', 'RANKER_ENABLED', 'GATE_MIN_LIFT_OVER_POPULARITY', 'ALS_FACTORS', 'ALS_EPOCHS', 'TOP_N'].map((k) => [k, env[k] ?? `default (${String(cfg[k as keyof typeof cfg] ?? '')})`]));
   const worker = (name: string, roles: string, extra: NodeJS.ProcessEnv = {}) => {
     const p = spawnLogged(name, process.execPath, ['--import', 'tsx', 'worker.ts', '--roles', roles], { ...env, ...extra }, join(logDir, `${name}.log`), ROOT);
     sampler.watch(name, p.pid);
@@ -127,7 +127,7 @@ async function main() {
   const wt = worker('warehouse+train', 'warehouse,train');
   let scoreA = worker('score-a', 'score', { WORKER_MAX_ACTIVITIES: '1' });
   const scoreB = worker('score-b', 'score', { WORKER_MAX_ACTIVITIES: '1' });
-  await Promise.all([wt, scoreA, scoreB].map((p) => p.waitFor(/worker: task queue/)));
+  await Promise.all([wt, scoreA, scoreB].map((p) => p.waitFor(/worker: task queue/, 600_000))); // bundling the workflows takes minutes on a loaded machine
   note(`redis-server on port ${port}; workers up: ${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')}; ${shards} shards`);
 
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
@@ -164,7 +164,7 @@ async function main() {
         kill = { at: new Date().toISOString(), pid: scoreA.pid, shard: victim.details?.shard, scoredAtKill: victim.details?.scored, shardUsers: victim.details?.users };
         note(`SIGKILLed score-a (pid ${scoreA.pid}) mid-shard ${String(victim.details?.shard)} at ${String(victim.details?.scored)}/${String(victim.details?.users)} users; restarting it`, { kill });
         scoreA = worker('score-a2', 'score', { WORKER_MAX_ACTIVITIES: '1' });
-        await scoreA.waitFor(/worker: task queue/);
+        await scoreA.waitFor(/worker: task queue/, 600_000);
         note(`score-a2 up (pid ${scoreA.pid})`);
       }
     }
