@@ -117,7 +117,7 @@ async function main() {
     SCORE_BATCH_USERS: String(batchUsers), DUCKDB_MEMORY_LIMIT: '4GB', LOG_LEVEL: 'info', ...(a.ranker ? { RANKER_ENABLED: a.ranker } : {}),
   };
   delete env.ARTIFACT_DIR; // artifacts under this run's DATA_DIR
-  report.config = Object.fromEntries(['REDIS_URL', 'TEMPORAL_TASK_QUEUE', 'ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS', 'SCORE_SHARDS', 'SCORE_CONCURRENCY', 'SCORE_BATCH_USERS', 'DUCKDB_MEMORY_LIMIT', 'RANKER_ENABLED', 'GATE_MIN_LIFT_OVER_POPULARITY', 'ALS_FACTORS', 'ALS_EPOCHS', 'TOP_N'].map((k) => [k, env[k] ?? `default (${String(cfg[k as keyof typeof cfg] ?? '')})`]));
+  report.config = Object.fromEntries(['REDIS_URL', 'TEMPORAL_TASK_QUEUE', 'ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS', 'SCORE_SHARDS', 'SCORE_CONCURRENCY', 'SCORE_BATCH_USERS', 'DUCKDB_MEMORY_LIMIT', 'RANKER_ENABLED', 'GATE_MIN_LIFT_OVER_POPULARITY', 'CONTENT_EVAL_FRACTION', 'ALS_FACTORS', 'ALS_EPOCHS', 'TOP_N'].map((k) => [k, env[k] ?? `default (${String(cfg[k as keyof typeof cfg] ?? '')})`]));
   const worker = (name: string, roles: string, extra: NodeJS.ProcessEnv = {}) => {
     const p = spawnLogged(name, process.execPath, ['--import', 'tsx', 'worker.ts', '--roles', roles], { ...env, ...extra }, join(logDir, `${name}.log`), ROOT);
     sampler.watch(name, p.pid);
