@@ -20,6 +20,8 @@ const baseSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   /** Run artifacts (factors, rankers, content models, exported training data) that cross worker roles: a shared filesystem when roles run on different machines. Default DATA_DIR/runs. */
   ARTIFACT_DIR: z.string().min(1).optional(),
+  /** Memory of the warehouse worker's DuckDB (e.g. 4GB); past it, DuckDB spills to disk beside the warehouse file. Unset: DuckDB's default, 80 % of RAM. */
+  DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 4GB or 512MiB').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6389'),
   /** Namespace of every Redis key of this instance: two instances on one Redis do not collide. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('recs'),

@@ -40,7 +40,8 @@ export async function createWorker(cfg: Config, opts: { taskQueue?: string; role
   const roles = opts.roles ?? parseRoles(cfg.WORKER_ROLES);
   const metrics = opts.metrics ?? new WorkerMetrics();
   const base = opts.taskQueue ?? cfg.TEMPORAL_TASK_QUEUE;
-  const wh = roles.includes('warehouse') ? await Warehouse.open(warehousePath(cfg)) : noWarehouse(roles);
+  const settings = cfg.DUCKDB_MEMORY_LIMIT ? { memory_limit: cfg.DUCKDB_MEMORY_LIMIT } : undefined;
+  const wh = roles.includes('warehouse') ? await Warehouse.open(warehousePath(cfg), { settings }) : noWarehouse(roles);
   if (roles.includes('warehouse')) await initSchema(wh);
   const redis = redisClient(cfg);
   const versions = new VersionStore(redis, cfg.REDIS_PREFIX, cfg.USER_LIST_TTL_SECONDS);

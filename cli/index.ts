@@ -1,7 +1,7 @@
 // `recs <command> …`: one file per subcommand, loaded on demand.
 import { cliLog } from './log';
 const COMMANDS: Record<string, { file: string; help: string }> = {
-  generate: { file: './generate', help: 'generate --preset tiny|demo|large --seed N [--out DIR]   synthetic world' },
+  generate: { file: './generate', help: 'generate --preset tiny|demo|large --seed N [--users N] [--titles N] [--out DIR]   synthetic world' },
   import: { file: './import', help: 'import DIR [--out OUT]                                  MovieLens files → world directory' },
   retrain: { file: './retrain', help: 'retrain [--world DIR] [--params JSON] [--wait]          start the retrain workflow' },
   status: { file: './status', help: 'status [--json]                                         live version, kept versions, last runs' },

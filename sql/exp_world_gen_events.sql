@@ -1,4 +1,5 @@
--- events.parquet of a synthetic world: ids e1…eN in time order (k), users u1…, titles m1…;
+-- events.parquet of a synthetic world: ids e1…eN in time order (ties in simulation order, seq),
+-- users u1…, titles m1…;
 -- a watch carries its title's duration; ratings are halves (rating2 / 2).
 -- Params: $path VARCHAR, $start BIGINT (unix seconds of the range start), $type_names VARCHAR[]
 --   and $source_names VARCHAR[] (the generator's codes, 0-based; an empty source name = null).
@@ -9,7 +10,7 @@
 COPY (
   WITH final AS (
     SELECT
-      'e' || (e.k + 1) AS event_id,
+      'e' || row_number() OVER (ORDER BY e.ts_offset, e.seq) AS event_id,
       'u' || (e.user_idx + 1) AS user_id,
       'm' || (e.movie_idx + 1) AS movie_id,
       $type_names[e.type_idx + 1] AS event_type,
@@ -20,7 +21,7 @@ COPY (
       nullif($source_names[e.source_idx + 1], '') AS source
     FROM gen_events e
     JOIN gen_titles t ON t.idx = e.movie_idx
-    ORDER BY e.k
+    ORDER BY e.ts_offset, e.seq
   )
   SELECT * FROM final
 ) TO $path (FORMAT parquet);

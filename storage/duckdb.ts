@@ -41,9 +41,10 @@ export class Warehouse {
     readonly conn: DuckDBConnection,
   ) {}
 
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<Warehouse> {
+  /** `settings` are DuckDB options for the instance, e.g. { memory_limit: '2GB', temp_directory: dir } to bound memory. */
+  static async open(path: string, opts: { readOnly?: boolean; settings?: Record<string, string> } = {}): Promise<Warehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    const instance = await DuckDBInstance.create(path, { ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}), ...opts.settings });
     const conn = await instance.connect();
     return new Warehouse(path, instance, conn);
   }

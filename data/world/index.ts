@@ -27,8 +27,10 @@
 //     genre — tonight's mood, drawn from the user's own taste — whose home-feed watches are titles
 //     of that genre, stretching past the usual session length.
 //
-// Simulation is per user (its own stream) into compact typed arrays, then a stable counting
-// sort by second orders all events by time; event ids e1…eN follow that order. Ratings are
+// Simulation is per user (its own stream) into compact typed arrays, flushed to DuckDB a block of
+// users at a time; DuckDB orders all events by second (ties in simulation order) and event ids
+// e1…eN follow that order. At 10^5 titles (the large preset) a block of users draws from a sample
+// of the catalog (sample.ts), so memory and time per user stay bounded. Ratings are
 // separate `rating` events (watch_seconds empty) a little after the watch they rate.
 //
 // The defaults are calibrated so that personalisation matters but popularity is a real baseline;
@@ -39,11 +41,12 @@
 //   params.ts    the presets and every knob (WorldParams), the range's end, the genre vocabulary
 //   taste.ts     the hidden taste parameters and their fast evaluation (shared with the oracle)
 //   catalog.ts   building the catalog, the population and the taste parameters (no I/O)
+//   sample.ts    a block of users' sample of a large catalog
 //   simulate.ts  every user's sessions into typed arrays, then all events in time order
 //   session-intent.ts  genre binges inside sessions (drawn on their own stream)
 //   write.ts     generateWorld: movies.csv and events.parquet through DuckDB, truth/, manifest.json
 //   oracle.ts    writing truth/ and loading it back as an Oracle
-export { DEFAULT_BEHAVIOUR, GENRES, PRESETS, WORLD_END, type PresetName, type WorldParams } from './params';
+export { DEFAULT_BEHAVIOUR, GENRES, PRESETS, WORLD_END, type CatalogSample, type PresetName, type WorldParams } from './params';
 export type { TasteParams } from './taste';
 export { generateWorld, type GenerateOptions } from './write';
 export { TRUTH_DIR, loadOracle, type Oracle } from './oracle';

@@ -36,6 +36,18 @@ export interface WorldParams {
   impressionProb: number; // probability of a row of impressions of popular titles on the home feed …
   impressionsPerRow: number; // … with this many titles
   sessionIntent?: SessionIntentParams; // genre binges (session-intent.ts); absent = DEFAULT_SESSION_INTENT
+  catalogSample?: CatalogSample; // absent: every user draws from the whole catalog (exact, O(titles) per user)
+}
+
+/**
+ * Large catalogs: each block of `users` consecutive users draws from a sample of about `titles`
+ * titles (the `head` most popular ones plus a uniform share of the rest, reweighted), so a user
+ * costs O(titles of the sample) to simulate. See data/world/sample.ts.
+ */
+export interface CatalogSample {
+  users: number;
+  titles: number;
+  head: number;
 }
 
 /** Behaviour shared by all presets (documented in WorldParams). */
@@ -72,8 +84,15 @@ export const PRESETS: Record<PresetName, WorldParams> = {
   tiny: { ...DEFAULT_BEHAVIOUR, users: 300, titles: 200, days: 30, sessionsPerUserDay: 0.7, sessionIntent: { bingeProb: 0, bingeExtendProb: 0 } }, // no binges: the tests' gates are calibrated on it
   /** ≈ 20 k users, 3 k titles, 60 days, ≥ 1 M events: demos and the default benchmark. */
   demo: { ...DEFAULT_BEHAVIOUR, users: 20_000, titles: 3_000, days: 60, sessionsPerUserDay: 0.38 },
-  /** ≈ 100 k users, 10 k titles, 90 days, ≥ 5 M events: scale benchmarks. */
-  large: { ...DEFAULT_BEHAVIOUR, users: 100_000, titles: 10_000, days: 90, sessionsPerUserDay: 0.26 },
+  /**
+   * The target scale: 1 M users, 100 k titles, 90 days, ≥ 30 M events (npm run rehearsal). Blocks of
+   * 1 000 users draw from a 2 000-title sample of the catalog (data/world/sample.ts); `recs generate
+   * --users/--titles` makes it smaller.
+   */
+  large: {
+    ...DEFAULT_BEHAVIOUR, users: 1_000_000, titles: 100_000, days: 90, sessionsPerUserDay: 0.15,
+    catalogSample: { users: 1_000, titles: 2_000, head: 500 },
+  },
 };
 
 /** Last instant of every synthetic world (fixed, so worlds are reproducible and never in the future). */

@@ -1,5 +1,5 @@
 // Simulating the users of a built world into a compact struct-of-arrays event buffer, one user
-// at a time on its own stream, then ordering all events by time (a stable counting sort).
+// at a time on its own stream (data/world/write.ts flushes it to DuckDB, which orders by time).
 import { Rng, WeightedSampler, searchCumulative } from '../rng';
 import type { World } from './catalog';
 import { DAY, type WorldParams } from './params';
@@ -265,14 +265,4 @@ function sessionTime(rng: Rng, arrival: number, start: number, end: number): num
   const tod = rng.chance(0.65) ? (((21 + 1.6 * rng.normal()) % 24) + 24) % 24 * 3600 : rng.float() * DAY;
   const t2 = start + day * DAY + Math.floor(tod);
   return t2 >= arrival && t2 <= end ? t2 : Math.floor(t);
-}
-
-/** Stable counting sort of event indices by ts (seconds since start). */
-export function sortByTime(ev: EventBuffer, rangeSeconds: number): Uint32Array {
-  const counts = new Int32Array(rangeSeconds + 2);
-  for (let j = 0; j < ev.length; j++) counts[ev.ts[j] + 1]++;
-  for (let s = 1; s < counts.length; s++) counts[s] += counts[s - 1];
-  const order = new Uint32Array(ev.length);
-  for (let j = 0; j < ev.length; j++) order[counts[ev.ts[j]]++] = j;
-  return order;
 }

@@ -222,6 +222,46 @@ describe('synthetic world generator, tiny preset', () => {
   });
 });
 
+describe('synthetic world generator, large preset at a reduced size (catalog sampled per block of users)', () => {
+  const dirA = tempDir('gen-large-a');
+  const dirB = tempDir('gen-large-b');
+  let manifest: Manifest;
+  let events: Row[];
+
+  beforeAll(async () => {
+    // 2 500 users in three blocks of 1 000, each drawing from ≈ 2 000 of the 20 000 titles.
+    manifest = await generateWorld({ preset: 'large', seed: 5, users: 2_500, titles: 20_000, outDir: dirA });
+    await generateWorld({ preset: 'large', seed: 5, users: 2_500, titles: 20_000, outDir: dirB });
+    events = await worldRows(join(dirA, 'events.parquet'));
+  }, 120_000);
+  afterAll(() => {
+    for (const d of [dirA, dirB]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('the full-size preset is the target scale: 10^6 users and 10^5 titles', () => {
+    expect(PRESETS.large).toMatchObject({ users: 1_000_000, titles: 100_000 });
+  });
+
+  it('the size overrides are what gets made, deterministic by seed, at 30+ events per user', () => {
+    expect(manifest).toMatchObject({ preset: 'large', seed: 5, users: 2_500, titles: 20_000, events: events.length });
+    expect(events.length / 2_500).toBeGreaterThanOrEqual(30);
+    for (const f of filesUnder(dirA)) expect(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), f).toBe(true);
+    expect(filesUnder(dirA).some((f) => f.startsWith('.gen-tmp'))).toBe(false);
+  });
+
+  it('events are in time order with ids e1…eN, and every block reaches past the popular head of the catalog', () => {
+    for (let j = 1; j < events.length; j++) expect(events[j - 1].ts <= events[j].ts).toBe(true);
+    expect(events.every((e, j) => e.event_id === `e${j + 1}`)).toBe(true);
+    const titlesOfBlock = [new Set<string>(), new Set<string>(), new Set<string>()];
+    for (const e of events) titlesOfBlock[Math.floor((Number(e.user_id.slice(1)) - 1) / 1_000)].add(e.movie_id);
+    // Each block sees its own tail: many titles, and blocks differ beyond the shared head.
+    for (const s of titlesOfBlock) expect(s.size).toBeGreaterThan(800);
+    const [a, b] = titlesOfBlock;
+    const onlyA = [...a].filter((m) => !b.has(m)).length;
+    expect(onlyA).toBeGreaterThan(200);
+  });
+});
+
 describe('seeded random numbers', () => {
   it('the same seed and stream repeat; another stream differs', () => {
     const draw = (seed: number, stream: number) => {
