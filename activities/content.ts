@@ -27,6 +27,8 @@ export interface ContentSettings {
   evalFraction: number;
   audienceSize: number;
   seed: number;
+  /** Users the evaluation scores every held-out title against (a seeded sample beyond it; EVAL_MAX_USERS). */
+  maxUsers: number;
 }
 
 const none = (reason: string, k = 0): ContentInfo => ({
@@ -83,7 +85,9 @@ export async function fitContentModel(dir: string, s: ContentSettings, onStep: (
     let ev: ReturnType<typeof evaluateContentModel> | null = null;
     if (held.length > 0) {
       onStep({ step: 'content evaluation', titles: held.length });
-      ev = evaluateContentModel(model, held.map((i) => items[i]), gather(itemFactors, k, held), userFactors, gatherCsrRows(byItem, held), { audienceSize: s.audienceSize });
+      // titles × users × k multiply-adds on this thread: a seeded sample of users keeps it to seconds at any user count.
+      const judged = sampleUsers(userFactors, k, gatherCsrRows(byItem, held), s.maxUsers, s.seed);
+      ev = evaluateContentModel(model, held.map((i) => items[i]), gather(itemFactors, k, held), judged.userFactors, judged.watchers, { audienceSize: s.audienceSize });
     }
     await saveContentModel(model, contentDir(dir));
     const out: ContentInfo = {
@@ -109,6 +113,30 @@ export async function fitContentModel(dir: string, s: ContentSettings, onStep: (
   }
 }
 
+/**
+ * At most `max` users (a seeded hash sample, so the same run picks the same users): their factor
+ * rows, and `watchers` (columns = user index) restricted to them and renumbered.
+ */
+export function sampleUsers(userFactors: Float32Array, k: number, watchers: Pick<Csr, 'indptr' | 'indices'>, max: number, seed: number): { userFactors: Float32Array; watchers: Pick<Csr, 'indptr' | 'indices'> } {
+  const nUsers = userFactors.length / k;
+  if (nUsers <= max) return { userFactors, watchers };
+  const salt = fmix32(seed ^ 0x85ebca6b);
+  const rate = max / nUsers;
+  const slot = new Int32Array(nUsers).fill(-1);
+  let n = 0;
+  for (let u = 0; u < nUsers; u++) if (fmix32((u ^ salt) >>> 0) / 4294967296 < rate) slot[u] = n++;
+  const sampled = new Float32Array(n * k);
+  for (let u = 0; u < nUsers; u++) if (slot[u] >= 0) sampled.set(userFactors.subarray(u * k, (u + 1) * k), slot[u] * k);
+  const rows = watchers.indptr.length - 1;
+  const indptr = new Int32Array(rows + 1);
+  const indices: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let p = watchers.indptr[r]; p < watchers.indptr[r + 1]; p++) if (slot[watchers.indices[p]] >= 0) indices.push(slot[watchers.indices[p]]);
+    indptr[r + 1] = indices.length;
+  }
+  return { userFactors: sampled, watchers: { indptr, indices: Int32Array.from(indices) } };
+}
+
 export function createContentActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 'wh'>) {
   return {
     async trainContent(input: { version: string }): Promise<ContentInfo> {
@@ -118,7 +146,7 @@ export function createContentActivities({ cfg, wh }: Pick<ActivityDeps, 'cfg' | 
       const info = await withHeartbeat(
         () => details,
         () =>
-          fitContentModel(dir, { evalFraction: cfg.CONTENT_EVAL_FRACTION, audienceSize: cfg.CONTENT_AUDIENCE, seed: cfg.RANKER_SEED }, (d) => {
+          fitContentModel(dir, { evalFraction: cfg.CONTENT_EVAL_FRACTION, audienceSize: cfg.CONTENT_AUDIENCE, seed: cfg.RANKER_SEED, maxUsers: cfg.EVAL_MAX_USERS }, (d) => {
             details = d;
             progress(d);
           }),
