@@ -4,6 +4,7 @@
 // (utime + stime, all threads), as a timeline so a step's CPU is the difference across its span.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { outputLines } from '../scripts/output-lines';
 
 const CLK_TCK = 100; // Linux's USER_HZ: /proc/<pid>/stat counts CPU in hundredths of a second
 
@@ -21,36 +22,15 @@ export interface Proc {
 export function spawnLogged(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, logPath: string, cwd: string): Proc {
   const proc = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logPath, { flags: 'a' });
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  let tail = '';
-  const onData = (d: Buffer) => {
-    log.write(d);
-    const text = tail + d.toString();
-    const lines = text.split('\n');
-    tail = lines.pop() ?? '';
-    for (const line of lines) {
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].re.test(line)) {
-          waiters[i].resolve(line);
-          waiters.splice(i, 1);
-        }
-      }
-    }
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => { log.end(); r(code); }));
+  const lines = outputLines(proc, (d) => log.write(d));
+  const exited = lines.exited.then((code) => { log.end(); return code; });
   return {
     name,
     proc,
     pid: proc.pid!,
     exited,
     waitFor(re, timeoutMs = 180_000) {
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${name} never printed ${re} (see ${logPath})`)), timeoutMs);
-        waiters.push({ re, resolve: (l) => { clearTimeout(t); resolve(l); } });
-        void exited.then((code) => { clearTimeout(t); reject(new Error(`${name} exited (${code}) before printing ${re} (see ${logPath})`)); });
-      });
+      return lines.waitFor(re, timeoutMs, (why, code) => new Error(why === 'timeout' ? `${name} never printed ${re} (see ${logPath})` : `${name} exited (${code}) before printing ${re} (see ${logPath})`));
     },
     async kill(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

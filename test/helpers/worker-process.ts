@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Config } from '../../config';
+import { outputLines } from '../../scripts/output-lines';
 import { ROOT } from './paths';
 
 export interface WorkerProcess {
@@ -21,34 +22,16 @@ export function configEnv(cfg: Config, extra: Record<string, string> = {}): Reco
 export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  const onData = (d: Buffer) => {
-    const text = d.toString();
-    out += text;
-    for (const line of text.split('\n')) {
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].re.test(line)) {
-          waiters[i].resolve(line);
-          waiters.splice(i, 1);
-        }
-      }
-    }
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const lines = outputLines(proc, (d) => (out += d.toString()));
   const w: WorkerProcess = {
     proc,
     output: () => out,
     waitFor(re, timeoutMs = 120_000) {
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`worker output never matched ${re}; output:\n${out.slice(-3000)}`)), timeoutMs);
-        waiters.push({ re, resolve: (l) => { clearTimeout(t); resolve(l); } });
-      });
+      return lines.waitFor(re, timeoutMs, (why, code) => new Error(`worker ${why === 'timeout' ? 'output never matched' : `exited (${code}) before printing`} ${re}; output:\n${out.slice(-3000)}`));
     },
     async kill(signal = 'SIGKILL') {
       if (proc.exitCode === null) proc.kill(signal);
-      await exited;
+      await lines.exited;
     },
   };
   await w.waitFor(/worker: task queue/, 60_000);
