@@ -28,6 +28,8 @@ export async function startPipeline(name: string, env: Record<string, string> = 
     ALS_EPOCHS: '8',
     ALS_THREADS: '2',
     SCORE_SHARDS: '3',
+    // The trade-off sweep re-evaluates the run a dozen times; retrain.test.ts turns it on and checks it.
+    EVAL_TRADEOFFS: 'false',
     ...env,
   });
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });

@@ -33,6 +33,7 @@ function testConfig(name: string, extra: Record<string, string> = {}): Config {
     ALS_FACTORS: '32',
     ALS_THREADS: '2',
     ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: '3',
+    EVAL_TRADEOFFS: 'false', // the trade-off sweep is retrain.test.ts's to check
     ...extra,
   });
 }

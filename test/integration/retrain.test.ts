@@ -28,7 +28,7 @@ beforeAll(async () => {
   await generateWorld({ preset: 'tiny', seed: 7, outDir: worldDir });
   // 100 of the 200 titles are ranking candidates (popularity draws need titles outside them), the
   // top 50 of them are published; the content model's audience is 10 % of the 300 users.
-  p = await startPipeline('retrain', { RANK_CANDIDATES: '100', TOP_N: '50', CONTENT_AUDIENCE: '30' });
+  p = await startPipeline('retrain', { RANK_CANDIDATES: '100', TOP_N: '50', CONTENT_AUDIENCE: '30', EVAL_TRADEOFFS: 'true' });
 });
 afterAll(async () => p?.close());
 
@@ -82,6 +82,10 @@ describe('the retrain workflow on a tiny world', () => {
     try {
       const { rows } = await db.query(`SELECT DISTINCT model FROM eval_metrics WHERE version = '${first.version}' ORDER BY model`);
       expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['candidate', 'content', 'popularity', 'ranked', 'shipped', 'trending']));
+      // The objective trade-offs for `recs report` (EVAL_TRADEOFFS): the re-rank grid and the completion-weight sweep.
+      const t = await db.query(`SELECT count(DISTINCT model) AS n, count(*) FILTER (WHERE metric = 'ndcg_10') AS ndcg FROM eval_metrics WHERE version = '${first.version}' AND holdout = 'tradeoffs'`);
+      expect(Number(t.rows[0].n)).toBeGreaterThan(1);
+      expect(Number(t.rows[0].ndcg)).toBeGreaterThan(1);
       const ex = await db.query(`SELECT phase, count(*) AS n, sum(label) AS pos, count(*) FILTER (WHERE source = 'popularity') AS pop FROM ranker_examples WHERE version = '${first.version}' GROUP BY phase ORDER BY phase`);
       expect(ex.rows[0].phase).toBe('gate');
       for (const r of ex.rows) {

@@ -31,7 +31,7 @@ describe('a retrain seen through the worker\'s logs and /metrics', { timeout: 24
     const worldDir = join(tempDir('world'), 'tiny');
     await generateWorld({ preset: 'tiny', seed: 5, outDir: worldDir });
     const id = `obs-${randomUUID().slice(0, 6)}`;
-    const cfg = loadConfig({ ...process.env, DATA_DIR: tempDir('obs'), REDIS_PREFIX: `t-${id}`, TEMPORAL_TASK_QUEUE: `test-${id}`, ALS_FACTORS: '16', ALS_EPOCHS: '4', RANK_CANDIDATES: '100', TOP_N: '50', CONTENT_AUDIENCE: '30' });
+    const cfg = loadConfig({ ...process.env, DATA_DIR: tempDir('obs'), REDIS_PREFIX: `t-${id}`, TEMPORAL_TASK_QUEUE: `test-${id}`, ALS_FACTORS: '16', ALS_EPOCHS: '4', RANK_CANDIDATES: '100', TOP_N: '50', CONTENT_AUDIENCE: '30', EVAL_TRADEOFFS: 'false' });
     metricsPort = await freePort();
     worker = await spawnWorker(configEnv(cfg, { WORKER_METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }));
     connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
