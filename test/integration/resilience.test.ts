@@ -84,7 +84,7 @@ describe('a worker killed mid-run', { timeout: 240_000 }, () => {
   });
 
   it('SIGKILL during scoring: the unfinished shards run on a new worker and every user has a list', async () => {
-    const cfg = testConfig('kill-score', { ALS_EPOCHS: '5', SCORE_SHARDS: '6', SCORE_CONCURRENCY: '1' });
+    const cfg = testConfig('kill-score', { ALS_EPOCHS: '5', SCORE_SHARDS: '6', SCORE_CONCURRENCY: '1', RANKER_ENABLED: 'false' }) // shards, not the ranker, are under test;
     const redis = new Redis(cfg.REDIS_URL);
     const w1 = await startWorker(cfg);
     const handle = await client.workflow.start('retrain', { taskQueue: cfg.TEMPORAL_TASK_QUEUE, workflowId: `kill-score-${randomUUID()}`, args: [{ worldDir }] });
@@ -167,7 +167,7 @@ describe('Redis unavailable during publish', { timeout: 240_000 }, () => {
 
   it('keeps the pointer, retries, and completes when Redis is back', async () => {
     await startRedis();
-    const cfg = testConfig('redis-down', { REDIS_URL: `redis://127.0.0.1:${port}`, ALS_EPOCHS: '5' });
+    const cfg = testConfig('redis-down', { REDIS_URL: `redis://127.0.0.1:${port}`, ALS_EPOCHS: '5', RANKER_ENABLED: 'false' }) // publish, not the ranker, is under test;
     const k = keys(cfg.REDIS_PREFIX);
     const redis = new Redis(cfg.REDIS_URL, { retryStrategy: () => 200, maxRetriesPerRequest: 1 });
     redis.on('error', () => undefined); // expected while the server is down
