@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -53,10 +53,16 @@ const logDir = join(base, `logs-${stamp}`);
 mkdirSync(dataDir, { recursive: true });
 mkdirSync(logDir, { recursive: true });
 
+/** A path as the report shows it: relative to the checkout. */
+function shown(p: string): string {
+  return relative(ROOT, p) || '.';
+}
+
 const t0 = Date.now();
 const report: Record<string, unknown> & { progress: unknown[] } = {
   date: new Date().toISOString(), status: 'running', machine: { cores: availableParallelism(), memoryGB: round1(totalmem() / 2 ** 30), loadAverageAtStart: loadavg() },
-  args: a, worldDir, logDir, progress: [],
+  // Paths relative to the checkout: the report is committed, the machine's layout is not its business.
+  args: { ...a, out: shown(OUT), ...(a.world ? { world: shown(resolve(a.world)) } : {}) }, worldDir: shown(worldDir), logDir: shown(logDir), progress: [],
 };
 const flush = () => {
   mkdirSync(dirname(OUT), { recursive: true });
@@ -78,7 +84,7 @@ let workflow: { terminate(reason?: string): Promise<unknown> } | null = null;
 async function ensureWorld(): Promise<Manifest> {
   const mf = join(worldDir, MANIFEST_FILE);
   if (existsSync(mf)) {
-    note(`reusing the world in ${worldDir}`);
+    note(`reusing the world in ${shown(worldDir)}`);
     return JSON.parse(readFileSync(mf, 'utf8')) as Manifest;
   }
   note(`generating the world (${preset}, seed ${a.seed}${size}) into ${worldDir}`);

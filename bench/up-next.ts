@@ -25,7 +25,7 @@
 // Run: npm run bench:up-next [-- --only demo|movielens] [--seed 42] [--cases 3000] [--threads 1]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config';
 import { Rng } from '../data/rng';
@@ -210,7 +210,7 @@ async function prepareMovieLens(dir: string): Promise<Prepared & { note: Record<
   const franchise = buildFranchiseIndex(titles.map((title) => ({ title })));
   return {
     nItems: titles.length, k: f.k, itemFactors: f.itemFactors, userFactors: f.userFactors, popular: popularity(csr), franchise, cases, nGroups,
-    note: { dir, users: nUsers, titles: titles.length, ratings: rows.length, cutoff: new Date(cutoff * 1000).toISOString(), franchises: franchise.members.length, train_seconds: Math.round(f.seconds) },
+    note: { dir: relative(ROOT, dir), users: nUsers, titles: titles.length, ratings: rows.length, cutoff: new Date(cutoff * 1000).toISOString(), franchises: franchise.members.length, train_seconds: Math.round(f.seconds) },
   };
 }
 
