@@ -22,6 +22,7 @@ import type { FeedService } from './feed-service';
 import type { ApiMetrics } from './metrics';
 import { docsRouter, openApiDocument, type DocumentedSchemas } from './openapi';
 import { requestId } from './request-id';
+import { named } from './route-name';
 import { errorMiddleware, sendJson, type ErrorRenderer } from './respond';
 import { mountRowsRoutes, rowsService, type RowsRoutesDeps } from './rows-routes';
 import { emptyQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, type ApiOptions, type HomeFeedQuery } from './schemas';
@@ -50,11 +51,7 @@ export interface RouteContext {
 /** Registers one concern's routes on the app. */
 export type RouteModule = (r: IRouter, ctx: RouteContext) => void;
 
-/** Labels the request with its route pattern (metrics' `route`, the request log). */
-export const named = (name: string) => (_req: Request, res: Response, next: NextFunction) => {
-  res.locals.route = name;
-  next();
-};
+export { named } from './route-name';
 
 /** A JSON body parser with the API's body limit (over it: 413 payload_too_large). */
 export const jsonBody = (ctx: RouteContext): RequestHandler => express.json({ limit: ctx.opts.EVENTS_BODY_LIMIT_BYTES, strict: true });

@@ -4,12 +4,13 @@
 // createApp hands over what it owns (state, store, exploration counts, the impression writer,
 // the A/B assigner) as RowsRoutesDeps; nothing here holds state of its own.
 import { randomUUID } from 'node:crypto';
-import type { IRouter, NextFunction, Request, Response } from 'express';
+import type { IRouter } from 'express';
 import type { Config } from '../config';
 import { foldInUser } from '../model/foldin';
 import type { Counts, Rng } from './exploration';
 import { blendExploration, checkEncodedList, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
 import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
+import { named } from './route-name';
 import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions } from './schemas';
 import type { ServingState, Snapshot, VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
@@ -205,12 +206,7 @@ export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
     }));
   }
 
-  const route = (name: string) => (_req: Request, res: Response, next: NextFunction) => {
-    res.locals.route = name;
-    next();
-  };
-
-  app.get('/home-rows', route('/home-rows'), async (req, res) => {
+  app.get('/home-rows', named('/home-rows'), async (req, res) => {
     const q = parseOr400(homeRowsQuerySchema, req.query, 'query');
     const r = await homeRows(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
     res.locals.source = r.source;
@@ -218,7 +214,7 @@ export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
     logRows(r);
   });
 
-  app.get('/up-next', route('/up-next'), async (req, res) => {
+  app.get('/up-next', named('/up-next'), async (req, res) => {
     const q = parseOr400(upNextQuerySchema, req.query, 'query');
     const r = await upNextOf(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
     res.locals.source = r.source;
