@@ -66,6 +66,17 @@ export function fromEncodedList(buf: Buffer, k: number, n: number, items: readon
   return out;
 }
 
+/** The item indices of an encoded list, in list order, accepted ones only: no objects, no titles touched. */
+export function encodedListIndices(buf: Buffer, nItems: number, accept: (idx: number) => boolean): number[] {
+  const L = listLayout(buf);
+  const out: number[] = [];
+  for (let r = 0; r < L.n; r++) {
+    const idx = listItem(buf, L, r);
+    if (idx < nItems && accept(idx)) out.push(idx);
+  }
+  return out;
+}
+
 /** The user's precomputed list, best first, keeping only accepted items, until `need` are taken. */
 export function fromUserList(itemIndex: Uint32Array, score: Float32Array, items: readonly TitleView[], accept: (idx: number) => boolean, need: number): Candidate[] {
   const out: Candidate[] = [];
@@ -105,6 +116,18 @@ export function roundRobinByGenre(ranked: readonly number[], primaryGenre: (idx:
   return out;
 }
 
+/** A trending list's rank of each title (its last position), built once per list (a version's lists never change). */
+const trendingRankMemo = new WeakMap<readonly number[], Map<number, number>>();
+function trendingRanks(trending: readonly number[]): Map<number, number> {
+  let rank = trendingRankMemo.get(trending);
+  if (!rank) {
+    rank = new Map();
+    for (let r = 0; r < trending.length; r++) rank.set(trending[r], r);
+    trendingRankMemo.set(trending, rank);
+  }
+  return rank;
+}
+
 /**
  * The list for a user without a taste vector: trending (diversified by genre round-robin, or,
  * when genres are requested, trending titles of those genres in order), then popular to fill.
@@ -120,10 +143,14 @@ export function coldStart(
 ): Candidate[] {
   const out: Candidate[] = [];
   const seen = new Set<number>();
-  const trendingOk = trending.filter((i) => i < items.length && accept(i));
-  const rank = new Map<number, number>();
-  trending.forEach((i, r) => rank.set(i, r));
-  const ordered = genresRequested ? trendingOk.slice(0, need) : roundRobinByGenre(trendingOk, (i) => items[i].genres[0] ?? '', need);
+  const rank = trendingRanks(trending);
+  let ordered: number[];
+  if (genresRequested) {
+    ordered = []; // trending order: only the first `need` accepted titles are tested
+    for (let r = 0; r < trending.length && ordered.length < need; r++) if (trending[r] < items.length && accept(trending[r])) ordered.push(trending[r]);
+  } else {
+    ordered = roundRobinByGenre(trending.filter((i) => i < items.length && accept(i)), (i) => items[i].genres[0] ?? '', need);
+  }
   for (const idx of ordered) {
     seen.add(idx);
     out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: 1 - rank.get(idx)! / Math.max(1, trending.length), reason: 'trending' });

@@ -8,8 +8,9 @@ import type { IRouter } from 'express';
 import type { Config } from '../config';
 import { foldInUser } from '../model/foldin';
 import type { Counts, Rng } from './exploration';
-import { blendExploration, checkEncodedList, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
+import { blendExploration, checkEncodedList, encodedListIndices, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
 import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
+import { sendJson } from './respond';
 import { named } from './route-name';
 import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions } from './schemas';
 import type { ServingState, Snapshot, VersionState } from './state';
@@ -46,8 +47,13 @@ export interface RowsResponse {
 
 /** The user as the API knows them: stored list entries, vector, and watches (newest first). */
 interface UserView {
+  /** The head of the stored list (seen titles removed), as candidates: `head` of them. */
   list: Candidate[] | null;
+  /** Every unseen entry of the stored list, as item indices in list order, and the same as a set. */
+  listIdx: number[] | null;
   listSet: Set<number> | null;
+  /** Catalog indices of the watches. */
+  seenIdx: Set<number>;
   userVec: Float32Array | null;
   vecSource: 'personalized' | 'fold_in';
   watched: string[];
@@ -85,7 +91,8 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     return byDistance(v.ann.searchKnn(query, kf, accept));
   }
 
-  async function readUser(snap: Snapshot, userId: string): Promise<UserView> {
+  /** One Redis round trip; the stored list is read in place, as indices, plus `head` candidates. */
+  async function readUser(snap: Snapshot, userId: string, head: number): Promise<UserView> {
     const v = snap.v;
     let read: FeedRead | null = null;
     if (!store.isDegraded()) {
@@ -95,40 +102,42 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
         d.onError('read_feed', e);
       }
     }
-    if (!read) return { list: null, listSet: null, userVec: null, vecSource: 'personalized', watched: [], source: 'fallback' };
+    if (!read) return { list: null, listIdx: null, listSet: null, seenIdx: new Set(), userVec: null, vecSource: 'personalized', watched: [], source: 'fallback' };
     if (read.live && read.live !== v.version) state.kick();
     const watched = [...read.recent.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
-    const seen = new Set(watched);
+    const seenIdx = new Set<number>();
+    for (const id of watched) {
+      const idx = v.indexById.get(id);
+      if (idx !== undefined) seenIdx.add(idx);
+    }
+    const unseen = (idx: number) => !seenIdx.has(idx);
     if (read.list) {
       try {
         const { k, n } = checkEncodedList(read.list);
-        const list = fromEncodedList(read.list, k, n, v.items, (idx) => !seen.has(v.items[idx].movie_id), n);
+        const list = fromEncodedList(read.list, k, n, v.items, unseen, head);
         if (v.k === 0) for (const c of list) c.reason = 'popular';
+        const listIdx = encodedListIndices(read.list, v.items.length, unseen);
         const userVec = k === v.k && k > 0 ? readListUserVec(read.list, new Float32Array(k)) : null;
-        return { list, listSet: new Set(list.map((c) => c.itemIndex)), userVec, vecSource: 'personalized', watched, source: null };
+        return { list, listIdx, listSet: new Set(listIdx), seenIdx, userVec, vecSource: 'personalized', watched, source: null };
       } catch (e) {
         d.onError('decode_list', e);
       }
     }
-    const idxs: number[] = [];
-    for (const id of watched) {
-      const idx = v.indexById.get(id);
-      if (idx !== undefined) idxs.push(idx);
-    }
+    const idxs = [...seenIdx];
     let userVec: Float32Array | null = null;
     if (idxs.length > 0 && v.k > 0) {
       // As the feed does: every recent watch counts as a full watch, c = CONF_WATCH_WEIGHT.
       const conf = new Float32Array(idxs.length).fill(cfg.CONF_WATCH_WEIGHT);
       userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(idxs), conf, v.lambda, v.nu, v.alpha0, v.nItems);
     }
-    return { list: null, listSet: null, userVec, vecSource: 'fold_in', watched, source: null };
+    return { list: null, listIdx: null, listSet: null, seenIdx, userVec, vecSource: 'fold_in', watched, source: null };
   }
 
   async function homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse> {
     const snap = state.snapshot();
     if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
     const v = snap.v;
-    const u = await readUser(snap, userId);
+    const u = await readUser(snap, userId, 2 * perRow); // the top picks' candidates
     const variant = d.variant(userId);
     const slots = (variant.blend?.explorationSlots ?? cfg.FEED_EXPLORATION_SLOTS).filter((p) => p <= perRow);
     const explore = (base: Candidate[], userVec: Float32Array | null, skip: ReadonlySet<string>): Candidate[] => {
@@ -141,7 +150,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     };
     const built = buildRows(
       v,
-      { list: u.list, userVec: u.userVec, watched: u.watched },
+      { list: u.list, listIdx: u.listIdx ?? undefined, userVec: u.userVec, watched: u.watched },
       { rows, perRow, becauseMax: opts.ROWS_BECAUSE_MAX, genreMax: opts.ROWS_GENRE_MAX, minItems: opts.ROWS_MIN_ITEMS, nNeighbours: opts.ROWS_NEIGHBOURS },
       { neighbours: (vec, n, accept) => neighbours(v, vec, n, accept), explore, fresh: (id) => snap.freshById.get(id) },
     );
@@ -152,15 +161,14 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     const snap = state.snapshot();
     if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
     const v = snap.v;
-    const u = await readUser(snap, userId);
-    const watched = new Set(u.watched);
-    watched.add(movieId);
-    const notWatched = (idx: number) => !watched.has(v.items[idx].movie_id);
+    const u = await readUser(snap, userId, 0);
+    const finished = v.indexById.get(movieId);
+    const notWatched = (idx: number) => idx !== finished && !u.seenIdx.has(idx);
     const listSet = u.listSet;
     const accept = listSet ? (idx: number) => listSet.has(idx) && notWatched(idx) : notWatched;
     // As the rows do: the ANN filter is only "not watched"; list membership is checked after, and
     // the list's titles nearest the finished one (exact) fill a short set.
-    const listIdx = listSet ? [...listSet] : null;
+    const listIdx = u.listIdx;
     const near = (vec: Float32Array, n: number, ok: (idx: number) => boolean): number[] => {
       const kept = neighbours(v, vec, n, notWatched).filter(ok);
       return listIdx && kept.length < n ? kept.concat(nearestAmong(vec, v.itemFactors, v.k, listIdx, ok, new Set(kept), n - kept.length)) : kept;
@@ -210,7 +218,7 @@ export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
     const q = parseOr400(homeRowsQuerySchema, req.query, 'query');
     const r = await homeRows(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
     res.locals.source = r.source;
-    res.json(r);
+    sendJson(res, 200, r);
     logRows(r);
   });
 
@@ -218,7 +226,7 @@ export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
     const q = parseOr400(upNextQuerySchema, req.query, 'query');
     const r = await upNextOf(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
     res.locals.source = r.source;
-    res.json(r);
+    sendJson(res, 200, r);
     logUpNext(r);
   });
 }

@@ -48,8 +48,13 @@ export interface RowsVersion {
 }
 
 export interface RowsUser {
-  /** The stored list's entries the user may still be shown (seen titles removed), best first; null without one. */
+  /**
+   * The head of the stored list the user may still be shown (seen titles removed), best first,
+   * deep enough for the top picks (2 × perRow); null without a stored list.
+   */
   list: Candidate[] | null;
+  /** Every entry of the stored list the user may still be shown, as item indices in list order (default: those of `list`). */
+  listIdx?: readonly number[];
   /** x_u (k): the stored list's vector or the fold-in of recent watches; null for a cold user. */
   userVec: Float32Array | null;
   /** Movie ids of the user's watches known to the API, most recent first. */
@@ -81,25 +86,66 @@ function dot(y: Float32Array, a: number, b: number, k: number): number {
   return s;
 }
 function dotVec(x: Float32Array, y: Float32Array, b: number, k: number): number {
-  let s = 0;
-  for (let j = 0; j < k; j++) s += x[j] * y[b * k + j];
-  return s;
+  const o = b * k;
+  let s0 = 0;
+  let s1 = 0;
+  let j = 0;
+  for (; j + 1 < k; j += 2) {
+    s0 += x[j] * y[o + j];
+    s1 += x[j + 1] * y[o + j + 1];
+  }
+  if (j < k) s0 += x[j] * y[o + j];
+  return s0 + s1;
 }
 
-const NO_SKIP: ReadonlySet<number> = new Set();
-
-/** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first: an exact scan. */
-export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
+/**
+ * The positions j < count (where ok(j)) of the n largest sim(j), best first; ties: lower idx(j)
+ * first. Keeps only the best n in a sorted buffer: no sort of the rest.
+ */
+function topN(count: number, sim: (j: number) => number, idx: (j: number) => number, ok: (j: number) => boolean, n: number): number[] {
   if (n <= 0) return [];
-  const idx: number[] = [];
-  const sim: number[] = [];
-  for (const i of among) {
-    if (skip.has(i) || !accept(i)) continue;
-    idx.push(i);
-    sim.push(dotVec(vec, Y, i, k));
+  const topJ = new Int32Array(n);
+  const topSim = new Float64Array(n);
+  let size = 0;
+  for (let j = 0; j < count; j++) {
+    if (!ok(j)) continue;
+    const s = sim(j);
+    const i = idx(j);
+    if (size === n && (s < topSim[n - 1] || (s === topSim[n - 1] && i > idx(topJ[n - 1])))) continue;
+    let p = size < n ? size++ : n - 1;
+    for (; p > 0 && (topSim[p - 1] < s || (topSim[p - 1] === s && idx(topJ[p - 1]) > i)); p--) {
+      topSim[p] = topSim[p - 1];
+      topJ[p] = topJ[p - 1];
+    }
+    topSim[p] = s;
+    topJ[p] = j;
   }
-  const order = idx.map((_, j) => j).sort((p, q) => sim[q] - sim[p] || idx[p] - idx[q]);
-  return order.slice(0, n).map((j) => idx[j]);
+  return Array.from(topJ.subarray(0, size));
+}
+
+/** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first (ties: lower index first): an exact scan. */
+export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
+  const sims = new Float64Array(among.length);
+  for (let j = 0; j < among.length; j++) sims[j] = dotVec(vec, Y, among[j], k);
+  return topN(among.length, (j) => sims[j], (j) => among[j], (j) => !skip.has(among[j]) && accept(among[j]), n).map((j) => among[j]);
+}
+
+/**
+ * One pass over a stored list (listed item indices `among`): for each listed title, its
+ * similarity y_a·y_i to each anchor a and the user's score x_u·y_i, so each title's factor row is
+ * read once per screen rather than once per row (at 10^5 titles those rows are cache misses).
+ */
+function scanList(Y: Float32Array, k: number, among: readonly number[], anchors: readonly number[], x: Float32Array): { sims: Float64Array; user: Float64Array } {
+  const A = anchors.length;
+  const sims = new Float64Array(among.length * A);
+  const user = new Float64Array(among.length);
+  const anchorVecs = anchors.map((a) => Y.subarray(a * k, (a + 1) * k));
+  for (let j = 0; j < among.length; j++) {
+    const i = among[j];
+    for (let a = 0; a < A; a++) sims[j * A + a] = dotVec(anchorVecs[a], Y, i, k);
+    user[j] = dotVec(x, Y, i, k);
+  }
+  return { sims, user };
 }
 
 /** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
@@ -116,12 +162,19 @@ export function likedGenres(v: RowsVersion, watched: readonly number[], picks: r
 }
 
 export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: RowsDeps): { source: RowsSource; rows: Row[] } {
-  const watched = new Set<string>(user.watched);
   const used = new Set<string>(user.watched); // movie ids already on screen, or watched
+  // The same by catalog index, for the per-title tests of the scans below (no string hashing).
+  const watchedIdx = new Set<number>();
+  for (const id of user.watched) {
+    const idx = v.indexById.get(id);
+    if (idx !== undefined) watchedIdx.add(idx);
+  }
+  const usedIdx = new Set<number>(watchedIdx);
+  const indexOf = (c: { movieId: string; itemIndex: number }) => (c.itemIndex >= 0 ? c.itemIndex : v.indexById.get(c.movieId));
   // With a stored list, a title must be in it to count as unseen (see the top of this file).
-  const listIdx = user.list ? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex) : null;
+  const listIdx = user.list ? (user.listIdx ?? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex)) : null;
   const inList = listIdx ? new Set(listIdx) : null;
-  const accept = (idx: number) => idx < v.items.length && !used.has(v.items[idx].movie_id) && (inList === null || inList.has(idx));
+  const accept = (idx: number) => idx < v.items.length && !usedIdx.has(idx) && (inList === null || inList.has(idx));
   const anchors: number[] = [];
   for (const id of user.watched) {
     const idx = v.indexById.get(id);
@@ -140,6 +193,8 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
       if (out.length >= n) break;
       if (used.has(c.movieId)) continue;
       used.add(c.movieId);
+      const idx = indexOf(c);
+      if (idx !== undefined) usedIdx.add(idx);
       out.push(c);
     }
     return out;
@@ -180,6 +235,10 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   });
 
   // 2 and 3, alternating.
+  // With a stored list, every anchor's similarities to the listed titles (and the user's scores)
+  // come from one pass over the list (see scanList).
+  const scanAnchors = anchors.slice(0, o.becauseMax);
+  const scan = listIdx && user.userVec && scanAnchors.length > 0 ? scanList(v.itemFactors, v.k, listIdx, scanAnchors, user.userVec) : null;
   const becauseRow = (a: number): Row | null => {
     if (!user.userVec) return null;
     const x = user.userVec;
@@ -187,11 +246,18 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     // nothing and holds only true neighbours. With a stored list only its titles qualify, so the
     // nearest of them are found exactly (≤ N dot products, cheaper than an HNSW search whose
     // results would mostly fall outside the list); without one, the HNSW index finds them.
-    const vec = v.itemFactors.subarray(a * v.k, (a + 1) * v.k);
-    const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watched.has(v.items[idx].movie_id);
-    let cand = listIdx ? nearestAmong(vec, v.itemFactors, v.k, listIdx, notWatched, NO_SKIP, o.nNeighbours) : deps.neighbours(vec, o.nNeighbours, notWatched).filter(notWatched);
-    cand = cand.filter(accept);
-    const scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(x, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
+    const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watchedIdx.has(idx);
+    let scored: Candidate[];
+    if (listIdx && scan) {
+      const A = scanAnchors.length;
+      const ai = scanAnchors.indexOf(a);
+      const near = topN(listIdx.length, (j) => scan.sims[j * A + ai], (j) => listIdx[j], (j) => notWatched(listIdx[j]), o.nNeighbours);
+      scored = near.filter((j) => accept(listIdx[j])).map((j) => ({ movieId: v.items[listIdx[j]].movie_id, itemIndex: listIdx[j], score: scan.user[j], reason: 'because_you_watched' as Reason }));
+    } else {
+      const vec = v.itemFactors.subarray(a * v.k, (a + 1) * v.k);
+      const cand = deps.neighbours(vec, o.nNeighbours, notWatched).filter(notWatched).filter(accept);
+      scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(x, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
+    }
     scored.sort((p, q) => q.score - p.score);
     const anchorId = v.items[a].movie_id;
     return { kind: 'because_you_watched', title: `Because you watched ${v.items[a].title}`, because_of: anchorId, items: claim(scored, o.perRow).map((c) => item(c, anchorId)) };
@@ -223,7 +289,12 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   }
   const keep = (row: Row | null): Row | null => {
     if (row && row.items.length >= Math.min(o.minItems, o.perRow)) return row;
-    if (row) for (const it of row.items) used.delete(it.movie_id);
+    if (row)
+      for (const it of row.items) {
+        used.delete(it.movie_id);
+        const idx = v.indexById.get(it.movie_id);
+        if (idx !== undefined && !watchedIdx.has(idx)) usedIdx.delete(idx);
+      }
     return null;
   };
   const built = { b: [] as Row[], g: [] as Row[] };

@@ -9,11 +9,10 @@
 // API process (primary + workers) and of redis-server. The caller seeds Redis and writes the JSON.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import type { Redis } from 'ioredis';
-import { procCpuMs, r3, redisCpuMs } from './serve-metrics';
+import { cpuOf, pidTree, r3, redisCpuMs } from './serve-metrics';
 
 export interface AutocannonPhase {
   rate: number;
@@ -38,29 +37,6 @@ export interface AutocannonRun {
   procs: number;
   api_node_args: string;
   phases: AutocannonPhase[];
-}
-
-/** The API processes: the one we spawned and its children (cluster workers), from /proc. */
-function pidTree(root: number): number[] {
-  const out = [root];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      for (const tid of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(Number(tid));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-function cpuOf(pids: number[]): number | null {
-  let sum = 0;
-  for (const p of pids) {
-    const c = procCpuMs(p);
-    if (c === null) return null;
-    sum += c;
-  }
-  return sum;
 }
 
 const pct = (s: Float64Array, q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN);

@@ -15,6 +15,30 @@ export function procCpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** The API processes: the one we spawned and its children (cluster workers), from /proc. */
+export function pidTree(root: number): number[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(Number(tid));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Summed utime+stime (ms) of processes; null when one is gone. */
+export function cpuOf(pids: number[]): number | null {
+  let sum = 0;
+  for (const p of pids) {
+    const c = procCpuMs(p);
+    if (c === null) return null;
+    sum += c;
+  }
+  return sum;
+}
+
 /** used_cpu_user + used_cpu_sys of the redis-server, in ms (INFO cpu). */
 export async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');

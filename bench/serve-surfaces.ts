@@ -13,7 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../model/random';
 import { LoadClient } from './load-client';
-import { procCpuMs, r3 } from './serve-metrics';
+import { cpuOf, pidTree, r3 } from './serve-metrics';
 
 export interface SurfacesOptions {
   root: string;
@@ -28,6 +28,9 @@ export interface SurfacesOptions {
   /** API children are pushed here, so the caller's cleanup stops them. */
   apis: ChildProcess[];
   waitReady: (base: string, child: ChildProcess, ms: number) => Promise<void>;
+  /** API processes (`api/server.ts --procs N`, node cluster on one port) and node flags (e.g. --cpu-prof). */
+  procs: number;
+  nodeArgs: string[];
 }
 
 interface SurfacePhase {
@@ -46,14 +49,14 @@ interface SurfacePhase {
 
 const pct = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 
-async function phase(client: LoadClient, pid: number | undefined, label: string, pathFor: () => string, rate: number, seconds: number): Promise<SurfacePhase> {
+async function phase(client: LoadClient, pids: number[], label: string, pathFor: () => string, rate: number, seconds: number): Promise<SurfacePhase> {
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   const sources: Record<string, number> = {};
   let ok = 0;
   let errors = 0;
   let rows = 0;
-  const cpu0 = procCpuMs(pid);
+  const cpu0 = cpuOf(pids);
   await new Promise<void>((resolve) => {
     const start = performance.now();
     const interval = 1000 / rate;
@@ -80,7 +83,7 @@ async function phase(client: LoadClient, pid: number | undefined, label: string,
     };
     tick();
   });
-  const cpu1 = procCpuMs(pid);
+  const cpu1 = cpuOf(pids);
   const sorted = lat.slice().sort();
   return {
     path: label,
@@ -107,24 +110,26 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
     return `new${Math.floor(r() * 1e9)}`;
   };
   const movieFor = () => `m${Math.floor(Math.pow(r(), 2) * 5000)}`;
-  const api = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'api/server.ts')], { cwd: o.root, env: { ...o.env, PORT: String(o.port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const api = spawn(process.execPath, [...o.nodeArgs, '--import', 'tsx', join(o.root, 'api/server.ts'), '--procs', String(o.procs)], { cwd: o.root, env: { ...o.env, PORT: String(o.port) }, stdio: ['ignore', 'inherit', 'inherit'] });
   o.apis.push(api);
   const base = `http://127.0.0.1:${o.port}`;
   const t0 = performance.now();
   await o.waitReady(base, api, 300_000);
-  console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  while (o.procs > 1 && pidTree(api.pid!).length < o.procs + 1 && performance.now() - t0 < 60_000) await new Promise((res) => setTimeout(res, 250));
+  const pids = pidTree(api.pid!); // the primary and its cluster workers: CPU per request is theirs summed
+  console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${o.procs} process(es))`);
   const client = new LoadClient('127.0.0.1', [o.port], 64);
   await client.open();
   const rowsPath = () => `/home-rows?user_id=${userFor()}&rows=5&per_row=20`;
   const upNextPath = () => `/up-next?user_id=${userFor()}&movie_id=${movieFor()}&limit=10`;
   console.log('warm-up: 5 s of each');
-  await phase(client, api.pid, '/home-rows', rowsPath, Math.min(100, ...o.rowsRates), 5);
-  await phase(client, api.pid, '/up-next', upNextPath, Math.min(100, ...o.upNextRates), 5);
+  await phase(client, pids, '/home-rows', rowsPath, Math.min(100, ...o.rowsRates), 5);
+  await phase(client, pids, '/up-next', upNextPath, Math.min(100, ...o.upNextRates), 5);
   const phases: SurfacePhase[] = [];
   console.log('path | rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | api CPU ms/req | load | sources');
   const plan: Array<[string, () => string, number]> = [...o.rowsRates.map((r): [string, () => string, number] => ['/home-rows?rows=5&per_row=20', rowsPath, r]), ...o.upNextRates.map((r): [string, () => string, number] => ['/up-next?limit=10', upNextPath, r])];
   for (const [label, pathFor, rate] of plan) {
-    const ph = await phase(client, api.pid, label, pathFor, rate, o.seconds);
+    const ph = await phase(client, pids, label, pathFor, rate, o.seconds);
     phases.push(ph);
     console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.api_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`);
     await new Promise((res) => setTimeout(res, 5000)); // let queues drain between phases
@@ -135,7 +140,7 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
   out.surfaces = {
     at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-    setup: { users: o.users, fold_in_users: o.foldUsers, mix: '90% warm with 2 recent watches, 5% fold-in, 5% new', open_loop: true, connections: 64, api: '1 child process (node --import tsx api/server.ts), default knobs', seconds_per_rate: o.seconds },
+    setup: { users: o.users, fold_in_users: o.foldUsers, mix: '90% warm with 2 recent watches, 5% fold-in, 5% new', open_loop: true, connections: 64, api: `api/server.ts --procs ${o.procs} (node:cluster, one port), default knobs`, api_procs: o.procs, api_node_args: o.nodeArgs.join(' '), seconds_per_rate: o.seconds },
     targets: { '/home-rows': { rate: 500, rows: 5, per_row: 20, p99_ms: 10 }, '/up-next': { p99_ms: 5 } },
     phases,
   };

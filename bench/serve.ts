@@ -20,7 +20,7 @@
 // connections, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
 //
-// --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500]: after the same
+// --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500] [--api-procs N]: after the same
 // seeding, GET /home-rows (5×20) and GET /up-next instead (bench/serve-surfaces.ts); only the
 // `surfaces` section of serve.json is rewritten.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -59,7 +59,7 @@ const KEEP = process.argv.includes('--keep');
 // of cluster sizes (`api/server.ts --procs N`), one run each.
 const API_PROCS_LIST = arg('api-procs', '1').split(',').map(Number);
 const API_PROCS = API_PROCS_LIST[0];
-const PREFIX = `bench-serve-${randomBytes(3).toString('hex')}`;
+const PREFIX = arg('prefix', `bench-serve-${randomBytes(3).toString('hex')}`); // --prefix with --redis-url --keep: seed once, reuse
 const VERSION = 'v20240601T000000Z';
 const FOLD_USERS = 20_000;
 const FRESH = 30;
@@ -320,7 +320,7 @@ async function main(): Promise<void> {
     if (SURFACES) {
       const env = { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) };
       const rates = { rowsRates: arg('rows-rates', '100,500').split(',').map(Number), upNextRates: arg('up-next-rates', '100,500').split(',').map(Number) };
-      return await surfacesMode({ root: ROOT, env, port: await freePort(), users: USERS, foldUsers: FOLD_USERS, seconds: SECONDS, ...rates, apis, waitReady });
+      return await surfacesMode({ root: ROOT, env, port: await freePort(), users: USERS, foldUsers: FOLD_USERS, seconds: SECONDS, ...rates, apis, waitReady, procs: API_PROCS, nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean) });
     }
 
     const ports: number[] = [];
