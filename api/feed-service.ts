@@ -175,7 +175,7 @@ export class FeedService {
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
       // Watches since the model's as-of re-score the head of the list (api/session.ts), before the diversity re-rank.
-      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, { params: session, nowMs: this.deps.clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT, efSearch: opts.HNSW_EF_SEARCH }).slice(0, keep);
+      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, { params: session, nowMs: this.deps.clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT }).slice(0, keep);
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {

@@ -1,11 +1,14 @@
 // Serving side of the session-aware feed (the formula is in model/session.ts): the user's recent
 // watches (the "watched since the list was computed" set that api/store.ts reads with the list)
-// re-score the top of the precomputed list plus the HNSW neighbours of the recent titles. Plain
+// re-score the top of the precomputed list plus the nearest listed titles of the recent titles. Plain
 // functions over the loaded version: no Redis, no clock (the caller passes now).
 import type { Config } from '../config';
 import { rescoreSession, sessionVector, type FoldInModel, type SessionEvent, type SessionParams } from '../model/session';
 import type { Candidate } from './feed';
+import { nearestAmong } from './rows';
 import type { VersionState } from './state';
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** The session knobs of `cfg`, or null when SESSION_ENABLED is off. */
 export function sessionParams(cfg: Config): SessionParams | null {
@@ -30,16 +33,6 @@ export function storedListDepth(p: SessionParams | null, recent: ReadonlyMap<str
   return p && recent.size > 0 ? Number.MAX_SAFE_INTEGER : need;
 }
 
-/** The `n` nearest titles (HNSW, inner product) of item `idx` that pass `keep`, without `idx` itself. */
-function neighboursOf(v: VersionState, idx: number, n: number, efSearch: number, keep: (idx: number) => boolean): number[] {
-  if (!v.ann || n <= 0) return [];
-  const kq = Math.min(n, v.ann.getCurrentCount());
-  if (kq <= 0) return [];
-  v.ann.setEf(Math.max(efSearch, kq));
-  const query = Array.from(v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k));
-  return v.ann.searchKnn(query, kq, (j) => j !== idx && keep(j)).neighbors;
-}
-
 /**
  * `base` (the stored list, best first, filtered by the request's accept; the whole list, see
  * storedListDepth) with its head re-ordered by the session: its first SESSION_RESCORE_TOP titles
@@ -53,7 +46,7 @@ export function sessionRerank(
   userVec: Float32Array,
   recent: ReadonlyMap<string, number>,
   base: readonly Candidate[],
-  o: { params: SessionParams; nowMs: number; watchConfidence: number; efSearch: number },
+  o: { params: SessionParams; nowMs: number; watchConfidence: number },
 ): readonly Candidate[] {
   const p = o.params;
   if (recent.size === 0 || v.k === 0 || userVec.length !== v.k) return base;
@@ -68,8 +61,15 @@ export function sessionRerank(
   const head = base.slice(0, p.rescoreTop).filter((c) => c.itemIndex >= 0);
   const listed = new Map<number, number>(); // itemIndex → stored score
   for (const c of base) if (c.itemIndex >= 0) listed.set(c.itemIndex, c.score);
+  // Each recent title's nearest listed titles, found exactly: the list holds ≤ 500 titles, and a
+  // scan of them costs less than an HNSW search whose per-node JS filter would reject almost all
+  // of the 10^5 titles it visits.
+  const listedIdx = [...listed.keys()];
   const neighbours: number[] = [];
-  for (const idx of sv.items) neighbours.push(...neighboursOf(v, idx, p.neighbours, o.efSearch, (j) => listed.has(j)));
+  for (const idx of sv.items) {
+    const vec = v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k);
+    neighbours.push(...nearestAmong(vec, v.itemFactors, v.k, listedIdx, (j) => j !== idx, NONE, p.neighbours));
+  }
   const rescored = rescoreSession(sv.vector, userVec, v.itemFactors, v.k, head.map((c) => c.itemIndex), head.map((c) => c.score), neighbours, neighbours.map((j) => listed.get(j)!));
   const byIndex = new Map(head.map((c) => [c.itemIndex, c]));
   const out: Candidate[] = rescored.map((r) => ({

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
-import autocannon from 'autocannon';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { cpuOf, pidTree, r3, redisCpuMs } from './serve-metrics';
 
@@ -49,9 +49,12 @@ export interface AutocannonSetup {
   nodeArgs: string[];
   rates: number[];
   seconds: number;
-  connections: number;
+  /** Connection counts, one series of rates each: autocannon's rate limit is a per-connection quota per second, so the count is the burst's concurrency. */
+  connections: number[];
   limit: number;
-  userFor: () => string;
+  /** The user mix (bench/autocannon-run.ts): warm users u0…u<users−1>, fold-in users c0…c<foldUsers−1>. */
+  users: number;
+  foldUsers: number;
   floorKey: () => string;
   floorRedis: Redis;
   waitReady: (base: string, child: ChildProcess, ms: number) => Promise<void>;
@@ -66,7 +69,7 @@ export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> 
     const t0 = Date.now();
     while (s.procs > 1 && pidTree(api.pid!).length < s.procs + 1 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 3000 * s.procs)); // the later workers load catalog + HNSW too
-    const phase = async (rate: number, seconds: number): Promise<AutocannonPhase> => {
+    const phase = async (rate: number, seconds: number, connections: number): Promise<AutocannonPhase> => {
       const pids = pidTree(api.pid!);
       const floor: number[] = [];
       const floorTimer = setInterval(() => {
@@ -74,46 +77,45 @@ export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> 
         s.floorRedis.getBuffer(s.floorKey()).then(() => floor.push(performance.now() - t), () => {});
       }, 5);
       const api0 = cpuOf(pids);
-      const gen0 = process.cpuUsage();
       const redis0 = await redisCpuMs(s.floorRedis);
-      const res = await autocannon({
-        url: base,
-        connections: s.connections,
-        overallRate: rate,
-        duration: seconds,
-        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/home-feed?user_id=${s.userFor()}&limit=${s.limit}` }) }],
-      });
+      const input = { url: base, connections, rate, seconds, limit: s.limit, users: s.users, foldUsers: s.foldUsers, seed: 7 + rate + connections };
+      const gen = spawn(process.execPath, ['--import', 'tsx', join(s.root, 'bench/autocannon-run.ts'), JSON.stringify(input)], { cwd: s.root, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      gen.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const [code] = (await once(gen, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`autocannon run exited ${code}`);
+      const res = JSON.parse(out.trim().split('\n').pop()!) as { latency: Record<'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'mean', number>; requests: number; errors: number; timeouts: number; non2xx: number; cpu_ms: number };
       clearInterval(floorTimer);
       const api1 = cpuOf(pids);
-      const gen = process.cpuUsage(gen0);
       const redis1 = await redisCpuMs(s.floorRedis);
       const fl = Float64Array.from(floor).sort();
-      const n = Math.max(1, res.requests.total);
+      const n = Math.max(1, res.requests);
       return {
         rate,
         seconds,
-        connections: s.connections,
-        requests: res.requests.total,
-        achieved_rps: Math.round(res.requests.total / seconds),
-        latency_ms: { p50: res.latency.p50, p90: res.latency.p90, p99: res.latency.p99, p999: res.latency.p99_9, max: res.latency.max, mean: r3(res.latency.mean) },
+        connections,
+        requests: res.requests,
+        achieved_rps: Math.round(res.requests / seconds),
+        latency_ms: { p50: res.latency.p50, p90: res.latency.p90, p99: res.latency.p99, p999: res.latency.p999, max: res.latency.max, mean: r3(res.latency.mean) },
         errors: res.errors,
         timeouts: res.timeouts,
         non2xx: res.non2xx,
         redis_get_floor_ms: { p50: r3(pct(fl, 0.5)), p99: r3(pct(fl, 0.99)), max: r3(fl[fl.length - 1] ?? NaN), n: fl.length },
         api_cpu_ms_per_req: api0 !== null && api1 !== null ? r3((api1 - api0) / n) : null,
         redis_cpu_ms_per_req: r3((redis1 - redis0) / n),
-        generator_cpu_ms_per_req: r3((gen.user + gen.system) / 1000 / n),
+        generator_cpu_ms_per_req: r3(res.cpu_ms / n),
         loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
       };
     };
     console.log(`autocannon: ${s.procs} API process(es); warm-up 5 s at 500 req/s`);
-    await phase(500, 5);
+    await phase(500, 5, s.connections[0]);
     const phases: AutocannonPhase[] = [];
-    console.log('procs | rate req/s | p50 ms | p90 ms | p99 ms | max ms | errors/timeouts/non2xx | redis GET p50/p99 ms | api/redis/gen CPU ms per req | load');
+    console.log('procs | conns | rate req/s | p50 ms | p90 ms | p99 ms | max ms | errors/timeouts/non2xx | redis GET p50/p99 ms | api/redis/gen CPU ms per req | load');
+    for (const connections of s.connections)
     for (const rate of s.rates) {
-      const ph = await phase(rate, s.seconds);
+      const ph = await phase(rate, s.seconds, connections);
       phases.push(ph);
-      console.log(`${String(s.procs).padStart(5)} | ${String(rate).padStart(10)} | ${String(ph.latency_ms.p50).padStart(6)} | ${String(ph.latency_ms.p90).padStart(6)} | ${String(ph.latency_ms.p99).padStart(6)} | ${String(ph.latency_ms.max).padStart(6)} | ${ph.errors}/${ph.timeouts}/${ph.non2xx} | ${ph.redis_get_floor_ms.p50}/${ph.redis_get_floor_ms.p99} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m}`);
+      console.log(`${String(s.procs).padStart(5)} | ${String(connections).padStart(5)} | ${String(rate).padStart(10)} | ${String(ph.latency_ms.p50).padStart(6)} | ${String(ph.latency_ms.p90).padStart(6)} | ${String(ph.latency_ms.p99).padStart(6)} | ${String(ph.latency_ms.max).padStart(6)} | ${ph.errors}/${ph.timeouts}/${ph.non2xx} | ${ph.redis_get_floor_ms.p50}/${ph.redis_get_floor_ms.p99} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
     return { procs: s.procs, api_node_args: s.nodeArgs.join(' '), phases };

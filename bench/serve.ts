@@ -15,9 +15,9 @@
 // 4. Prints p50/p95/p99/max and errors per rate, writes bench/results/serve.json, and removes
 //    everything it wrote (stops its redis-server, or deletes its prefix).
 //
-// --autocannon [--api-procs 1,2] [--seconds 20]: after the same seeding, step 2-3 are replaced by
-// bench/serve-autocannon.ts (one API started with `--procs N` per count, autocannon at 50
-// connections, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
+// --autocannon [--api-procs 1,2] [--connections 50,10] [--seconds 20]: after the same seeding, step 2-3
+// are replaced by bench/serve-autocannon.ts (one API started with `--procs N` per count, autocannon
+// in a process of its own per connection count and rate, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
 //
 // --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500] [--api-procs N]: after the same
@@ -390,12 +390,7 @@ async function main(): Promise<void> {
 
 async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void> {
   const r = rng(7);
-  const userFor = (): string => {
-    const x = r();
-    if (x < 0.9) return `u${Math.floor(r() * USERS)}`;
-    if (x < 0.95) return `c${Math.floor(r() * FOLD_USERS)}`;
-    return `new${Math.floor(r() * 1e9)}`;
-  };
+  const connections = arg('connections', '50,10').split(',').map(Number);
   const runs: AutocannonRun[] = [];
   for (const procs of API_PROCS_LIST) {
     runs.push(
@@ -407,9 +402,10 @@ async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void
         nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean),
         rates: RATES,
         seconds: SECONDS,
-        connections: 50,
+        connections,
         limit: 50,
-        userFor,
+        users: USERS,
+        foldUsers: FOLD_USERS,
         floorKey: () => keys(PREFIX).userList(VERSION, `u${Math.floor(r() * USERS)}`),
         floorRedis,
         waitReady,
@@ -421,7 +417,7 @@ async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void
   out.autocannon = {
     at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, loadavg_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-    setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 50, connections: 50, seconds_per_rate: SECONDS, generator: 'autocannon (overallRate, coordinated-omission corrected), same process as the Redis GET floor reader', api: 'api/server.ts --procs N (node:cluster, one port)', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
+    setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 50, connections, seconds_per_rate: SECONDS, generator: 'autocannon (overallRate, coordinated-omission corrected) in a process of its own (bench/autocannon-run.ts); the Redis GET floor is timed by the parent', note: "autocannon's rate limit is a per-connection quota per second: each connection sends its share back to back at the start of every second, so at a fixed rate the API sees bursts of `connections` concurrent requests (latency ≈ connections × service time / cores), not a steady stream; the open-loop section paces sends evenly", api: 'api/server.ts --procs N (node:cluster, one port)', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
     target: { rate: 2000, p99_ms: 5, errors: 0 },
     runs,
   };

@@ -17,13 +17,12 @@
 //   • static: the stored list as batch scoring writes it in retrieval order (top TOP_N by x_u·y over
 //     titles not seen in training), minus the session's titles ("watched since" exclusion).
 //   • session: the same list re-scored by the session (SESSION_* from config.ts), with the
-//     neighbours of the session's titles found exactly among the stored list (the API asks HNSW
-//     for the same).
+//     neighbours of the session's titles found exactly among the stored list (as the API does).
 // Data sets: the demo world (DATA_DIR/worlds/demo-<seed>, generated when missing: it has session
 // intent, data/world/session-intent.ts) and ../shared/data/ml-latest-small-2016 when present (or
 // --dataset DIR). Also popularity on the same users (a reference: does the static list beat it?),
 // a small grid over SESSION_ALPHA × SESSION_NEIGHBOURS, for the record, and
-// the serving path's own cost per feed (api/session.ts with an HNSW index over the same factors).
+// the serving path's own cost per feed (api/session.ts sessionRerank over the same factors).
 // Prints a table, writes bench/results/session.json.
 //
 // Run: npm run bench:session [-- --only demo|movielens] [--dataset DIR] [--recent 3] [--judge 5] [--holdout-share 0.1] [--min-users 300]
@@ -214,13 +213,14 @@ interface CutoffResult {
   popularityNdcg: number[]; // reference: most-watched titles before the cutoff, same exclusions
   judged: number;
   usersMoved: number;
-  /** The serving path itself (api/session.ts sessionRerank with an HNSW index, HNSW_* defaults) per feed, ms. */
+  /** The serving path itself (api/session.ts sessionRerank) per feed, ms. */
   servingMs?: { calls: number; p50: number; p99: number; max: number };
 }
 
 /**
- * Time api/session.ts sessionRerank — fold-in, HNSW neighbours, re-scoring — as the API calls it,
- * on a version state built from these factors (an HNSW index with the configured HNSW_* settings).
+ * Time api/session.ts sessionRerank — fold-in, the session titles' nearest listed titles,
+ * re-scoring — as the API calls it, on a version state built from these factors (with the HNSW
+ * index the API loads, HNSW_* settings, though the re-rank no longer searches it).
  */
 function servingCost(cfg: Config, Y: Float32Array, k: number, nItems: number, model: FoldInModel, calls: { xu: Float32Array; session: { itemIndex: number; tsMs: number }[]; nowMs: number; stored: number[]; scores: Float32Array }[], params: SessionParams): NonNullable<CutoffResult['servingMs']> {
   const ann = new hnswlib.HierarchicalNSW('ip', k);
@@ -233,7 +233,7 @@ function servingCost(cfg: Config, Y: Float32Array, k: number, nItems: number, mo
     const recent = new Map(c.session.map((e) => [String(e.itemIndex), e.tsMs]));
     const base: Candidate[] = c.stored.map((i) => ({ movieId: String(i), itemIndex: i, score: c.scores[i], reason: 'because_you_watched' }));
     const t = performance.now();
-    sessionRerank(v, c.xu, recent, base, { params, nowMs: c.nowMs, watchConfidence: model.watchConfidence, efSearch: cfg.HNSW_EF_SEARCH });
+    sessionRerank(v, c.xu, recent, base, { params, nowMs: c.nowMs, watchConfidence: model.watchConfidence });
     ms.push(performance.now() - t);
   }
   ms.sort((a, b) => a - b);
@@ -277,9 +277,8 @@ async function evaluateCutoff(name: string, watches: Watch[], cfg: Config, holdo
     if (timed.length < SERVING_CALLS) timed.push({ xu: xu.slice(), session: eu.session, nowMs: eu.nowMs, stored, scores: scores.slice() });
     const st = ndcg10(stored, eu.judged);
     staticNdcg.push(st);
-    // Neighbours by inner product of each session title (the exact answer HNSW approximates).
-    // Neighbours by inner product of each session title among the stored list (the API asks HNSW
-    // for the same, filtered to the list: only it is known to hold no title seen before the as-of).
+    // Neighbours by inner product of each session title among the stored list, exact, as the API
+    // finds them (only the list is known to hold no title seen before the as-of).
     const inStored = new Set(stored);
     const neighbourLists = eu.session.map((e) => {
       for (const i of stored) {
