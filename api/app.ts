@@ -3,7 +3,7 @@
 // request means — feed (api/feed-service.ts), events (api/events-service.ts), titles
 // (api/titles-service.ts) — and hands them to the routes (api/routes.ts: one list of route
 // modules, thin handlers). One error renderer (api/respond.ts) answers every failure, on the
-// Express path and on the /home-feed fast path alike. The feed degrades instead of failing:
+// Express path and on the read fast path (/home-feed, /home-rows, /up-next) alike. The feed degrades instead of failing:
 // no Redis → the in-memory popular list, source "fallback".
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { ApiMetrics } from './metrics';
 import { requestId } from './request-id';
 import type { RowsRoutesDeps } from './rows-routes';
 import { errorRenderer } from './respond';
-import { feedFastPath, mountRoutes, type RouteContext } from './routes';
+import { mountRoutes, readFastPath, type RouteContext } from './routes';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, type ApiOptions } from './schemas';
 import { sessionParams } from './session';
 import { ServingState } from './state';
@@ -52,9 +52,10 @@ export interface AppDeps {
 /** The Express app plus its lifecycle: start() loads state and starts timers; close() flushes. */
 export type ApiApp = Express & {
   /**
-   * Request listener for http.createServer: a valid `GET /home-feed` is served without the
-   * Express router (whose per-request CPU is a visible share of the feed's budget); every other
-   * request, and every feed request that fails validation, goes through the Express app.
+   * Request listener for http.createServer: a valid `GET /home-feed`, `/home-rows` or `/up-next`
+   * is served without the Express router (whose per-request CPU is a visible share of their
+   * budgets); every other request, and every one of those that fails validation, goes through
+   * the Express app.
    */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   start(): Promise<void>;
@@ -183,7 +184,7 @@ export function createApp(deps: AppDeps): ApiApp {
     rows,
   };
   mountRoutes(app, ctx);
-  const fast = feedFastPath(ctx);
+  const fast = readFastPath(ctx);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (!fast(req, res)) app(req, res);
   };

@@ -164,6 +164,48 @@ export function coldStart(
   return out;
 }
 
+/** A popular list's rank of each title (its first position), built once per list. */
+const popularRankMemo = new WeakMap<readonly number[], Map<number, number>>();
+function popularRanks(popular: readonly number[]): Map<number, number> {
+  let rank = popularRankMemo.get(popular);
+  if (!rank) {
+    rank = new Map();
+    for (let r = popular.length - 1; r >= 0; r--) rank.set(popular[r], r);
+    popularRankMemo.set(popular, rank);
+  }
+  return rank;
+}
+
+/**
+ * coldStart(trending, popular, items, accept, need, true) when every accepted title is among
+ * `among` (a user's stored list): the same titles, order and scores, found by ranking the ≤ 500
+ * listed titles instead of testing every trending and popular title against the list.
+ */
+export function coldStartAmong(among: readonly number[], trending: readonly number[], popular: readonly number[], items: readonly TitleView[], accept: (idx: number) => boolean, need: number): Candidate[] {
+  const tRank = trendingRanks(trending);
+  const pRank = popularRanks(popular);
+  const inTrending: number[] = [];
+  const inPopular: number[] = [];
+  for (const idx of among) {
+    if (idx >= items.length || !accept(idx)) continue;
+    if (tRank.has(idx)) inTrending.push(idx);
+    else if (pRank.has(idx)) inPopular.push(idx);
+  }
+  // (The pipeline lists each title once per list; coldStart assumes the same of trending.)
+  inTrending.sort((a, b) => tRank.get(a)! - tRank.get(b)!);
+  inPopular.sort((a, b) => pRank.get(a)! - pRank.get(b)!);
+  const out: Candidate[] = [];
+  for (const idx of inTrending) {
+    if (out.length >= need) return out;
+    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: 1 - tRank.get(idx)! / Math.max(1, trending.length), reason: 'trending' });
+  }
+  for (const idx of inPopular) {
+    if (out.length >= need) break;
+    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: 1 - pRank.get(idx)! / popular.length, reason: 'popular' });
+  }
+  return out;
+}
+
 /** Append `more` (in order) to `base` until `need`, skipping movies already present. */
 export function backfill(base: Candidate[], more: readonly Candidate[], need: number): Candidate[] {
   if (base.length >= need) return base;

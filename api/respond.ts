@@ -1,6 +1,6 @@
 // How the API writes JSON: sendJson (res.json without Express's send() machinery, for the hot
 // path) and the one error renderer. Every failure the API answers — thrown by a route handler
-// and caught by the Express error middleware, or rejected on the /home-feed fast path — goes
+// and caught by the Express error middleware, or rejected on the read fast path — goes
 // through renderError: the same status, body `{ error: { code, message, details } }`, headers,
 // counter and log line wherever it was thrown.
 import type { ServerResponse } from 'node:http';

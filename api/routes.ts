@@ -1,7 +1,7 @@
 // Every route of the API, registered in one place. A route handler is thin: parse the request
 // (zod schemas of api/schemas.ts, 400 with a code on bad input) → call a service → respond. It
 // renders no error: it throws HttpError and api/respond.ts renders every failure, here and on
-// the /home-feed fast path alike.
+// the read fast path (/home-feed, /home-rows, /up-next) alike.
 //
 // Routes are grouped by concern, one RouteModule each, listed in ROUTES in the order Express tries
 // them. To add a surface (GET /home-rows, GET /up-next, …): write
@@ -12,6 +12,7 @@
 // labels the request for /metrics and the request log.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
+import type { ZodType } from 'zod';
 import express, { type IRouter, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config';
 import type { OperatorAuth } from './auth';
@@ -24,8 +25,8 @@ import { docsRouter, openApiDocument, type DocumentedSchemas } from './openapi';
 import { requestId } from './request-id';
 import { named } from './route-name';
 import { errorMiddleware, sendJson, type ErrorRenderer } from './respond';
-import { mountRowsRoutes, rowsService, type RowsRoutesDeps } from './rows-routes';
-import { emptyQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, type ApiOptions, type HomeFeedQuery } from './schemas';
+import { mountRowsRoutes, rowsEndpoints, rowsService, type RowsRoutesDeps } from './rows-routes';
+import { emptyQuerySchema, homeRowsQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, upNextQuerySchema, type ApiOptions, type HomeFeedQuery, type HomeRowsQuery, type UpNextQuery } from './schemas';
 import type { ServingState } from './state';
 import type { FeedStore } from './store';
 import type { TitlesService } from './titles-service';
@@ -157,27 +158,36 @@ export function mountRoutes(app: IRouter, ctx: RouteContext): void {
 }
 
 /**
- * A valid `GET /home-feed` without the Express router (whose per-request CPU is a visible share
- * of the feed's budget). Returns false, having written nothing, for any other request and for a
- * feed request that fails validation: Express answers those (with the same 400 as ever).
+ * Valid `GET /home-feed`, `GET /home-rows` and `GET /up-next` requests without the Express router
+ * (whose per-request CPU is a visible share of these surfaces' budgets). Returns false, having
+ * written nothing, for any other request and for one that fails validation: Express answers those
+ * (with the same 400 as ever). Request duration is observed as the Express path does.
  */
-export function feedFastPath(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const FEED_PATH = '/home-feed?';
-  const feedTimers = new Map<Source, (seconds: number) => void>();
+export function readFastPath(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const rows = rowsEndpoints(ctx.rows);
+  const surfaces: ReadonlyArray<{ prefix: string; route: string; schema: ZodType; serve: (q: never, res: ServerResponse) => Promise<string> }> = [
+    { prefix: '/home-feed?', route: '/home-feed', schema: ctx.schemas.feedQuery, serve: (q: HomeFeedQuery, res) => serveFeed(ctx, q, res) },
+    { prefix: '/home-rows?', route: '/home-rows', schema: homeRowsQuerySchema, serve: (q: HomeRowsQuery, res) => rows.homeRows(q, res) },
+    { prefix: '/up-next?', route: '/up-next', schema: upNextQuerySchema, serve: (q: UpNextQuery, res) => rows.upNext(q, res) },
+  ];
+  const timers = new Map<string, (seconds: number) => void>();
   return (req, res) => {
     const url = req.url ?? '';
-    if (req.method !== 'GET' || !url.startsWith(FEED_PATH)) return false;
-    const q = ctx.schemas.feedQuery.safeParse(parseQueryString(url.slice(FEED_PATH.length)));
+    if (req.method !== 'GET') return false;
+    const s = surfaces.find((x) => url.startsWith(x.prefix));
+    if (!s) return false;
+    const q = s.schema.safeParse(parseQueryString(url.slice(s.prefix.length)));
     if (!q.success) return false;
     const t0 = performance.now();
     const reqId = requestId(req, res);
-    serveFeed(ctx, q.data, res).then(
+    s.serve(q.data as never, res).then(
       (source) => {
-        let observe = feedTimers.get(source);
-        if (!observe) feedTimers.set(source, (observe = ctx.metrics.requestSeconds.handle({ route: '/home-feed', method: 'GET', status: '200', source })));
+        const key = `${s.route} ${source}`;
+        let observe = timers.get(key);
+        if (!observe) timers.set(key, (observe = ctx.metrics.requestSeconds.handle({ route: s.route, method: 'GET', status: '200', source })));
         observe((performance.now() - t0) / 1000);
       },
-      (e: unknown) => ctx.renderError(e, res, { path: '/home-feed', reqId }),
+      (e: unknown) => ctx.renderError(e, res, { path: s.route, reqId }),
     );
     return true;
   };

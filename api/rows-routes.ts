@@ -4,6 +4,7 @@
 // createApp hands over what it owns (state, store, exploration counts, the impression writer,
 // the A/B assigner) as RowsRoutesDeps; nothing here holds state of its own.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { IRouter } from 'express';
 import type { Config } from '../config';
 import { foldInUser } from '../model/foldin';
@@ -12,7 +13,7 @@ import { blendExploration, checkEncodedList, encodedListIndices, fromEncodedList
 import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
 import { sendJson } from './respond';
 import { named } from './route-name';
-import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions } from './schemas';
+import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions, type HomeRowsQuery, type UpNextQuery } from './schemas';
 import type { ServingState, Snapshot, VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
 import { upNextFor, type UpNextResponse } from './up-next';
@@ -186,8 +187,14 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
   return { homeRows, upNext: upNextOf };
 }
 
-/** Register GET /home-rows and GET /up-next on the app. */
-export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
+/** Serve one parsed request: write the response, log its impression slates, return the source. */
+export interface RowsEndpoints {
+  homeRows(q: HomeRowsQuery, res: ServerResponse): Promise<string>;
+  upNext(q: UpNextQuery, res: ServerResponse): Promise<string>;
+}
+
+/** The two endpoints over rowsService: what the Express routes and the router-free fast path call. */
+export function rowsEndpoints(d: RowsRoutesDeps): RowsEndpoints {
   const { opts, state } = d;
   const { homeRows, upNext: upNextOf } = rowsService(d);
 
@@ -214,19 +221,29 @@ export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
     }));
   }
 
-  app.get('/home-rows', named('/home-rows'), async (req, res) => {
-    const q = parseOr400(homeRowsQuerySchema, req.query, 'query');
-    const r = await homeRows(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
-    res.locals.source = r.source;
-    sendJson(res, 200, r);
-    logRows(r);
-  });
+  return {
+    async homeRows(q, res) {
+      const r = await homeRows(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
+      sendJson(res, 200, r);
+      logRows(r);
+      return r.source;
+    },
+    async upNext(q, res) {
+      const r = await upNextOf(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
+      sendJson(res, 200, r);
+      logUpNext(r);
+      return r.source;
+    },
+  };
+}
 
+/** Register GET /home-rows and GET /up-next on the app. */
+export function mountRowsRoutes(app: IRouter, d: RowsRoutesDeps): void {
+  const ep = rowsEndpoints(d);
+  app.get('/home-rows', named('/home-rows'), async (req, res) => {
+    res.locals.source = await ep.homeRows(parseOr400(homeRowsQuerySchema, req.query, 'query'), res);
+  });
   app.get('/up-next', named('/up-next'), async (req, res) => {
-    const q = parseOr400(upNextQuerySchema, req.query, 'query');
-    const r = await upNextOf(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
-    res.locals.source = r.source;
-    sendJson(res, 200, r);
-    logUpNext(r);
+    res.locals.source = await ep.upNext(parseOr400(upNextQuerySchema, req.query, 'query'), res);
   });
 }

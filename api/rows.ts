@@ -18,7 +18,7 @@
 // Rows 2 and 3 alternate after row 1 until `rows`; a row with fewer than minItems titles is dropped.
 // The "because" rows are built (and claim their titles) before the genre rows.
 import type { Candidate, FeedItem, Reason } from './feed';
-import { coldStart, roundScore } from './feed';
+import { coldStart, coldStartAmong, roundScore } from './feed';
 import type { CatalogItem, FreshTitle } from './state';
 
 export type RowKind = 'top_picks' | 'trending' | 'because_you_watched' | 'trending_in_genre';
@@ -265,7 +265,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   const genreRow = (g: string): Row => {
     const gl = g.toLowerCase();
     const inGenre = (idx: number) => accept(idx) && v.items[idx].genresLower.includes(gl);
-    const cands = coldStart(v.trending, v.popular, v.items, inGenre, o.perRow, true);
+    const cands = listIdx ? coldStartAmong(listIdx, v.trending, v.popular, v.items, inGenre, o.perRow) : coldStart(v.trending, v.popular, v.items, inGenre, o.perRow, true);
     return { kind: 'trending_in_genre', title: `Trending in ${g}`, genre: g, items: claim(cands, o.perRow).map((c) => item(c)) };
   };
   const genres = likedGenres(v, anchors, picks);

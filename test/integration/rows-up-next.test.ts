@@ -201,6 +201,20 @@ describe('home rows and up next on real Redis', () => {
     expect(body.items.every((i: { reason: string }) => i.reason === 'popular')).toBe(true);
   });
 
+  it('the Express routes serve the same screens and errors as the fast path in front of them', async () => {
+    const viaExpress = createServer(app).listen(0, '127.0.0.1');
+    await once(viaExpress, 'listening');
+    const expressBase = `http://127.0.0.1:${(viaExpress.address() as AddressInfo).port}`;
+    try {
+      for (const path of ['/home-rows?user_id=u-horror&rows=4&per_row=5', '/home-rows?user_id=u-nobody', '/up-next?user_id=u-horror&movie_id=m-h1&limit=4', '/up-next?user_id=u-nobody&movie_id=m-zz', '/home-rows?user_id=u-horror&rows=0']) {
+        const [a, b] = [await getJson(base, path), await getJson(expressBase, path)];
+        expect([path, b]).toEqual([path, a]);
+      }
+    } finally {
+      viaExpress.close();
+    }
+  });
+
   it('bad input is a 400 with a machine-readable code', async () => {
     const cases: Array<[string, string]> = [
       ['/home-rows', 'invalid_query'],

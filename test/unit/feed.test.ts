@@ -5,6 +5,7 @@ import {
   backfill,
   blendExploration,
   coldStart,
+  coldStartAmong,
   checkEncodedList,
   dot,
   fromEncodedList,
@@ -114,6 +115,22 @@ describe('cold start', () => {
     const comedyOnly = (i: number) => items[i].genres[0] === 'Comedy';
     const out = coldStart([0, 2, 5, 1], [], items, comedyOnly, 10, true);
     expect(out.map((c) => c.movieId)).toEqual(['c1', 'c2']);
+  });
+
+  it('ranking only the titles of a stored list gives what coldStart gives when it accepts only those', () => {
+    const r = rng(5);
+    const catalog = Array.from({ length: 300 }, (_, i) => title(`t${i}`, ['Horror', 'Comedy', 'Drama'][i % 3]));
+    const shuffled = (n: number) => Array.from({ length: 300 }, (_, i) => i).sort(() => r() - 0.5).slice(0, n);
+    for (let trial = 0; trial < 50; trial++) {
+      const trending = shuffled(40);
+      const popular = shuffled(120);
+      const among = shuffled(60);
+      const inAmong = new Set(among);
+      const genre = ['horror', 'comedy', 'drama'][trial % 3];
+      const accept = (i: number) => inAmong.has(i) && catalog[i].genresLower.includes(genre) && i % 7 !== 0;
+      const need = 1 + (trial % 25);
+      expect(coldStartAmong(among, trending, popular, catalog, accept, need)).toEqual(coldStart(trending, popular, catalog, accept, need, true));
+    }
   });
 
   it('backfill appends without duplicates and stops at need', () => {
