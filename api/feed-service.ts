@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { rerankOff } from '../model/diversity';
-import { foldInUser } from '../model/foldin';
 import type { VariantAssigner } from './ab';
 import type { ExplorationStats, Rng } from './exploration';
 import type { DiskFallback } from './fallback-file';
@@ -33,7 +32,7 @@ import type { ApiMetrics } from './metrics';
 import { HttpError, type ApiOptions, type HomeFeedQuery } from './schemas';
 import type { SessionParams } from '../model/session';
 import { sessionRerank, storedListDepth } from './session';
-import type { ServingState, Snapshot, VersionState } from './state';
+import { foldInWatches, type ServingState, type Snapshot, type VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
 
 export interface SimilarResponse {
@@ -184,9 +183,7 @@ export class FeedService {
       }
       if (watched.length > 0 && v.k > 0) {
         source = 'fold_in';
-        // Every recent watch counts as a full watch: c = CONF_WATCH_WEIGHT (completion is not kept in `recent`).
-        const conf = new Float32Array(watched.length).fill(cfg.CONF_WATCH_WEIGHT);
-        userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(watched), conf, v.lambda, v.nu, v.alpha0, v.nItems);
+        userVec = foldInWatches(v, watched, cfg.CONF_WATCH_WEIGHT);
         base = this.annSearch(v, userVec, need, accept);
       } else {
         source = 'cold_start';

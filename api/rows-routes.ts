@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { IRouter } from 'express';
 import type { Config } from '../config';
-import { foldInUser } from '../model/foldin';
 import type { Counts, Rng } from './exploration';
 import { blendExploration, checkEncodedList, encodedListIndices, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
 import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
 import { sendJson } from './respond';
 import { named } from './route-name';
 import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions, type HomeRowsQuery, type UpNextQuery } from './schemas';
-import type { ServingState, Snapshot, VersionState } from './state';
+import { foldInWatches, type ServingState, type Snapshot, type VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
 import { upNextFor, type UpNextResponse } from './up-next';
 
@@ -127,9 +126,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     const idxs = [...seenIdx];
     let userVec: Float32Array | null = null;
     if (idxs.length > 0 && v.k > 0) {
-      // As the feed does: every recent watch counts as a full watch, c = CONF_WATCH_WEIGHT.
-      const conf = new Float32Array(idxs.length).fill(cfg.CONF_WATCH_WEIGHT);
-      userVec = foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(idxs), conf, v.lambda, v.nu, v.alpha0, v.nItems);
+      userVec = foldInWatches(v, idxs, cfg.CONF_WATCH_WEIGHT);
     }
     return { list: null, listIdx: null, listSet: null, seenIdx, userVec, vecSource: 'fold_in', watched, source: null };
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
 import { z } from 'zod';
+import { foldInUser } from '../model/foldin';
 import { gram } from '../model/linalg';
 import type { FeedStore, VersionBlob } from './store';
 
@@ -365,4 +366,14 @@ export class ServingState {
       this.snap = { v, fresh, freshById: new Map(fresh.map((f) => [f.movie_id, f])) };
     }
   }
+}
+
+/**
+ * The fold-in of a user the version lacks, from the titles the API saw them watch (catalog
+ * indices): every recent watch counts as a full watch, c = watchWeight (CONF_WATCH_WEIGHT;
+ * completion is not kept with the recent watches). The feed's and the rows' cold path alike.
+ */
+export function foldInWatches(v: VersionState, watched: readonly number[], watchWeight: number): Float32Array {
+  const conf = new Float32Array(watched.length).fill(watchWeight);
+  return foldInUser(v.itemFactors, v.k, v.gramAlpha0, Int32Array.from(watched), conf, v.lambda, v.nu, v.alpha0, v.nItems);
 }
