@@ -377,7 +377,7 @@ async function main() {
     lines.push(`  reference: popularity ${sp.b.toFixed(4)} vs static ${sp.a.toFixed(4)}: Δ ${sp.diff >= 0 ? '+' : ''}${sp.diff.toFixed(4)} [${sp.diffLo.toFixed(4)}, ${sp.diffHi.toFixed(4)}]`);
     for (const g of r.grid) lines.push(`  ${g.name.padEnd(26)} ${fmt(g.comparison)}`);
     const sm = r.cutoffs[0]?.servingMs;
-    if (sm) lines.push(`  serving cost of the session (api/session.ts, HNSW): p50 ${sm.p50} ms, p99 ${sm.p99} ms over ${sm.calls} feeds`);
+    if (sm) lines.push(`  serving cost of the session (api/session.ts sessionRerank): p50 ${sm.p50} ms, p99 ${sm.p99} ms over ${sm.calls} feeds`);
   }
   const wins = results.map((r) => ({ name: r.name, wins: r.configured.diffLo > 0 }));
   const verdict = results.length > 0 && wins.every((w) => w.wins) ? 'session-aware wins on every data set (lower bound of Δ > 0): SESSION_ENABLED defaults to true' : `session-aware does not win everywhere (${wins.map((w) => `${w.name}: ${w.wins ? 'wins' : 'no win'}`).join(', ')})`;
