@@ -6,7 +6,8 @@
 // "because you watched" rows with their ANN searches), 5% fold-in users (3–5 recent watches, no
 // list), 5% new users (trending and genre rows). Up next: the same users, the finished title a
 // popularity-skewed draw among the first 5000 titles.
-// Writes the `surfaces` section of bench/results/serve.json (the other sections are kept).
+// Writes the `surfaces` section of bench/results/serve.json, or `surfaces_<n>_procs` with
+// --api-procs n > 1 (the other sections are kept).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -137,7 +138,8 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
   client.close();
   const file = join(o.root, 'bench/results/serve.json');
   const out = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  out.surfaces = {
+  // One section per process count: surfaces (1 process, the default) or surfaces_<n>_procs.
+  out[o.procs === 1 ? 'surfaces' : `surfaces_${o.procs}_procs`] = {
     at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     setup: { users: o.users, fold_in_users: o.foldUsers, mix: '90% warm with 2 recent watches, 5% fold-in, 5% new', open_loop: true, connections: 64, api: `api/server.ts --procs ${o.procs} (node:cluster, one port), default knobs`, api_procs: o.procs, api_node_args: o.nodeArgs.join(' '), seconds_per_rate: o.seconds },

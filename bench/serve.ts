@@ -352,7 +352,11 @@ async function main(): Promise<void> {
     }
     client.close();
     const xlen = await redis.xlen(keys(PREFIX).events);
+    // The other modes' sections (autocannon, surfaces) are kept: each mode rewrites only its own.
+    const file = join(ROOT, 'bench/results/serve.json');
+    const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
     const out = {
+      ...Object.fromEntries(Object.entries(kept).filter(([key]) => key === 'autocannon' || key.startsWith('surfaces'))),
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, total_mem_gb: Math.round(os.totalmem() / 2 ** 30) },
       setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, fold_in_users: FOLD_USERS, fresh_titles: FRESH, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 20, open_loop: true, seconds_per_rate: SECONDS, api: `${API_PROCS} child process(es) (node --import tsx api/server.ts), default knobs`, api_procs: API_PROCS, api_node_args: arg('api-node-args', ''), redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
@@ -361,7 +365,7 @@ async function main(): Promise<void> {
       impressions_in_stream: xlen,
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/serve.json'), JSON.stringify(out, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
     console.log(`impression events written to the stream: ${xlen.toLocaleString('en')}`);
     console.log('wrote bench/results/serve.json');
   } finally {
