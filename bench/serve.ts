@@ -37,7 +37,7 @@ import { mulberry32 as rng } from '../model/random';
 import { LoadClient } from './load-client';
 import { runAutocannon, type AutocannonRun } from './serve-autocannon';
 import { surfacesMode } from './serve-surfaces';
-import { p99Upper, procCpuMs, r3, redisCpuMs, scrapeAll } from './serve-metrics';
+import { cpuOf, p99Upper, r3, redisCpuMs, scrapeAll } from './serve-metrics';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -195,15 +195,7 @@ function pct(sorted: Float64Array, q: number): number {
 }
 
 async function runPhase(bases: string[], client: LoadClient, floorRedis: Redis, apiPids: Array<number | undefined>, rate: number, seconds: number, record: boolean): Promise<Phase> {
-  const cpuOfApis = () => {
-    let sum = 0;
-    for (const pid of apiPids) {
-      const c = procCpuMs(pid);
-      if (c === null) return null;
-      sum += c;
-    }
-    return sum;
-  };
+  const cpuOfApis = () => (apiPids.every((pid) => pid !== undefined) ? cpuOf(apiPids as number[]) : null);
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   let done = 0;
