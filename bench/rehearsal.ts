@@ -87,7 +87,7 @@ async function ensureWorld(): Promise<Manifest> {
     note(`reusing the world in ${shown(worldDir)}`);
     return JSON.parse(readFileSync(mf, 'utf8')) as Manifest;
   }
-  note(`generating the world (${preset}, seed ${a.seed}${size}) into ${worldDir}`);
+  note(`generating the world (${preset}, seed ${a.seed}${size}) into ${shown(worldDir)}`);
   const args = ['--import', 'tsx', 'cli/index.ts', 'generate', '--preset', preset, '--seed', a.seed!, '--out', worldDir];
   if (a.users) args.push('--users', a.users);
   if (a.titles) args.push('--titles', a.titles);
