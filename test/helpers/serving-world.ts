@@ -1,7 +1,11 @@
 // A small hand-made serving world for API tests against real Redis: ten titles per genre with
 // factors planted on that genre's axis (a small tilt toward the next genre keeps them distinct),
-// and the cleanup of a test's key prefix.
+// the app served as api/server.ts serves it, and the cleanup of a test's app and key prefix.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
+import type { ApiApp } from '../../api/app';
 
 export interface WorldItem {
   movie_id: string;
@@ -37,4 +41,20 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
     cursor = next;
     if (found.length > 0) await redis.unlink(...found);
   } while (cursor !== '0');
+}
+
+/** Serve as production does (api/server.ts): the read fast path in front of the Express app; or the Express app alone. */
+export async function listen(app: ApiApp, viaExpressOnly = false): Promise<{ server: Server; base: string }> {
+  const server = createServer(viaExpressOnly ? app : app.handler).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** A test's teardown: stop the server and the app, drop the app's Redis client, delete the prefix, drop the seeding client. */
+export async function stopServing(o: { server?: Server; app?: ApiApp; appRedis?: Redis; seedRedis: Redis; prefix: string }): Promise<void> {
+  o.server?.close();
+  await o.app?.close();
+  o.appRedis?.disconnect();
+  await deletePrefix(o.seedRedis, o.prefix);
+  o.seedRedis.disconnect();
 }

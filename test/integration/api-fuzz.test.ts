@@ -4,11 +4,10 @@
 // excluded title and never exceeds its limit.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { deletePrefix } from '../helpers/serving-world';
+import { listen, stopServing } from '../helpers/serving-world';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { EVENT_TYPES } from '../../model/types';
@@ -127,18 +126,10 @@ describe('API fuzz (no 5xx, invariants hold)', () => {
     const store = new RedisFeedStore(appRedis, { prefix: PREFIX, circuitOpenMs: 500 });
     app = createApp({ cfg, store, titleAdder: { addTitle: async (t) => ({ workflowId: `wf-${t.movie_id}` }) }, log: () => {} });
     await app.start();
-    server = createServer(app.handler).listen(0, '127.0.0.1'); // as api/server.ts serves it
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await listen(app)); // as api/server.ts serves it
   });
 
-  afterAll(async () => {
-    server?.close();
-    await app?.close();
-    appRedis?.disconnect();
-    await deletePrefix(redis, PREFIX);
-    redis.disconnect();
-  });
+  afterAll(() => stopServing({ server, app, appRedis, seedRedis: redis, prefix: PREFIX }));
 
   it('GET /home-feed over 5 000 random query strings: 200 with a sane feed or 400 with a code', async () => {
     await fc.assert(

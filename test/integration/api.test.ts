@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -19,7 +18,7 @@ import { apiOptions, feedResponseSchema, healthSchema, similarResponseSchema, ty
 import { RedisFeedStore } from '../../api/store';
 import { encodeF32, encodeUserList, EVENTS_GROUP, keys } from '../../storage/redis-keys';
 import { tempDir } from '../helpers/paths';
-import { deletePrefix, genreAxisItems, type WorldItem } from '../helpers/serving-world';
+import { deletePrefix, genreAxisItems, listen, stopServing, type WorldItem } from '../helpers/serving-world';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
 const PREFIX = `t-api-${randomBytes(4).toString('hex')}`;
@@ -103,13 +102,6 @@ function makeApp(redisUrl: string, prefix: string, extra: { titleAdder?: { addTi
   return { app, redis, cfg };
 }
 
-/** Serve as production does (api/server.ts): the fast feed path in front of the Express app. */
-async function listen(app: ApiApp, viaExpressOnly = false): Promise<{ server: import('node:http').Server; base: string }> {
-  const server = (viaExpressOnly ? createHttpServer(app) : createHttpServer(app.handler)).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
 async function getJson<T = any>(base: string, path: string): Promise<{ status: number; body: T }> {
   const r = await fetch(base + path);
   return { status: r.status, body: (await r.json()) as T };
@@ -148,13 +140,7 @@ describe('home feed API on real Redis', () => {
     ({ server, base } = await listen(app));
   });
 
-  afterAll(async () => {
-    server?.close();
-    await app?.close();
-    appRedis?.disconnect();
-    await deletePrefix(seedRedis, PREFIX);
-    seedRedis.disconnect();
-  });
+  afterAll(() => stopServing({ server, app, appRedis, seedRedis: seedRedis, prefix: PREFIX }));
 
   it('a warm user gets their precomputed list, best first, with the version, source, variant and reasons', async () => {
     const { status, body } = await getJson<FeedResponse>(base, '/home-feed?user_id=u-horror&limit=10');

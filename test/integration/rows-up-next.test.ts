@@ -4,8 +4,6 @@
 // and users the model lacks. Watches are posted through POST /events, as clients do.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +14,7 @@ import { apiOptions, rowsResponseSchema, upNextResponseSchema, type ApiOptions }
 import { RedisFeedStore } from '../../api/store';
 import { encodeF32, encodeUserList, keys } from '../../storage/redis-keys';
 import { tempDir } from '../helpers/paths';
-import { deletePrefix, genreAxisItems, type WorldItem } from '../helpers/serving-world';
+import { genreAxisItems, listen, stopServing, type WorldItem } from '../helpers/serving-world';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6389';
 const PREFIX = `t-rows-${randomBytes(4).toString('hex')}`;
@@ -92,20 +90,12 @@ describe('home rows and up next on real Redis', () => {
     app = createApp({ cfg, store, options: OPTIONS, log: () => {}, fallbackFile: null });
     await once(appRedis, 'ready');
     await app.start();
-    server = createServer(app.handler).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await listen(app));
     // Newest last: the horror fan watched m-h1, then m-c2 (a comedy), then m-h3.
     await post('u-horror', ['m-h1', 'm-c2', 'm-h3']);
   });
 
-  afterAll(async () => {
-    server?.close();
-    await app?.close();
-    appRedis?.disconnect();
-    await deletePrefix(seedRedis, PREFIX);
-    seedRedis.disconnect();
-  });
+  afterAll(() => stopServing({ server, app, appRedis, seedRedis: seedRedis, prefix: PREFIX }));
 
   it('a warm user gets top picks, then "because you watched" rows for their newest watches, without a watched title or a repeat', async () => {
     const { status, body } = await getJson(base, '/home-rows?user_id=u-horror&rows=5&per_row=6');
@@ -202,9 +192,7 @@ describe('home rows and up next on real Redis', () => {
   });
 
   it('the Express routes serve the same screens and errors as the fast path in front of them', async () => {
-    const viaExpress = createServer(app).listen(0, '127.0.0.1');
-    await once(viaExpress, 'listening');
-    const expressBase = `http://127.0.0.1:${(viaExpress.address() as AddressInfo).port}`;
+    const { server: viaExpress, base: expressBase } = await listen(app, true);
     try {
       for (const path of ['/home-rows?user_id=u-horror&rows=4&per_row=5', '/home-rows?user_id=u-nobody', '/up-next?user_id=u-horror&movie_id=m-h1&limit=4', '/up-next?user_id=u-nobody&movie_id=m-zz', '/home-rows?user_id=u-horror&rows=0']) {
         const [a, b] = [await getJson(base, path), await getJson(expressBase, path)];
