@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { cpuOf, pidTree, r3, redisCpuMs } from './serve-metrics';
+import { cpuOf, pct, pidTree, r3, redisCpuMs } from './serve-metrics';
 
 export interface AutocannonPhase {
   rate: number;
@@ -38,8 +38,6 @@ export interface AutocannonRun {
   api_node_args: string;
   phases: AutocannonPhase[];
 }
-
-const pct = (s: Float64Array, q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN);
 
 export interface AutocannonSetup {
   root: string;

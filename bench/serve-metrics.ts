@@ -102,3 +102,22 @@ export async function scrapeAll(bases: string[]): Promise<Scrape> {
   }
   return { feed, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
 }
+
+/** The q-quantile of an ascending array (nearest rank, lower), NaN when empty. */
+export function pct(sorted: Float64Array, q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+}
+
+export interface LatencyMs {
+  p50: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** p50/p95/p99/p99.9/max/mean (ms, 3 decimals) of an ascending array of latencies. */
+export function latencySummary(sorted: Float64Array): LatencyMs {
+  return { p50: r3(pct(sorted, 0.5)), p95: r3(pct(sorted, 0.95)), p99: r3(pct(sorted, 0.99)), p999: r3(pct(sorted, 0.999)), max: r3(sorted[sorted.length - 1]), mean: r3(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+}

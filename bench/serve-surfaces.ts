@@ -14,7 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../model/random';
 import { LoadClient } from './load-client';
-import { cpuOf, pidTree, r3 } from './serve-metrics';
+import { cpuOf, latencySummary, pidTree, r3, type LatencyMs } from './serve-metrics';
 
 export interface SurfacesOptions {
   root: string;
@@ -41,14 +41,12 @@ interface SurfacePhase {
   sent: number;
   ok: number;
   errors: number;
-  latency_ms: { p50: number; p95: number; p99: number; p999: number; max: number; mean: number };
+  latency_ms: LatencyMs;
   sources: Record<string, number>;
   rows_per_screen_mean?: number;
   api_cpu_ms_per_req: number | null;
   loadavg_1m: number;
 }
-
-const pct = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 
 async function phase(client: LoadClient, pids: number[], label: string, pathFor: () => string, rate: number, seconds: number): Promise<SurfacePhase> {
   const total = Math.round(rate * seconds);
@@ -93,7 +91,7 @@ async function phase(client: LoadClient, pids: number[], label: string, pathFor:
     sent: total,
     ok,
     errors,
-    latency_ms: { p50: r3(pct(sorted, 0.5)), p95: r3(pct(sorted, 0.95)), p99: r3(pct(sorted, 0.99)), p999: r3(pct(sorted, 0.999)), max: r3(sorted[sorted.length - 1]), mean: r3(sorted.reduce((a, b) => a + b, 0) / sorted.length) },
+    latency_ms: latencySummary(sorted),
     sources,
     ...(label.startsWith('/home-rows') ? { rows_per_screen_mean: r3(rows / Math.max(1, ok)) } : {}),
     api_cpu_ms_per_req: cpu0 !== null && cpu1 !== null ? r3((cpu1 - cpu0) / total) : null,

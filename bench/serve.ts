@@ -37,7 +37,7 @@ import { mulberry32 as rng } from '../model/random';
 import { LoadClient } from './load-client';
 import { runAutocannon, type AutocannonRun } from './serve-autocannon';
 import { surfacesMode } from './serve-surfaces';
-import { cpuOf, p99Upper, r3, redisCpuMs, scrapeAll } from './serve-metrics';
+import { cpuOf, latencySummary, p99Upper, pct, r3, redisCpuMs, scrapeAll, type LatencyMs } from './serve-metrics';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -174,7 +174,7 @@ interface Phase {
   ok: number;
   errors: number;
   achieved_rps: number;
-  latency_ms: { p50: number; p95: number; p99: number; p999: number; max: number; mean: number };
+  latency_ms: LatencyMs;
   sources: Record<string, number>;
   redis_get_floor_ms: { p50: number; p95: number; p99: number; max: number; n: number };
   server_side_p99_ms_upper: number | null;
@@ -187,11 +187,6 @@ interface Phase {
   generator_cpu_ms_per_req: number;
   /** 1-minute load average of the machine at the end of the phase (other processes share it). */
   loadavg_1m: number;
-}
-
-function pct(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 async function runPhase(bases: string[], client: LoadClient, floorRedis: Redis, apiPids: Array<number | undefined>, rate: number, seconds: number, record: boolean): Promise<Phase> {
@@ -263,7 +258,7 @@ async function runPhase(bases: string[], client: LoadClient, floorRedis: Redis, 
     ok,
     errors,
     achieved_rps: Math.round(total / Math.max(elapsed, 1e-9)),
-    latency_ms: { p50: r3(pct(sorted, 0.5)), p95: r3(pct(sorted, 0.95)), p99: r3(pct(sorted, 0.99)), p999: r3(pct(sorted, 0.999)), max: r3(sorted[sorted.length - 1]), mean: r3(sorted.reduce((a, b) => a + b, 0) / sorted.length) },
+    latency_ms: latencySummary(sorted),
     sources,
     redis_get_floor_ms: { p50: r3(pct(fl, 0.5)), p95: r3(pct(fl, 0.95)), p99: r3(pct(fl, 0.99)), max: r3(fl[fl.length - 1] ?? NaN), n: fl.length },
     server_side_p99_ms_upper: record ? p99Upper(before.feed, after.feed) : null,
