@@ -18,7 +18,7 @@
 // Rows 2 and 3 alternate after row 1 until `rows`; a row with fewer than minItems titles is dropped.
 // The "because" rows are built (and claim their titles) before the genre rows.
 import type { Candidate, FeedItem, Reason } from './feed';
-import { coldStart, coldStartAmong, roundScore } from './feed';
+import { coldStart, coldStartAmong, dot, roundScore } from './feed';
 import type { CatalogItem, FreshTitle } from './state';
 
 export type RowKind = 'top_picks' | 'trending' | 'because_you_watched' | 'trending_in_genre';
@@ -80,23 +80,6 @@ export interface RowsDeps {
   fresh: (movieId: string) => FreshTitle | undefined;
 }
 
-function dot(y: Float32Array, a: number, b: number, k: number): number {
-  let s = 0;
-  for (let j = 0; j < k; j++) s += y[a * k + j] * y[b * k + j];
-  return s;
-}
-function dotVec(x: Float32Array, y: Float32Array, b: number, k: number): number {
-  const o = b * k;
-  let s0 = 0;
-  let s1 = 0;
-  let j = 0;
-  for (; j + 1 < k; j += 2) {
-    s0 += x[j] * y[o + j];
-    s1 += x[j + 1] * y[o + j + 1];
-  }
-  if (j < k) s0 += x[j] * y[o + j];
-  return s0 + s1;
-}
 
 /**
  * The positions j < count (where ok(j)) of the n largest sim(j), best first; ties: lower idx(j)
@@ -126,7 +109,7 @@ function topN(count: number, sim: (j: number) => number, idx: (j: number) => num
 /** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first (ties: lower index first): an exact scan. */
 export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
   const sims = new Float64Array(among.length);
-  for (let j = 0; j < among.length; j++) sims[j] = dotVec(vec, Y, among[j], k);
+  for (let j = 0; j < among.length; j++) sims[j] = dot(vec, Y, among[j] * k, k);
   return topN(among.length, (j) => sims[j], (j) => among[j], (j) => !skip.has(among[j]) && accept(among[j]), n).map((j) => among[j]);
 }
 
@@ -142,8 +125,8 @@ function scanList(Y: Float32Array, k: number, among: readonly number[], anchors:
   const anchorVecs = anchors.map((a) => Y.subarray(a * k, (a + 1) * k));
   for (let j = 0; j < among.length; j++) {
     const i = among[j];
-    for (let a = 0; a < A; a++) sims[j * A + a] = dotVec(anchorVecs[a], Y, i, k);
-    user[j] = dotVec(x, Y, i, k);
+    for (let a = 0; a < A; a++) sims[j * A + a] = dot(anchorVecs[a], Y, i * k, k);
+    user[j] = dot(x, Y, i * k, k);
   }
   return { sims, user };
 }
@@ -208,7 +191,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     base = user.list.filter((c) => !used.has(c.movieId));
   } else if (user.userVec && v.k > 0) {
     source = 'fold_in';
-    base = deps.neighbours(user.userVec, o.perRow * 2, accept).map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(user.userVec!, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
+    base = deps.neighbours(user.userVec, o.perRow * 2, accept).map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(user.userVec!, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' as Reason }));
   } else {
     source = 'cold_start';
     base = coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false);
@@ -218,6 +201,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   if (picks.length < o.perRow) picks.push(...claim(coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false), o.perRow - picks.length));
   const rows: Row[] = [];
   const nearAnchors = anchors.slice(0, o.becauseMax);
+  const nearAnchorVecs = nearAnchors.map((a) => v.itemFactors.subarray(a * v.k, (a + 1) * v.k));
   rows.push({
     kind: firstIsPersonal ? 'top_picks' : 'trending',
     title: firstIsPersonal ? 'Top picks for you' : 'Trending now',
@@ -226,9 +210,9 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
       if (c.itemIndex < 0 || c.reason !== 'because_you_watched' || anchors.length === 0) return item(c);
       let best = -1;
       let bestSim = 0;
-      for (const a of nearAnchors) {
-        const s = dot(v.itemFactors, a, c.itemIndex, v.k);
-        if (s > bestSim) [best, bestSim] = [a, s];
+      for (let n = 0; n < nearAnchors.length; n++) {
+        const s = dot(nearAnchorVecs[n], v.itemFactors, c.itemIndex * v.k, v.k);
+        if (s > bestSim) [best, bestSim] = [nearAnchors[n], s];
       }
       return item(c, best >= 0 ? v.items[best].movie_id : undefined);
     }),
@@ -256,7 +240,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     } else {
       const vec = v.itemFactors.subarray(a * v.k, (a + 1) * v.k);
       const cand = deps.neighbours(vec, o.nNeighbours, notWatched).filter(notWatched).filter(accept);
-      scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dotVec(x, v.itemFactors, idx, v.k), reason: 'because_you_watched' as Reason }));
+      scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(x, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' as Reason }));
     }
     scored.sort((p, q) => q.score - p.score);
     const anchorId = v.items[a].movie_id;
