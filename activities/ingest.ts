@@ -21,8 +21,9 @@ export function createIngestActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'c
       const out: IngestCountsOut[] = [];
       for (const [kind, file] of [['titles', files.movies], ['events', files.events]] as const) {
         progress({ step: `ingest ${kind}`, file: basename(file) });
+        let historyUsers = 0; // the dashboard backfill after a large events file takes minutes: show it
         const c = await withHeartbeat(
-          () => ({ step: `ingest ${kind}`, file: basename(file) }),
+          () => ({ step: `ingest ${kind}`, file: basename(file), ...(historyUsers ? { historyUsers } : {}) }),
           () =>
             wh.exclusive(async () => {
               const r = await ingestFile(wh, kind, file);
@@ -30,7 +31,7 @@ export function createIngestActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'c
               if (kind === 'events') await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.sourceHash }, paths.eventsBatch(r.sourceHash));
               else await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);
               if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.sourceHash }, paths.quarantineBatch(r.sourceHash));
-              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, r.rowsRead); // the operators' user lookup
+              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, (n) => (historyUsers = n)); // the operators' user lookup
               return r;
             }),
         );

@@ -4,7 +4,7 @@
 -- whatever batch it arrives in. (Good rows get the same guarantee from the event_id dedupe.) The
 -- bad items of one impression slate share its entry id: all are written in the same landing.
 -- Params: $source_hash VARCHAR (the batch id), $now TIMESTAMP.
--- Input: stg_events_validated, quarantine. Output: quarantine (+rows). Grain: (source_hash, row_no);
+-- Input: stg_events_validated, stg_events_raw (the raw text: its row as JSON), quarantine. Output: quarantine (+rows). Grain: (source_hash, row_no);
 -- at most one landing per (raw.stream_key, raw.stream_id), one row per slate position in it.
 -- table: quarantine
 -- grain: source_hash, row_no
@@ -17,9 +17,9 @@ WITH already AS (
   WHERE kind = 'event' AND json_extract_string(raw, 'stream_id') IS NOT NULL
 ),
 bad AS (
-  SELECT v.row_no, v.reason, v.raw,
-    json_extract_string(v.raw, 'stream_key') AS stream_key, json_extract_string(v.raw, 'stream_id') AS stream_id
+  SELECT v.row_no, v.reason, to_json(r) AS raw, r.stream_key, r.stream_id
   FROM stg_events_validated v
+  JOIN stg_events_raw r ON r.row_no = v.row_no
   WHERE v.reason IS NOT NULL
 ),
 final AS (

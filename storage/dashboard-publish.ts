@@ -11,8 +11,6 @@ import { ID_RE } from './redis-keys';
 
 export type DashboardPublishConfig = Pick<Config, 'REDIS_PREFIX' | 'DATA_DIR' | 'DASHBOARD_RUNS' | 'DASHBOARD_HISTORY_LENGTH' | 'DASHBOARD_HISTORY_TTL_SECONDS' | 'DASHBOARD_AUDIENCE' | 'USER_LIST_TTL_SECONDS'>;
 
-/** History rows read from the warehouse per part (users split by hash), so a backfill stays in bounded memory. */
-const HISTORY_ROWS_PER_PART = 500_000;
 /** Users (history) or titles (audience) per Redis pipeline. */
 const PIPELINE_BATCH = 2000;
 
@@ -46,43 +44,40 @@ export function dashboardPublisher(cfg: DashboardPublishConfig, redis: Redis) {
 
     /**
      * Merge one landed batch's interactions into its users' bounded histories: each user's newest
-     * DASHBOARD_HISTORY_LENGTH of the batch are merged in, the history trimmed back to that length
-     * and its TTL refreshed. Idempotent (a line is the event itself). `rowsHint` (the batch's
-     * rows) sizes the parts. The caller holds `wh.exclusive`. Returns the users updated.
+     * DASHBOARD_HISTORY_LENGTH of the batch (encoded by sql/rpt_dashboard_history_lines.sql in one
+     * pass, streamed a chunk at a time) are merged in, the history trimmed back to that length and
+     * its TTL refreshed. Idempotent (a line is the event itself). The caller holds
+     * `wh.exclusive`. `onProgress` hears the users written so far. Returns the users updated.
      */
-    async histories(wh: Warehouse, batchId: string, rowsHint: number): Promise<{ users: number; skipped: number }> {
+    async histories(wh: Warehouse, batchId: string, onProgress?: (users: number) => void): Promise<{ users: number; skipped: number }> {
       const depth = cfg.DASHBOARD_HISTORY_LENGTH;
-      const parts = Math.max(1, Math.ceil(rowsHint / HISTORY_ROWS_PER_PART));
       let users = 0;
       let skipped = 0;
-      for (let part = 0; part < parts; part++) {
-        const rows = await wh.rows<Record<string, unknown>>('rpt_dashboard_history_batch', { batch_id: batchId, depth, part, parts });
-        let p = mergePipeline();
-        let inPipeline = 0;
-        for (let i = 0; i < rows.length; ) {
-          const userId = String(rows[i].user_id);
-          let j = i;
-          const lines: string[] = [];
-          for (; j < rows.length && String(rows[j].user_id) === userId; j++) {
-            const r = rows[j];
-            const ts = Number(r.ts_ms);
-            lines.push(encodeHistoryEntry(ts, { event_type: String(r.event_type), movie_id: String(r.movie_id), watch_seconds: numOrNull(r.watch_seconds), duration_seconds: numOrNull(r.duration_seconds), rating: numOrNull(r.rating), source: r.source == null ? null : String(r.source) }));
-          }
-          i = j;
+      let p = mergePipeline();
+      let inPipeline = 0;
+      let sent: Promise<void> = Promise.resolve();
+      for await (const [ids, lines] of wh.chunks('rpt_dashboard_history_lines', { batch_id: batchId, depth })) {
+        for (let i = 0; i < ids.length; i++) {
+          const userId = String(ids[i]);
           if (!ID_RE.test(userId)) {
             skipped++; // not a key-safe id: the warehouse keeps it, the dashboard cannot look it up
             continue;
           }
-          p.recsMergeHistory(k.history(userId), depth, cfg.DASHBOARD_HISTORY_TTL_SECONDS, lines.join('\n'));
+          p.recsMergeHistory(k.history(userId), depth, cfg.DASHBOARD_HISTORY_TTL_SECONDS, String(lines[i]));
           users++;
           if (++inPipeline >= PIPELINE_BATCH) {
-            await execOrThrow(p);
+            // One pipeline in flight while the next chunk is read and queued.
+            await sent;
+            sent = execOrThrow(p);
+            sent.catch(() => undefined); // awaited (and thrown) at the next turn or the end
             p = mergePipeline();
             inPipeline = 0;
+            onProgress?.(users);
           }
         }
-        if (inPipeline > 0) await execOrThrow(p);
       }
+      await sent;
+      if (inPipeline > 0) await execOrThrow(p);
       return { users, skipped };
     },
 

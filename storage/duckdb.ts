@@ -113,6 +113,21 @@ export class Warehouse {
   }
 
   /**
+   * Rows of sql/<name>.sql a DuckDB chunk (at most 2048 rows) at a time, as columns of values:
+   * for results too large to hold as one array of objects (the next chunk is read only when the
+   * caller asks for it).
+   */
+  async *chunks(name: string, params?: Params): AsyncGenerator<DuckDBValue[][]> {
+    const text = sqlText(name);
+    const res = await this.conn.stream(text, bindable(text, params));
+    for (;;) {
+      const chunk = await res.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getColumns();
+    }
+  }
+
+  /**
    * Stream the numeric columns of sql/<name>.sql into typed arrays without a JS object per
    * row. `kinds` gives each output column's array type, in select order.
    */
