@@ -61,6 +61,7 @@ export function buildFranchises(taste: TasteParams, genres: readonly number[][],
     for (let c = 0; c < d; c++) s += V[a * d + c] * V[b * d + c];
     return s / (norm[a] * norm[b]);
   };
+  const genreMask = Int32Array.from(genres, (gs) => gs.reduce((m, g) => m | (1 << g), 0)); // ≤ 31 genres (GENRES has 18)
   const taken = new Set(names.map((x) => x.toLowerCase()));
   const target = Math.round(n * FRANCHISE_SHARE);
   let inFranchises = 0;
@@ -68,15 +69,23 @@ export function buildFranchises(taste: TasteParams, genres: readonly number[][],
     const seedTitle = rng.int(n);
     if (franchise[seedTitle] >= 0) continue;
     const size = 2 + rng.weightedIndex(PART_COUNT_WEIGHTS);
-    // The seed's nearest free titles that share one of its genres.
-    const near: { i: number; c: number }[] = [];
+    // The seed's size − 1 nearest free titles that share one of its genres (by cosine, then
+    // index): kept in a small sorted array while scanning, as a full sort of the candidates would
+    // order the same way at O(n log n) per franchise — minutes at 10^5 titles.
+    const best: { i: number; c: number }[] = [];
+    const want = size - 1;
+    const seedMask = genreMask[seedTitle];
     for (let i = 0; i < n; i++) {
-      if (i === seedTitle || franchise[i] >= 0 || !genres[i].some((g) => genres[seedTitle].includes(g))) continue;
-      near.push({ i, c: cos(seedTitle, i) });
+      if (i === seedTitle || franchise[i] >= 0 || (genreMask[i] & seedMask) === 0) continue;
+      const c = cos(seedTitle, i);
+      if (best.length === want && !(c > best[want - 1].c)) continue; // ties keep the lower index, seen first
+      let at = best.length === want ? want - 1 : best.length;
+      while (at > 0 && c > best[at - 1].c) at--;
+      if (best.length === want) best.pop();
+      best.splice(at, 0, { i, c });
     }
-    if (near.length < size - 1) continue;
-    near.sort((a, b) => b.c - a.c || a.i - b.i);
-    const parts = [seedTitle, ...near.slice(0, size - 1).map((x) => x.i)].sort((a, b) => itemAdded[a] - itemAdded[b] || a - b);
+    if (best.length < want) continue;
+    const parts = [seedTitle, ...best.map((x) => x.i)].sort((a, b) => itemAdded[a] - itemAdded[b] || a - b);
     // The first part's name (without a sequel-like suffix) names the franchise; keep names unique.
     const baseName = names[parts[0]].replace(SEQUEL_SUFFIX, '');
     const style = rng.int(2);

@@ -57,6 +57,8 @@ export function sampleWorld(w: World, s: CatalogSample, byPopularity: Int32Array
     durations[j] = w.catalog.durations[i];
   }
   const taste: TasteParams = { ...t, nTitles: m, itemLatent, itemGenre, itemLogPop, itemAdded };
-  const catalog = { ...w.catalog, durations };
+  // Every per-title field the simulator reads is indexed by sample position: the durations and the
+  // genres (the session intent's genre lists and moods).
+  const catalog = { ...w.catalog, durations, genres: Array.from(ids, (i) => w.catalog.genres[i]) };
   return { world: { ...w, taste, model: new TasteModel(taste), catalog }, ids };
 }

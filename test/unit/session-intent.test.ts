@@ -20,18 +20,7 @@ describe('session intent in the synthetic world', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('users binge a genre for a stretch: back-to-back home-feed watches share a genre far more often than watches days apart', () => {
-    const byUser = new Map<string, Row[]>();
-    for (const e of watches) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e]);
-    const within = { same: 0, n: 0 }, apart = { same: 0, n: 0 };
-    for (const list of byUser.values()) {
-      for (let i = 1; i < list.length; i++) {
-        const gapHours = (Date.parse(list[i].ts) - Date.parse(list[i - 1].ts)) / 3600e3;
-        const bucket = gapHours < 4 ? within : gapHours > 24 ? apart : null;
-        if (!bucket) continue;
-        bucket.n++;
-        if (primary.get(list[i].movie_id) === primary.get(list[i - 1].movie_id)) bucket.same++;
-      }
-    }
+    const { within, apart } = genreRepeatShares(watches, primary);
     expect(within.n).toBeGreaterThan(1000);
     expect(apart.n).toBeGreaterThan(500);
     // Without intent both shares are ≈ 0.17 on this world; with it the within-session share doubles.
@@ -62,3 +51,42 @@ describe('session intent in the synthetic world', () => {
     expect(counts[1] / counts[0]).toBeLessThan(3.5);
   });
 });
+
+describe('session intent in a world whose blocks of users draw from a catalog sample (large preset)', () => {
+  const dir = tempDir('gen-intent-large');
+  let watches: Row[];
+  let primary: Map<string, string>;
+
+  beforeAll(async () => {
+    // Blocks of 1 000 users, each simulated against ≈ 2 000 of the 20 000 titles: the intent must
+    // read the sample's genres by sample position, as the simulator indexes titles.
+    await generateWorld({ preset: 'large', seed: 11, users: 2_000, titles: 20_000, outDir: dir });
+    watches = (await worldRows(join(dir, 'events.parquet'))).filter((e) => e.event_type === 'watch' && e.source === 'home_feed');
+    primary = new Map((await worldRows(join(dir, 'movies.csv'))).map((m) => [m.movie_id, m.genres.split('|')[0]]));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('binges follow the mood genre there too: back-to-back home-feed watches share a genre far more often than watches days apart', () => {
+    const { within, apart } = genreRepeatShares(watches, primary);
+    expect(within.n).toBeGreaterThan(1000);
+    expect(apart.n).toBeGreaterThan(500);
+    expect(within.same / within.n).toBeGreaterThan(1.5 * (apart.same / apart.n));
+  });
+});
+
+/** Per user, consecutive home-feed watches < 4 h apart (within) and > 24 h apart: how many, and how many share the primary genre. */
+function genreRepeatShares(watches: Row[], primary: Map<string, string>) {
+  const byUser = new Map<string, Row[]>();
+  for (const e of watches) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e]);
+  const within = { same: 0, n: 0 }, apart = { same: 0, n: 0 };
+  for (const list of byUser.values()) {
+    for (let i = 1; i < list.length; i++) {
+      const gapHours = (Date.parse(list[i].ts) - Date.parse(list[i - 1].ts)) / 3600e3;
+      const bucket = gapHours < 4 ? within : gapHours > 24 ? apart : null;
+      if (!bucket) continue;
+      bucket.n++;
+      if (primary.get(list[i].movie_id) === primary.get(list[i - 1].movie_id)) bucket.same++;
+    }
+  }
+  return { within, apart };
+}
