@@ -21,17 +21,18 @@ export function createIngestActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'c
       const out: IngestCountsOut[] = [];
       for (const [kind, file] of [['titles', files.movies], ['events', files.events]] as const) {
         progress({ step: `ingest ${kind}`, file: basename(file) });
-        let historyUsers = 0; // the dashboard backfill after a large events file takes minutes: show it
+        // A world's events file takes minutes at the target scale: the heartbeat shows how far it is.
+        const at = { rows: 0, total: 0, historyUsers: 0 };
         const c = await withHeartbeat(
-          () => ({ step: `ingest ${kind}`, file: basename(file), ...(historyUsers ? { historyUsers } : {}) }),
+          () => ({ step: `ingest ${kind}`, file: basename(file), ...(at.total ? { rows: at.rows, totalRows: at.total } : {}), ...(at.historyUsers ? { historyUsers: at.historyUsers } : {}) }),
           () =>
             wh.exclusive(async () => {
-              const r = await ingestFile(wh, kind, file);
+              const r = await ingestFile(wh, kind, file, new Date(), { onProgress: (rows, total) => Object.assign(at, { rows, total }) });
               // The analysts' Parquet copies (rewritten if a retried attempt gets here again).
               if (kind === 'events') await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.sourceHash }, paths.eventsBatch(r.sourceHash));
               else await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);
               if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.sourceHash }, paths.quarantineBatch(r.sourceHash));
-              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, (n) => (historyUsers = n)); // the operators' user lookup
+              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, (n) => (at.historyUsers = n)); // the operators' user lookup
               return r;
             }),
         );

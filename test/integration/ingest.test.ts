@@ -100,6 +100,25 @@ describe('a world holds its events as Parquet (written by recs generate / import
       expect(await events(other)).toEqual(await events(wh));
       expect((await ingestFile(other, 'events', parquet, now)).alreadyIngested).toBe(true);
       expect(await other.query('SELECT count(*)::INT AS n FROM events')).toEqual([{ n: 5 }]);
+      // A large Parquet file goes in slices inside the one transaction: slice edges anywhere (a
+      // row at a time included) change nothing — a repeat in a later slice is still a duplicate.
+      for (const sliceRows of [1, 4, 7]) {
+        const sliced = await Warehouse.open(':memory:');
+        try {
+          await initSchema(sliced);
+          await ingestFile(sliced, 'titles', join(dir, 'movies.csv'), now);
+          const seen: number[] = [];
+          const s = await ingestFile(sliced, 'events', parquet, now, { sliceRows, onProgress: (rows, total) => (expect(total).toBe(19), seen.push(rows)) });
+          expect(s, `slices of ${sliceRows}`).toMatchObject({ rowsRead: 19, ingested: 5, duplicates: 1, quarantined: 13 });
+          expect(seen.at(-1)).toBe(19);
+          expect(seen).toHaveLength(Math.ceil(19 / sliceRows));
+          expect(await reasons(sliced)).toEqual(await reasons(wh));
+          expect(await events(sliced)).toEqual(await events(wh));
+          expect(await sliced.query("SELECT count(*)::INT AS n FROM quarantine WHERE kind = 'event' AND raw IS NOT NULL")).toEqual([{ n: 13 }]);
+        } finally {
+          sliced.close();
+        }
+      }
     } finally {
       other.close();
     }
