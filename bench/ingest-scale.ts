@@ -1,10 +1,14 @@
-// How events ingest grows with the file: each step of storage/ingest.ts (stage the Parquet as
-// text, validate, insert, quarantine) timed on the first N events of a large world, for several
-// N, with the events table as sql/schema.sql declares it (PRIMARY KEY event_id) and without the
-// key (the validation already drops duplicates; the key is a safety net). The warehouse is a fresh
+// How events ingest grows with the file: each step of activities/ingest.ts's ingestWorld for an
+// events file (storage/ingest.ts ingestFile: stage, validate, insert and quarantine a slice of
+// INGEST_SLICE_ROWS at a time, one transaction; then the analysts' Parquet copy and the
+// dashboard's history backfill into Redis, under a scratch prefix deleted afterwards) timed on the
+// first N events of a large world, for several N, with the events table as sql/schema.sql declares
+// it (no key: the validation drops repeats) and with a PRIMARY KEY (event_id) added, the schema
+// before 2026-12-02, to show what the key costs. The warehouse is a fresh
 // DuckDB file per run with the worker's memory cap (DUCKDB_MEMORY_LIMIT's default, 4GB) and a spill
 // directory beside it. Wall and CPU-seconds per step, peak RSS of the process (DuckDB included).
 // Run: npm run bench:ingest-scale -- [--world DIR] [--sizes 4000000,12000000] [--memory 4GB]
+// Needs Redis at REDIS_URL (npm run services:up).
 // The world defaults to DATA_DIR/worlds/large-42 (`recs generate --preset large`; 40 M events).
 // Writes bench/results/ingest-scale.json.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { Warehouse } from '../storage/duckdb';
+import { Redis } from 'ioredis';
+import { analyticsPaths, copyToParquet } from '../storage/analytics';
+import { dashboardPublisher } from '../storage/dashboard-publish';
 import { ingestFile, initSchema } from '../storage/ingest';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -27,9 +34,20 @@ if (!existsSync(join(world, 'events.parquet'))) {
   process.exit(2);
 }
 const scratch = mkdtempSync(join(resolve(cfg.DATA_DIR), 'ingest-scale-'));
+const redis = new Redis(cfg.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+const prefix = `${cfg.REDIS_PREFIX}-ingest-scale-${process.pid}`;
+/** Remove the scratch histories (SCAN + UNLINK over the bench's own prefix only). */
+async function dropPrefix(): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
+    cursor = next;
+    if (found.length) await redis.unlink(...found);
+  } while (cursor !== '0');
+}
 
-/** The table sql/schema.sql makes, without the key. */
-const EVENTS_NO_KEY = `CREATE TABLE events (event_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, movie_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL,
+/** The table sql/schema.sql makes, with the key it had before. */
+const EVENTS_WITH_KEY = `CREATE TABLE events (event_id VARCHAR PRIMARY KEY, user_id VARCHAR NOT NULL, movie_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL,
   ts TIMESTAMP NOT NULL, watch_seconds DOUBLE, duration_seconds DOUBLE, rating DOUBLE, source VARCHAR, batch_id VARCHAR NOT NULL)`;
 
 const peakRssGB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 2 ** 20;
@@ -61,28 +79,31 @@ async function run(n: number, primaryKey: boolean, events: string): Promise<Run>
   const dir = mkdtempSync(join(scratch, 'wh-'));
   const wh = await Warehouse.open(join(dir, 'warehouse.duckdb'), { settings: { memory_limit: a.memory!, temp_directory: join(dir, 'spill') } });
   await initSchema(wh);
-  if (!primaryKey) {
+  if (primaryKey) {
     await wh.conn.run('DROP TABLE events');
-    await wh.conn.run(EVENTS_NO_KEY);
+    await wh.conn.run(EVENTS_WITH_KEY);
   }
   await ingestFile(wh, 'titles', join(world, 'movies.csv'));
-  const now = new Date().toISOString();
-  // storage/ingest.ts's steps, in its order and in one transaction, each timed.
-  const plan: Array<[string, Record<string, string>]> = [['stg_events_raw_parquet', { path: events }], ['stg_events_validated', { now }], ['ins_events', { batch_id: 'bench' }], ['ins_quarantine_events', { source_hash: 'bench', now }]];
   const steps: Step[] = [];
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  await wh.conn.run('BEGIN TRANSACTION');
-  for (const [name, params] of plan) {
+  let batchId = '';
+  // ingestWorld's steps for an events file, in its order, each timed.
+  const plan: Array<[string, () => Promise<unknown>]> = [
+    ['ingestFile (sliced, one transaction)', async () => (batchId = (await ingestFile(wh, 'events', events, new Date(), { onProgress: (done, total) => console.log(`    ${done.toLocaleString('en')} / ${total.toLocaleString('en')} rows`) })).sourceHash)],
+    ['exp_analytics_events_batch', () => copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: batchId }, analyticsPaths(dir).eventsBatch(batchId))],
+    ['dashboard histories', () => dashboardPublisher({ ...cfg, REDIS_PREFIX: prefix }, redis).histories(wh, batchId)],
+  ];
+  for (const [name, fn] of plan) {
     const t = performance.now();
     const c = process.cpuUsage();
-    await wh.exec(name, params);
+    await fn();
     const cu = process.cpuUsage(c);
     steps.push({ step: name, wallSeconds: r1((performance.now() - t) / 1000), cpuSeconds: r1((cu.user + cu.system) / 1e6) });
     console.log(`  ${n.toLocaleString('en')} events, ${primaryKey ? 'with' : 'without'} the key: ${name} ${steps.at(-1)!.wallSeconds} s wall, ${steps.at(-1)!.cpuSeconds} CPU-s`);
   }
-  await wh.conn.run('COMMIT');
   const cu = process.cpuUsage(c0);
+  await dropPrefix();
   rmSync(dir, { recursive: true, force: true });
   return { events: n, primaryKey, steps, wallSeconds: r1((performance.now() - t0) / 1000), cpuSeconds: r1((cu.user + cu.system) / 1e6), peakRssGB: Math.round(peakRssGB() * 100) / 100 };
 }
@@ -91,13 +112,15 @@ const runs: Run[] = [];
 try {
   for (const n of a.sizes!.split(',').map(Number)) {
     const events = await slice(n);
-    for (const primaryKey of [true, false]) {
+    for (const primaryKey of [false, true]) {
       const r = await run(n, primaryKey, events);
       runs.push(r);
       console.log(`${n.toLocaleString('en')} events, ${primaryKey ? 'with' : 'without'} the key: ${r.wallSeconds} s wall, ${r.cpuSeconds} CPU-s, peak RSS ${r.peakRssGB} GB`);
     }
   }
 } finally {
+  await dropPrefix().catch(() => undefined);
+  redis.disconnect();
   rmSync(scratch, { recursive: true, force: true });
 }
 const out = join(ROOT, 'bench', 'results', 'ingest-scale.json');
