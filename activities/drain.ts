@@ -77,7 +77,7 @@ export function createDrainActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'cf
       const r = await landEventBatch(wh, stream, entries);
       if (r.ingested > 0) await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.batchId }, paths.eventsBatch(r.batchId));
       if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.batchId }, paths.quarantineBatch(r.batchId));
-      await dashboard.histories(wh, r.batchId); // the operators' user lookup
+      await dashboard.histories(wh, r.batchId, r.rowsRead); // the operators' user lookup
       return r;
     });
 

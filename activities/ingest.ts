@@ -32,7 +32,7 @@ export function createIngestActivities({ cfg, wh, redis }: Pick<ActivityDeps, 'c
               if (kind === 'events') await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: r.sourceHash }, paths.eventsBatch(r.sourceHash));
               else await copyToParquet(wh, 'exp_analytics_catalog', {}, paths.catalog);
               if (r.quarantined > 0) await copyToParquet(wh, 'exp_analytics_quarantine_batch', { source_hash: r.sourceHash }, paths.quarantineBatch(r.sourceHash));
-              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, (n) => (at.historyUsers = n)); // the operators' user lookup
+              if (kind === 'events') await dashboard.histories(wh, r.sourceHash, r.rowsRead, (n) => (at.historyUsers = n)); // the operators' user lookup
               return r;
             }),
         );

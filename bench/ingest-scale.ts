@@ -92,7 +92,7 @@ async function run(n: number, primaryKey: boolean, events: string): Promise<Run>
   const plan: Array<[string, () => Promise<unknown>]> = [
     ['ingestFile (sliced, one transaction)', async () => (batchId = (await ingestFile(wh, 'events', events, new Date(), { onProgress: (done, total) => console.log(`    ${done.toLocaleString('en')} / ${total.toLocaleString('en')} rows`) })).sourceHash)],
     ['exp_analytics_events_batch', () => copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: batchId }, analyticsPaths(dir).eventsBatch(batchId))],
-    ['dashboard histories', () => dashboardPublisher({ ...cfg, REDIS_PREFIX: prefix }, redis).histories(wh, batchId)],
+    ['dashboard histories', () => dashboardPublisher({ ...cfg, REDIS_PREFIX: prefix }, redis).histories(wh, batchId, n)],
   ];
   for (const [name, fn] of plan) {
     const t = performance.now();

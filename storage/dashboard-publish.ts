@@ -11,6 +11,8 @@ import { ID_RE } from './redis-keys';
 
 export type DashboardPublishConfig = Pick<Config, 'REDIS_PREFIX' | 'DATA_DIR' | 'DASHBOARD_RUNS' | 'DASHBOARD_HISTORY_LENGTH' | 'DASHBOARD_HISTORY_TTL_SECONDS' | 'DASHBOARD_AUDIENCE' | 'USER_LIST_TTL_SECONDS'>;
 
+/** Events of a batch whose users' histories are aggregated at once (users split by hash into parts). */
+const HISTORY_ROWS_PER_PART = 4_000_000;
 /** Users (history) or titles (audience) per Redis pipeline. */
 const PIPELINE_BATCH = 2000;
 
@@ -45,18 +47,23 @@ export function dashboardPublisher(cfg: DashboardPublishConfig, redis: Redis) {
     /**
      * Merge one landed batch's interactions into its users' bounded histories: each user's newest
      * DASHBOARD_HISTORY_LENGTH of the batch (encoded by sql/rpt_dashboard_history_lines.sql in one
-     * pass, streamed a chunk at a time) are merged in, the history trimmed back to that length and
-     * its TTL refreshed. Idempotent (a line is the event itself). The caller holds
-     * `wh.exclusive`. `onProgress` hears the users written so far. Returns the users updated.
+     * pass per part of the users, streamed a chunk at a time) are merged in, the history trimmed
+     * back to that length and its TTL refreshed. Idempotent (a line is the event itself).
+     * `rowsHint` (the batch's rows) sizes the parts. The caller holds `wh.exclusive`.
+     * `onProgress` hears the users written so far. Returns the users updated.
      */
-    async histories(wh: Warehouse, batchId: string, onProgress?: (users: number) => void): Promise<{ users: number; skipped: number }> {
+    async histories(wh: Warehouse, batchId: string, rowsHint: number, onProgress?: (users: number) => void): Promise<{ users: number; skipped: number }> {
       const depth = cfg.DASHBOARD_HISTORY_LENGTH;
+      const parts = Math.max(1, Math.ceil(rowsHint / HISTORY_ROWS_PER_PART));
       let users = 0;
       let skipped = 0;
       let p = mergePipeline();
       let inPipeline = 0;
       let sent: Promise<void> = Promise.resolve();
-      for await (const [ids, lines] of wh.chunks('rpt_dashboard_history_lines', { batch_id: batchId, depth })) {
+      const chunks = async function* () {
+        for (let part = 0; part < parts; part++) yield* wh.chunks('rpt_dashboard_history_lines', { batch_id: batchId, depth, part, parts });
+      };
+      for await (const [ids, lines] of chunks()) {
         for (let i = 0; i < ids.length; i++) {
           const userId = String(ids[i]);
           if (!ID_RE.test(userId)) {

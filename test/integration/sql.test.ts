@@ -205,7 +205,7 @@ describe('every SQL file on a tiny world keeps the grain, not-nulls and ranges i
       await copyToParquet(wh, 'exp_analytics_events_batch', { batch_id: landed.batchId }, paths.eventsBatch(landed.batchId));
       // The dashboard's history lines, encoded in SQL, are the lines the JS codec writes: the
       // landed watch (integral seconds print without ".0"), not the impression.
-      const history = await wh.rows<{ user_id: string; lines: string }>('rpt_dashboard_history_lines', { batch_id: landed.batchId, depth: 20 });
+      const history = await wh.rows<{ user_id: string; lines: string }>('rpt_dashboard_history_lines', { batch_id: landed.batchId, depth: 20, part: 0, parts: 1 });
       expect(history).toEqual([{ user_id: u.user_id, lines: encodeHistoryEntry(Date.parse(watched.ts), { event_type: 'watch', movie_id: u.movie_id, watch_seconds: 100, duration_seconds: 200, rating: null, source: 'home_feed' }) }]);
       await wh.exec('ins_catalog_title', { movie_id: 'm-new', title: 'A New Title', year: 2024, genres: 'Drama|Comedy', tags: 'new', duration_seconds: 5400, added_at: '2030-01-01T00:00:00Z', now: '2030-01-01T00:00:00Z' });
 
