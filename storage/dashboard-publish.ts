@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { openAnalytics } from './analytics';
-import { dashboardKeys, encodeHistoryEntry, HISTORY_MERGE_LUA, type AudienceEntry, type PublishedRuns } from './dashboard-data';
+import { dashboardKeys, HISTORY_MERGE_LUA, type AudienceEntry, type PublishedRuns } from './dashboard-data';
 import { sqlText, type Warehouse } from './duckdb';
 import { ID_RE } from './redis-keys';
 

@@ -8,23 +8,18 @@ import { worldRows, type Row } from '../helpers/world-files';
 
 describe('session intent in the synthetic world', () => {
   const dir = tempDir('gen-intent');
-  let watches: Row[];
-  let primary: Map<string, string>;
+  let shares: Shares;
 
   beforeAll(async () => {
     // The tiny preset has no binges (the tests' gates are calibrated on it); the demo and large ones do.
     await generateWorld({ preset: 'tiny', seed: 7, outDir: dir, sessionIntent: DEFAULT_SESSION_INTENT });
-    watches = (await worldRows(join(dir, 'events.parquet'))).filter((e) => e.event_type === 'watch' && e.source === 'home_feed');
-    primary = new Map((await worldRows(join(dir, 'movies.csv'))).map((m) => [m.movie_id, m.genres.split('|')[0]]));
+    shares = await genreRepeatShares(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('users binge a genre for a stretch: back-to-back home-feed watches share a genre far more often than watches days apart', () => {
-    const { within, apart } = genreRepeatShares(watches, primary);
-    expect(within.n).toBeGreaterThan(1000);
-    expect(apart.n).toBeGreaterThan(500);
     // Without intent both shares are ≈ 0.17 on this world; with it the within-session share doubles.
-    expect(within.same / within.n).toBeGreaterThan(1.5 * (apart.same / apart.n));
+    expectBinges(shares);
   });
 
   it('with bingeProb 0 no session has a mood and no intent draw is made', () => {
@@ -54,28 +49,34 @@ describe('session intent in the synthetic world', () => {
 
 describe('session intent in a world whose blocks of users draw from a catalog sample (large preset)', () => {
   const dir = tempDir('gen-intent-large');
-  let watches: Row[];
-  let primary: Map<string, string>;
+  let shares: Shares;
 
   beforeAll(async () => {
     // Blocks of 1 000 users, each simulated against ≈ 2 000 of the 20 000 titles: the intent must
     // read the sample's genres by sample position, as the simulator indexes titles.
     await generateWorld({ preset: 'large', seed: 11, users: 2_000, titles: 20_000, outDir: dir });
-    watches = (await worldRows(join(dir, 'events.parquet'))).filter((e) => e.event_type === 'watch' && e.source === 'home_feed');
-    primary = new Map((await worldRows(join(dir, 'movies.csv'))).map((m) => [m.movie_id, m.genres.split('|')[0]]));
+    shares = await genreRepeatShares(dir);
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('binges follow the mood genre there too: back-to-back home-feed watches share a genre far more often than watches days apart', () => {
-    const { within, apart } = genreRepeatShares(watches, primary);
-    expect(within.n).toBeGreaterThan(1000);
-    expect(apart.n).toBeGreaterThan(500);
-    expect(within.same / within.n).toBeGreaterThan(1.5 * (apart.same / apart.n));
+    expectBinges(shares);
   });
 });
 
-/** Per user, consecutive home-feed watches < 4 h apart (within) and > 24 h apart: how many, and how many share the primary genre. */
-function genreRepeatShares(watches: Row[], primary: Map<string, string>) {
+type Shares = { within: { same: number; n: number }; apart: { same: number; n: number } };
+
+/** Enough pairs of each kind, and consecutive watches within a session share a genre ≥ 1.5× as often as watches days apart. */
+function expectBinges({ within, apart }: Shares): void {
+  expect(within.n).toBeGreaterThan(1000);
+  expect(apart.n).toBeGreaterThan(500);
+  expect(within.same / within.n).toBeGreaterThan(1.5 * (apart.same / apart.n));
+}
+
+/** A world's home-feed watches, per user: consecutive ones < 4 h apart (within) and > 24 h apart, how many, and how many share the primary genre. */
+async function genreRepeatShares(dir: string): Promise<Shares> {
+  const watches = (await worldRows(join(dir, 'events.parquet'))).filter((e) => e.event_type === 'watch' && e.source === 'home_feed');
+  const primary = new Map((await worldRows(join(dir, 'movies.csv'))).map((m) => [m.movie_id, m.genres.split('|')[0]]));
   const byUser = new Map<string, Row[]>();
   for (const e of watches) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e]);
   const within = { same: 0, n: 0 }, apart = { same: 0, n: 0 };
