@@ -66,7 +66,11 @@ const CLEAN = new RegExp(`[\n${US}]`, 'g');
 const field = (v: string | number | null) => (v === null ? '' : String(v).replace(CLEAN, ' '));
 const numField = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
 
-/** One history line (ts first, fixed width, so lines sort by time as plain strings). */
+/**
+ * One history line (ts first, fixed width, so lines sort by time as plain strings). The reference
+ * codec: the worker encodes its lines in SQL (sql/rpt_dashboard_history_lines.sql, a 40 M-event
+ * batch at a time), and test/integration/sql.test.ts checks that SQL against this function.
+ */
 export function encodeHistoryEntry(tsMs: number, e: Omit<HistoryEntry, 'ts'>): string {
   if (!Number.isInteger(tsMs) || tsMs < 0 || tsMs > 9_999_999_999_999) throw new RangeError(`history ts must be epoch ms with at most 13 digits, got ${tsMs}`);
   return [String(tsMs).padStart(13, '0'), field(e.event_type), field(e.movie_id), field(e.watch_seconds), field(e.duration_seconds), field(e.rating), field(e.source)].join(US);

@@ -59,7 +59,7 @@ export async function ingestFile(wh: Warehouse, kind: 'events' | 'titles', path:
   const parquet = /\.parquet$/i.test(path);
   if (parquet && kind !== 'events') throw new Error(`${path}: titles are read from CSV (movies.csv), not Parquet`);
   const nowIso = now.toISOString();
-  const total = parquet ? Number((await wh.query<{ n: bigint }>('SELECT count(*) AS n FROM read_parquet($path)', { path }))[0].n) : 0;
+  const total = parquet ? Number((await wh.rows<{ n: bigint }>('get_parquet_row_count', { path }))[0].n) : 0;
   const slices = parquet ? Math.max(1, Math.ceil(total / sliceRows)) : 1;
   const sum = { rows_read: 0n, ingested: 0n, duplicates: 0n, quarantined: 0n };
   await wh.conn.run('BEGIN TRANSACTION');
