@@ -9,7 +9,7 @@
 //      process, Redis used_memory for the live version, users/s of scoring, the version's list
 //      count against the user count, and whether every user has a list.
 // Run: npm run rehearsal -- [--preset large] [--seed 42] [--users N] [--titles N] [--world DIR]
-//        [--shards N] [--ranker true|false] [--keep] [--out FILE]
+//        [--shards N] [--ranker true|false] [--keep] [--out FILE] [--world-only (generate and time the world, no retrain)]
 // Writes bench/results/rehearsal.json or FILE (rewritten with progress lines while it runs). SIGINT
 // or SIGTERM stops it: the workflow is terminated and the file says what the run reached.
 import { Client, Connection } from '@temporalio/client';
@@ -37,6 +37,7 @@ const { values: a } = parseArgs({
   options: {
     preset: { type: 'string', default: 'large' }, seed: { type: 'string', default: '42' }, users: { type: 'string' }, titles: { type: 'string' },
     world: { type: 'string' }, out: { type: 'string', default: join(ROOT, 'bench', 'results', 'rehearsal.json') }, shards: { type: 'string' }, ranker: { type: 'string' }, keep: { type: 'boolean', default: false },
+    'world-only': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
@@ -105,6 +106,12 @@ async function ensureWorld(): Promise<Manifest> {
 async function main() {
   const world = await ensureWorld();
   report.world = world;
+  if (a['world-only']) {
+    // Only the world's generation, timed (the retrain can then reuse it with --world).
+    report.status = report.generation ? 'world generated' : 'world already there (nothing timed)';
+    note(`${report.status}: ${world.events} events`);
+    return;
+  }
   const shards = Number(a.shards ?? Math.max(4, Math.ceil(world.users / 125_000)));
   // Batches of at most 5 000 users, and at least five per shard, so the kill lands mid-shard.
   const batchUsers = Math.max(100, Math.min(5000, Math.floor(world.users / shards / 5)));
