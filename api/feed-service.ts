@@ -23,9 +23,11 @@ import {
   roundScore,
   type Candidate,
   type FeedItem,
+  type ListedEntries,
   type FreshView,
   type Source,
 } from './feed';
+import { toFeedResponse, type FeedPage, type TitleFields } from './feed-json';
 import type { FeedResponse } from './feed-response';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
@@ -62,6 +64,7 @@ export interface FeedServiceDeps {
 
 export class FeedService {
   private userVecScratch = new Float32Array(0);
+  private coldMemo: { v: VersionState; need: number; list: Candidate[] } | null = null;
 
   constructor(private readonly deps: FeedServiceDeps) {}
 
@@ -85,7 +88,23 @@ export class FeedService {
     return out.sort((a, b) => b.score - a.score);
   }
 
-  private fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedResponse {
+  /**
+   * The cold-start list when nothing is filtered out (a brand-new user without genres or
+   * exclusions): the same for every such user of a version, so computed once per version and
+   * depth. coldStart is prefix-stable (its first n entries do not depend on `need` ≥ n).
+   */
+  private coldStartForAll(v: VersionState, need: number): Candidate[] {
+    let memo = this.coldMemo;
+    if (!memo || memo.v !== v || memo.need < need) this.coldMemo = memo = { v, need, list: coldStart(v.trending, v.popular, v.items, () => true, need, false) };
+    return memo.list.slice(0, need);
+  }
+
+  /** A candidate's title: the catalog's, or a fresh title's. */
+  private titleFields(snap: Snapshot): (c: Candidate) => TitleFields {
+    return (c) => (c.itemIndex >= 0 ? snap.v.items[c.itemIndex] : (snap.freshById.get(c.movieId) ?? { movie_id: c.movieId, title: '', genres: [] }));
+  }
+
+  private fallbackFeed(snap: Snapshot | null, q: HomeFeedQuery, variant: string, limit: number, offset: number): FeedPage {
     const { metrics } = this.deps;
     metrics.fallbacks.inc();
     const skip = new Set(q.exclude ?? []);
@@ -94,30 +113,37 @@ export class FeedService {
       // No version in memory: the list saved on disk by the last load (empty only if this API never saw a catalog).
       const saved = this.deps.diskFallback.list;
       const list = saved?.items ?? [];
-      const items: FeedItem[] = [];
+      const items: Candidate[] = [];
+      const titles = new Map<string, TitleFields>();
       let rank = 0;
       for (const it of list) {
         if (skip.has(it.movie_id) || (wanted && !it.genres.some((g) => wanted.includes(g.toLowerCase())))) continue;
         if (rank++ < offset) continue;
-        items.push({ movie_id: it.movie_id, title: it.title, genres: it.genres, score: roundScore(1 - rank / (list.length + 1)), reason: 'popular' });
+        titles.set(it.movie_id, it);
+        items.push({ movieId: it.movie_id, itemIndex: -1, score: 1 - rank / (list.length + 1), reason: 'popular' });
         if (items.length >= limit) break;
       }
-      return { user_id: q.user_id, model_version: saved?.version ?? null, source: 'fallback', variant, items };
+      return { user_id: q.user_id, model_version: saved?.version ?? null, source: 'fallback', variant, items, heads: null, titleOf: (c) => titles.get(c.movieId)! };
     }
-    const items: FeedItem[] = [];
+    const items: Candidate[] = [];
     let rank = 0;
     for (const idx of snap.v.fallback) {
       const it = snap.v.items[idx];
       if (skip.has(it.movie_id) || !genreMatches(it, wanted)) continue;
       if (rank++ < offset) continue;
-      items.push(this.titleOf(snap, { movieId: it.movie_id, itemIndex: idx, score: 1 - rank / (snap.v.fallback.length + 1), reason: 'popular' }));
+      items.push({ movieId: it.movie_id, itemIndex: idx, score: 1 - rank / (snap.v.fallback.length + 1), reason: 'popular' });
       if (items.length >= limit) break;
     }
-    return { user_id: q.user_id, model_version: snap.v.version, source: 'fallback', variant, items };
+    return { user_id: q.user_id, model_version: snap.v.version, source: 'fallback', variant, items, heads: snap.v.heads ?? null, titleOf: this.titleFields(snap) };
   }
 
-  /** The feed of one user: never throws for a valid query (degrades to the fallback list). */
+  /** The feed of one user as the response object (the dashboard's preview); never throws for a valid query. */
   async homeFeed(q: HomeFeedQuery): Promise<FeedResponse> {
+    return toFeedResponse(await this.homeFeedPage(q));
+  }
+
+  /** The feed of one user, ready to encode: never throws for a valid query (degrades to the fallback list). */
+  async homeFeedPage(q: HomeFeedQuery): Promise<FeedPage> {
     const { cfg, opts, store, state, stats, metrics, logSome, session } = this.deps;
     const snap = state.snapshot();
     const variant = this.deps.assigner.assign(q.user_id);
@@ -170,11 +196,13 @@ export class FeedService {
       // Deep enough for the re-ranks below: the session's (all of it when the user has watched since
       // the as-of) and the diversity re-rank's (FEED_RERANK_DEPTH).
       const keep = rerankOff(knobs) ? need : Math.max(need, knobs.depth);
-      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, Math.max(keep, storedListDepth(session, read.recent, need)));
+      const depth = storedListDepth(session, read.recent, need);
+      const listed: ListedEntries | undefined = depth.whole && v.k > 0 && userVec ? { idx: [], score: [] } : undefined;
+      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, Math.max(keep, depth.candidates), listed);
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
       // Watches since the model's as-of re-score the head of the list (api/session.ts), before the diversity re-rank.
-      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, { params: session, nowMs: this.deps.clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT }).slice(0, keep);
+      else if (session && userVec) base = sessionRerank(v, userVec, read.recent, base, { params: session, nowMs: this.deps.clock(), watchConfidence: cfg.CONF_WATCH_WEIGHT }, listed).slice(0, keep);
     } else {
       const watched: number[] = [];
       for (const id of read.recent.keys()) {
@@ -187,7 +215,7 @@ export class FeedService {
         base = this.annSearch(v, userVec, need, accept);
       } else {
         source = 'cold_start';
-        base = coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null);
+        base = skip.size === 0 && wanted === null ? this.coldStartForAll(v, need) : coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null);
       }
     }
     if (base.length < need && source !== 'cold_start') base = backfill(base, coldStart(v.trending, v.popular, v.items, accept, need, wanted !== null), need);
@@ -203,8 +231,7 @@ export class FeedService {
       const explorers = rankExplorers(snap.fresh, userVec, (id) => stats.counts(id), acceptFresh, this.deps.rng, minValue);
       blended = blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, need);
     }
-    const page = blended.slice(offset, need);
-    return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: page.map((c) => this.titleOf(snap, c)) };
+    return { user_id: q.user_id, model_version: v.version, source, variant: variant.name, items: blended.slice(offset, need), heads: v.heads ?? null, titleOf: this.titleFields(snap) };
   }
 
   /**
@@ -214,13 +241,13 @@ export class FeedService {
    * (sql/stg_events_stream.sql). Encoded by hand: ids, version, variant and source are validated
    * to need no escaping. Kept off-heap until written. Exploration impressions are counted here.
    */
-  logImpressions(feed: FeedResponse, offset: number): void {
+  logImpressions(feed: FeedPage, offset: number): void {
     const { state, stats } = this.deps;
     if (feed.items.length === 0) return;
     const fresh = state.snapshot()?.freshById;
     let items = '';
     for (let i = 0; i < feed.items.length; i++) {
-      const movieId = feed.items[i].movie_id;
+      const movieId = feed.items[i].movieId;
       if (fresh?.has(movieId)) stats.recordImpression(movieId);
       items += (i > 0 ? ',"' : '"') + movieId + '"';
     }

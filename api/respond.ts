@@ -16,6 +16,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(s);
 }
 
+/** JSON already encoded (api/feed-json.ts): the bytes as they are. */
+export function sendJsonBytes(res: ServerResponse, status: number, body: Buffer): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+  res.end(body);
+}
+
 /** Where a failure was caught: for the log line of an unexpected one. */
 export interface ErrorSite {
   path: string;

@@ -24,7 +24,8 @@ import type { ApiMetrics } from './metrics';
 import { docsRouter, openApiDocument, type DocumentedSchemas } from './openapi';
 import { requestId } from './request-id';
 import { named } from './route-name';
-import { errorMiddleware, sendJson, type ErrorRenderer } from './respond';
+import { encodeFeedPage } from './feed-json';
+import { errorMiddleware, sendJsonBytes, type ErrorRenderer } from './respond';
 import { mountRowsRoutes, rowsEndpoints, rowsService, type RowsRoutesDeps } from './rows-routes';
 import { emptyQuerySchema, homeRowsQuerySchema, HttpError, movieIdSchema, parseOr400, similarQuerySchema, upNextQuerySchema, type ApiOptions, type HomeFeedQuery, type HomeRowsQuery, type UpNextQuery } from './schemas';
 import type { ServingState } from './state';
@@ -59,9 +60,9 @@ export const jsonBody = (ctx: RouteContext): RequestHandler => express.json({ li
 
 /** Write a feed, count its items, log its impressions: the Express route and the fast path alike. */
 async function serveFeed(ctx: RouteContext, q: HomeFeedQuery, res: ServerResponse): Promise<Source> {
-  const feed = await ctx.feed.homeFeed(q);
+  const feed = await ctx.feed.homeFeedPage(q);
   ctx.metrics.feedItems.inc({ source: feed.source }, feed.items.length);
-  sendJson(res, 200, feed);
+  sendJsonBytes(res, 200, encodeFeedPage(feed));
   ctx.feed.logImpressions(feed, q.offset ?? 0);
   return feed.source;
 }

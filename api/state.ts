@@ -12,6 +12,7 @@ import hnswlib from 'hnswlib-node';
 import { z } from 'zod';
 import { foldInUser } from '../model/foldin';
 import { gram } from '../model/linalg';
+import { ItemHeads } from './feed-json';
 import type { FeedStore, VersionBlob } from './store';
 
 export interface CatalogItem {
@@ -42,6 +43,8 @@ export interface VersionState {
   gramAlpha0: Float64Array;
   /** Served from memory while Redis is down: the head of `popular`. */
   fallback: number[];
+  /** Each title's response JSON up to its score (api/feed-json.ts); absent in hand-built test states. */
+  heads?: ItemHeads;
   loadedAt: number;
 }
 
@@ -225,6 +228,8 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
     }
   }
 
+  const heads = await ItemHeads.build(items, yieldToLoop);
+
   return {
     version,
     dataAsOfMs,
@@ -241,6 +246,7 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
     trending,
     gramAlpha0,
     fallback: (popular.length > 0 ? popular : trending.length > 0 ? trending : items.map((_, i) => i)).slice(0, o.fallbackSize),
+    heads,
     loadedAt: Date.now(),
   };
 }
