@@ -53,17 +53,32 @@ export function readListUserVec(buf: Buffer, out: Float32Array): Float32Array {
   return listUserVec(buf, listLayout(buf), out);
 }
 
-/** fromUserList over an encoded list, read in place. */
-export function fromEncodedList(buf: Buffer, k: number, n: number, items: readonly TitleView[], accept: (idx: number) => boolean, need: number): Candidate[] {
+/**
+ * fromUserList over an encoded list, read in place. With `all`, the scan goes on past `need`:
+ * every accepted entry's item index and score is appended to `all` (the session re-rank looks for
+ * neighbours in the whole list), while Candidate objects are made for the first `need` only.
+ */
+export function fromEncodedList(buf: Buffer, k: number, n: number, items: readonly TitleView[], accept: (idx: number) => boolean, need: number, all?: ListedEntries): Candidate[] {
   const L = listLayout(buf);
   if (L.k !== k || L.n !== n) throw new RangeError(`list holds k=${L.k} n=${L.n}, caller expected k=${k} n=${n}`);
   const out: Candidate[] = [];
-  for (let r = 0; r < n && out.length < need; r++) {
+  for (let r = 0; r < n && (out.length < need || all); r++) {
     const idx = listItem(buf, L, r);
     if (idx >= items.length || !accept(idx)) continue;
-    out.push({ movieId: items[idx].movie_id, itemIndex: idx, score: listScore(buf, L, r), reason: 'because_you_watched' });
+    const score = listScore(buf, L, r);
+    if (all) {
+      all.idx.push(idx);
+      all.score.push(score);
+    }
+    if (out.length < need) out.push({ movieId: items[idx].movie_id, itemIndex: idx, score, reason: 'because_you_watched' });
   }
   return out;
+}
+
+/** A stored list's accepted entries as parallel arrays: item indices and scores, in list order. */
+export interface ListedEntries {
+  idx: number[];
+  score: number[];
 }
 
 /** The item indices of an encoded list, in list order, accepted ones only: no objects, no titles touched. */

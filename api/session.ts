@@ -4,7 +4,7 @@
 // functions over the loaded version: no Redis, no clock (the caller passes now).
 import type { Config } from '../config';
 import { rescoreSession, sessionVector, type FoldInModel, type SessionEvent, type SessionParams } from '../model/session';
-import type { Candidate } from './feed';
+import type { Candidate, ListedEntries } from './feed';
 import { nearestAmong } from './rows';
 import type { VersionState } from './state';
 
@@ -25,12 +25,13 @@ export function sessionParams(cfg: Config): SessionParams | null {
 }
 
 /**
- * How many accepted titles to read from the stored list: the page, or — when a session may apply —
- * all of it: the recent titles' neighbours are taken from the stored list only, because only it is
- * known to hold no title the user watched before the model's as-of (the API does not keep histories).
+ * Whether the session re-rank needs the whole stored list (as item indices and scores: the recent
+ * titles' neighbours are taken from the stored list only, because only it is known to hold no
+ * title the user watched before the model's as-of — the API does not keep histories), and how
+ * many of its accepted titles it needs as candidates: its re-scored head, or the page.
  */
-export function storedListDepth(p: SessionParams | null, recent: ReadonlyMap<string, number>, need: number): number {
-  return p && recent.size > 0 ? Number.MAX_SAFE_INTEGER : need;
+export function storedListDepth(p: SessionParams | null, recent: ReadonlyMap<string, number>, need: number): { whole: boolean; candidates: number } {
+  return p && recent.size > 0 ? { whole: true, candidates: Math.max(need, p.rescoreTop) } : { whole: false, candidates: need };
 }
 
 /**
@@ -47,6 +48,8 @@ export function sessionRerank(
   recent: ReadonlyMap<string, number>,
   base: readonly Candidate[],
   o: { params: SessionParams; nowMs: number; watchConfidence: number },
+  /** Every accepted entry of the stored list (default: those of `base`, which then must be the whole list). */
+  listedAll?: ListedEntries,
 ): readonly Candidate[] {
   const p = o.params;
   if (recent.size === 0 || v.k === 0 || userVec.length !== v.k) return base;
@@ -60,7 +63,8 @@ export function sessionRerank(
   if (!sv) return base;
   const head = base.slice(0, p.rescoreTop).filter((c) => c.itemIndex >= 0);
   const listed = new Map<number, number>(); // itemIndex → stored score
-  for (const c of base) if (c.itemIndex >= 0) listed.set(c.itemIndex, c.score);
+  if (listedAll) for (let i = 0; i < listedAll.idx.length; i++) listed.set(listedAll.idx[i], listedAll.score[i]);
+  else for (const c of base) if (c.itemIndex >= 0) listed.set(c.itemIndex, c.score);
   // Each recent title's nearest listed titles, found exactly: the list holds ≤ 500 titles, and a
   // scan of them costs less than an HNSW search whose per-node JS filter would reject almost all
   // of the 10^5 titles it visits.
