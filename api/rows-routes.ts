@@ -9,6 +9,7 @@ import type { IRouter } from 'express';
 import type { Config } from '../config';
 import type { Counts, Rng } from './exploration';
 import { blendExploration, checkEncodedList, encodedListIndices, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
+import { annNeighbours, titleNeighbours } from './neighbours';
 import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
 import { sendJson } from './respond';
 import { named } from './route-name';
@@ -16,9 +17,6 @@ import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type Api
 import { foldInWatches, type ServingState, type Snapshot, type VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
 import { upNextFor, type UpNextResponse } from './up-next';
-
-/** Spare ANN results fetched unfiltered to cover titles the caller refuses (see neighbours()). */
-const ANN_MARGIN = 16;
 
 export interface RowsRoutesDeps {
   cfg: Config;
@@ -49,9 +47,8 @@ export interface RowsResponse {
 interface UserView {
   /** The head of the stored list (seen titles removed), as candidates: `head` of them. */
   list: Candidate[] | null;
-  /** Every unseen entry of the stored list, as item indices in list order, and the same as a set. */
+  /** Every unseen entry of the stored list, as item indices in list order. */
   listIdx: number[] | null;
-  listSet: Set<number> | null;
   /** Catalog indices of the watches. */
   seenIdx: Set<number>;
   userVec: Float32Array | null;
@@ -69,27 +66,10 @@ export interface RowsService {
 export function rowsService(d: RowsRoutesDeps): RowsService {
   const { cfg, opts, state, store } = d;
 
-  /**
-   * Item indices nearest to `vec` by inner product (HNSW), accepted ones only, nearest first.
-   * Searched without a filter first (hnswlib calls a JS filter once per visited node, which costs
-   * more than the search), with ANN_MARGIN spare results for the few titles `accept` refuses
-   * (watched ones); only when that leaves fewer than n does a filtered search run.
-   */
-  function neighbours(v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): number[] {
-    if (!v.ann) return [];
-    const count = v.ann.getCurrentCount();
-    const byDistance = (res: { neighbors: number[]; distances: number[] }) =>
-      res.neighbors.map((idx, i) => ({ idx, d: res.distances[i] })).sort((a, b) => a.d - b.d).map((x) => x.idx);
-    const query = Array.from(vec);
-    const kq = Math.min(n + ANN_MARGIN, count);
-    if (kq <= 0) return [];
-    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kq));
-    const out = byDistance(v.ann.searchKnn(query, kq)).filter(accept);
-    if (out.length >= n || kq === count) return out.slice(0, n);
-    const kf = Math.min(n, count);
-    v.ann.setEf(Math.max(opts.HNSW_EF_SEARCH, kf));
-    return byDistance(v.ann.searchKnn(query, kf, accept));
-  }
+  /** Item indices nearest to `vec` by inner product (HNSW), accepted ones only, nearest first. */
+  const neighbours = (v: VersionState, vec: Float32Array, n: number, accept: (idx: number) => boolean): number[] => (v.ann ? annNeighbours(v.ann, opts.HNSW_EF_SEARCH, vec, n, accept) : []);
+  /** The same for catalog title `idx`: searched once per version, then cached (api/neighbours.ts). */
+  const similar = (v: VersionState, idx: number, n: number, accept: (idx: number) => boolean): number[] => (v.ann ? titleNeighbours(v.ann, opts.HNSW_EF_SEARCH, v.itemFactors, v.k, idx, n, accept) : []);
 
   /** One Redis round trip; the stored list is read in place, as indices, plus `head` candidates. */
   async function readUser(snap: Snapshot, userId: string, head: number): Promise<UserView> {
@@ -102,7 +82,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
         d.onError('read_feed', e);
       }
     }
-    if (!read) return { list: null, listIdx: null, listSet: null, seenIdx: new Set(), userVec: null, vecSource: 'personalized', watched: [], source: 'fallback' };
+    if (!read) return { list: null, listIdx: null, seenIdx: new Set(), userVec: null, vecSource: 'personalized', watched: [], source: 'fallback' };
     if (read.live && read.live !== v.version) state.kick();
     const watched = [...read.recent.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
     const seenIdx = new Set<number>();
@@ -118,7 +98,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
         if (v.k === 0) for (const c of list) c.reason = 'popular';
         const listIdx = encodedListIndices(read.list, v.items.length, unseen);
         const userVec = k === v.k && k > 0 ? readListUserVec(read.list, new Float32Array(k)) : null;
-        return { list, listIdx, listSet: new Set(listIdx), seenIdx, userVec, vecSource: 'personalized', watched, source: null };
+        return { list, listIdx, seenIdx, userVec, vecSource: 'personalized', watched, source: null };
       } catch (e) {
         d.onError('decode_list', e);
       }
@@ -128,7 +108,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     if (idxs.length > 0 && v.k > 0) {
       userVec = foldInWatches(v, idxs, cfg.CONF_WATCH_WEIGHT);
     }
-    return { list: null, listIdx: null, listSet: null, seenIdx, userVec, vecSource: 'fold_in', watched, source: null };
+    return { list: null, listIdx: null, seenIdx, userVec, vecSource: 'fold_in', watched, source: null };
   }
 
   async function homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse> {
@@ -150,7 +130,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
       v,
       { list: u.list, listIdx: u.listIdx ?? undefined, userVec: u.userVec, watched: u.watched },
       { rows, perRow, becauseMax: opts.ROWS_BECAUSE_MAX, genreMax: opts.ROWS_GENRE_MAX, minItems: opts.ROWS_MIN_ITEMS, nNeighbours: opts.ROWS_NEIGHBOURS },
-      { neighbours: (vec, n, accept) => neighbours(v, vec, n, accept), explore, fresh: (id) => snap.freshById.get(id) },
+      { neighbours: (vec, n, accept) => neighbours(v, vec, n, accept), similar: (idx, n, accept) => similar(v, idx, n, accept), explore, fresh: (id) => snap.freshById.get(id) },
     );
     return { user_id: userId, model_version: v.version, source: u.source ?? built.source, variant: variant.name, rows: built.rows };
   }
@@ -162,14 +142,17 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     const u = await readUser(snap, userId, 0);
     const finished = v.indexById.get(movieId);
     const notWatched = (idx: number) => idx !== finished && !u.seenIdx.has(idx);
-    const listSet = u.listSet;
+    const listSet = u.listIdx ? new Set(u.listIdx) : null;
     const accept = listSet ? (idx: number) => listSet.has(idx) && notWatched(idx) : notWatched;
-    // As the rows do: the ANN filter is only "not watched"; list membership is checked after, and
-    // the list's titles nearest the finished one (exact) fill a short set.
+    // As the rows do: with a stored list only its titles qualify, so the list's titles nearest
+    // the finished one are found exactly (≤ N dot products; an HNSW search would mostly return
+    // titles outside the list). Without one, the finished title's neighbours (HNSW, cached per
+    // title) with the filter "not watched", then `ok`.
     const listIdx = u.listIdx;
+    const noSkip = new Set<number>();
     const near = (vec: Float32Array, n: number, ok: (idx: number) => boolean): number[] => {
-      const kept = neighbours(v, vec, n, notWatched).filter(ok);
-      return listIdx && kept.length < n ? kept.concat(nearestAmong(vec, v.itemFactors, v.k, listIdx, ok, new Set(kept), n - kept.length)) : kept;
+      if (listIdx) return nearestAmong(vec, v.itemFactors, v.k, listIdx, ok, noSkip, n);
+      return (finished !== undefined ? similar(v, finished, n, notWatched) : neighbours(v, vec, n, notWatched)).filter(ok);
     };
     return upNextFor(
       v,

@@ -18,7 +18,7 @@
 // Rows 2 and 3 alternate after row 1 until `rows`; a row with fewer than minItems titles is dropped.
 // The "because" rows are built (and claim their titles) before the genre rows.
 import type { Candidate, FeedItem, Reason } from './feed';
-import { coldStart, coldStartAmong, dot, roundScore } from './feed';
+import { coldStart, dot, roundScore } from './feed';
 import type { CatalogItem, FreshTitle } from './state';
 
 export type RowKind = 'top_picks' | 'trending' | 'because_you_watched' | 'trending_in_genre';
@@ -74,6 +74,8 @@ export interface RowsOptions {
 export interface RowsDeps {
   /** Item indices nearest to `vec` by inner product among accepted ones, nearest first. */
   neighbours: (vec: Float32Array, n: number, accept: (idx: number) => boolean) => number[];
+  /** The same for the vector of catalog title `idx` (the API caches these per version); default: neighbours of its row. */
+  similar?: (idx: number, n: number, accept: (idx: number) => boolean) => number[];
   /** Blend exploration into the top-picks candidates (the feed's slots); identity for none. */
   explore: (base: Candidate[], userVec: Float32Array | null, skip: ReadonlySet<string>) => Candidate[];
   /** A fresh title by id (exploration picks that the version does not list). */
@@ -81,54 +83,124 @@ export interface RowsDeps {
 }
 
 
-/**
- * The positions j < count (where ok(j)) of the n largest sim(j), best first; ties: lower idx(j)
- * first. Keeps only the best n in a sorted buffer: no sort of the rest.
- */
-function topN(count: number, sim: (j: number) => number, idx: (j: number) => number, ok: (j: number) => boolean, n: number): number[] {
-  if (n <= 0) return [];
-  const topJ = new Int32Array(n);
-  const topSim = new Float64Array(n);
-  let size = 0;
-  for (let j = 0; j < count; j++) {
-    if (!ok(j)) continue;
-    const s = sim(j);
-    const i = idx(j);
-    if (size === n && (s < topSim[n - 1] || (s === topSim[n - 1] && i > idx(topJ[n - 1])))) continue;
-    let p = size < n ? size++ : n - 1;
-    for (; p > 0 && (topSim[p - 1] < s || (topSim[p - 1] === s && idx(topJ[p - 1]) > i)); p--) {
-      topSim[p] = topSim[p - 1];
-      topJ[p] = topJ[p - 1];
-    }
-    topSim[p] = s;
-    topJ[p] = j;
+/** y_a·y_b of two rows of Y (k entries each). Four accumulators: one chain of adds would stall on each. */
+function dotRows(Y: Float32Array, aOff: number, bOff: number, k: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    s0 += Y[aOff + j] * Y[bOff + j];
+    s1 += Y[aOff + j + 1] * Y[bOff + j + 1];
+    s2 += Y[aOff + j + 2] * Y[bOff + j + 2];
+    s3 += Y[aOff + j + 3] * Y[bOff + j + 3];
   }
-  return Array.from(topJ.subarray(0, size));
+  for (; j < k; j++) s0 += Y[aOff + j] * Y[bOff + j];
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * Touch the first value of every cache line of the listed rows of Y: a bare loop of independent
+ * loads keeps many misses in flight, so the dot products that follow read from cache (at 10^5
+ * titles the factor matrix is tens of MB and the listed rows are scattered through it).
+ */
+function prefetchRows(Y: Float32Array, k: number, among: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < among.length; j++) {
+    const off = among[j] * k;
+    for (let t = 0; t < k; t += 16) s += Y[off + t];
+  }
+  return s;
+}
+
+/**
+ * The positions j (where ok(j)) of the n largest sims[j·stride], best first; ties: lower idx(j)
+ * first. The n-th largest value is found by one native sort of the candidates' values, so no
+ * comparator runs over all of them.
+ */
+function nearestPositions(sims: Float64Array, stride: number, count: number, ok: (j: number) => boolean, idx: (j: number) => number, n: number): number[] {
+  if (n <= 0) return [];
+  const pos: number[] = [];
+  for (let j = 0; j < count; j++) if (ok(j)) pos.push(j);
+  if (pos.length > n) {
+    const vals = new Float64Array(pos.length);
+    for (let p = 0; p < pos.length; p++) vals[p] = sims[pos[p] * stride];
+    vals.sort();
+    const bar = vals[vals.length - n]; // the n-th largest
+    let atBar = 0; // how many equal to the bar still fit
+    for (let p = vals.length - n; p < vals.length && vals[p] === bar; p++) atBar++;
+    const above = pos.filter((j) => sims[j * stride] > bar);
+    const tied = pos.filter((j) => sims[j * stride] === bar).sort((a, b) => idx(a) - idx(b));
+    pos.length = 0;
+    pos.push(...above, ...tied.slice(0, atBar));
+  }
+  return pos.sort((a, b) => sims[b * stride] - sims[a * stride] || idx(a) - idx(b));
 }
 
 /** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first (ties: lower index first): an exact scan. */
 export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
+  if (vec.length !== k) throw new RangeError(`query vector has ${vec.length} entries, expected k=${k}`);
+  prefetchRows(Y, k, among);
   const sims = new Float64Array(among.length);
   for (let j = 0; j < among.length; j++) sims[j] = dot(vec, Y, among[j] * k, k);
-  return topN(among.length, (j) => sims[j], (j) => among[j], (j) => !skip.has(among[j]) && accept(among[j]), n).map((j) => among[j]);
+  return nearestPositions(sims, 1, among.length, (j) => !skip.has(among[j]) && accept(among[j]), (j) => among[j], n).map((j) => among[j]);
 }
 
 /**
- * One pass over a stored list (listed item indices `among`): for each listed title, its
- * similarity y_a·y_i to each anchor a and the user's score x_u·y_i, so each title's factor row is
- * read once per screen rather than once per row (at 10^5 titles those rows are cache misses).
+ * One pass over a stored list (listed item indices `among`): each listed title's similarity
+ * y_a·y_i to each anchor a, so each title's factor row is read once per screen rather than once
+ * per row. The user's scores x_u·y_i are computed on demand (only the anchors' nearest need them).
  */
-function scanList(Y: Float32Array, k: number, among: readonly number[], anchors: readonly number[], x: Float32Array): { sims: Float64Array; user: Float64Array } {
+function scanList(Y: Float32Array, k: number, among: readonly number[], anchors: readonly number[]): Float64Array {
   const A = anchors.length;
   const sims = new Float64Array(among.length * A);
-  const user = new Float64Array(among.length);
-  const anchorVecs = anchors.map((a) => Y.subarray(a * k, (a + 1) * k));
+  prefetchRows(Y, k, among);
   for (let j = 0; j < among.length; j++) {
-    const i = among[j];
-    for (let a = 0; a < A; a++) sims[j * A + a] = dot(anchorVecs[a], Y, i * k, k);
-    user[j] = dot(x, Y, i * k, k);
+    const off = among[j] * k;
+    for (let a = 0; a < A; a++) sims[j * A + a] = dotRows(Y, anchors[a] * k, off, k);
   }
-  return { sims, user };
+  return sims;
+}
+
+/** A version's trending rank (last position) and popular rank (first position) per title; −1 when unlisted. */
+interface ListRanks {
+  trending: readonly number[];
+  popular: readonly number[];
+  trend: Int32Array; // nItems
+  pop: Int32Array; // nItems
+}
+const ranksMemo = new WeakMap<readonly number[], ListRanks>();
+function listRanks(v: RowsVersion): ListRanks {
+  let r = ranksMemo.get(v.trending);
+  if (!r || r.popular !== v.popular || r.trend.length !== v.items.length) {
+    const n = v.items.length;
+    const trend = new Int32Array(n).fill(-1);
+    const pop = new Int32Array(n).fill(-1);
+    for (let i = 0; i < v.trending.length; i++) if (v.trending[i] < n) trend[v.trending[i]] = i;
+    for (let i = v.popular.length - 1; i >= 0; i--) if (v.popular[i] < n) pop[v.popular[i]] = i;
+    ranksMemo.set(v.trending, (r = { trending: v.trending, popular: v.popular, trend, pop }));
+  }
+  return r;
+}
+
+/**
+ * The positions of a stored list's titles that are trending or popular, in the order
+ * coldStartAmong ranks them (trending rank, then popular rank; list order on equal keys): sorted
+ * once per screen, so each genre row walks it until its row is full.
+ */
+function rankedListPositions(ranks: ListRanks, among: readonly number[]): Int32Array {
+  const L = among.length;
+  const T = ranks.trending.length;
+  const keys: number[] = [];
+  for (let j = 0; j < L; j++) {
+    const i = among[j];
+    const t = ranks.trend[i];
+    const p = ranks.pop[i];
+    if (t >= 0) keys.push(t * L + j);
+    else if (p >= 0) keys.push((T + p) * L + j);
+  }
+  const sorted = Float64Array.from(keys).sort(); // exact: (T + P)·L is far below 2^53
+  const out = new Int32Array(sorted.length);
+  for (let r = 0; r < sorted.length; r++) out[r] = sorted[r] % L;
+  return out;
 }
 
 /** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
@@ -156,8 +228,10 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   const indexOf = (c: { movieId: string; itemIndex: number }) => (c.itemIndex >= 0 ? c.itemIndex : v.indexById.get(c.movieId));
   // With a stored list, a title must be in it to count as unseen (see the top of this file).
   const listIdx = user.list ? (user.listIdx ?? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex)) : null;
-  const inList = listIdx ? new Set(listIdx) : null;
-  const accept = (idx: number) => idx < v.items.length && !usedIdx.has(idx) && (inList === null || inList.has(idx));
+  // Built on first use: the list's own scans below know their titles are listed.
+  let inList: Set<number> | null = null;
+  const listed = (idx: number) => (inList ??= new Set(listIdx)).has(idx);
+  const accept = (idx: number) => idx < v.items.length && !usedIdx.has(idx) && (listIdx === null || listed(idx));
   const anchors: number[] = [];
   for (const id of user.watched) {
     const idx = v.indexById.get(id);
@@ -222,7 +296,7 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
   // With a stored list, every anchor's similarities to the listed titles (and the user's scores)
   // come from one pass over the list (see scanList).
   const scanAnchors = anchors.slice(0, o.becauseMax);
-  const scan = listIdx && user.userVec && scanAnchors.length > 0 ? scanList(v.itemFactors, v.k, listIdx, scanAnchors, user.userVec) : null;
+  const sims = listIdx && user.userVec && scanAnchors.length > 0 ? scanList(v.itemFactors, v.k, listIdx, scanAnchors) : null;
   const becauseRow = (a: number): Row | null => {
     if (!user.userVec) return null;
     const x = user.userVec;
@@ -232,24 +306,40 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     // results would mostly fall outside the list); without one, the HNSW index finds them.
     const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watchedIdx.has(idx);
     let scored: Candidate[];
-    if (listIdx && scan) {
+    if (listIdx && sims) {
       const A = scanAnchors.length;
       const ai = scanAnchors.indexOf(a);
-      const near = topN(listIdx.length, (j) => scan.sims[j * A + ai], (j) => listIdx[j], (j) => notWatched(listIdx[j]), o.nNeighbours);
-      scored = near.filter((j) => accept(listIdx[j])).map((j) => ({ movieId: v.items[listIdx[j]].movie_id, itemIndex: listIdx[j], score: scan.user[j], reason: 'because_you_watched' as Reason }));
+      const near = nearestPositions(sims.subarray(ai), A, listIdx.length, (j) => notWatched(listIdx[j]), (j) => listIdx[j], o.nNeighbours);
+      scored = near.filter((j) => !usedIdx.has(listIdx[j])).map((j) => ({ movieId: v.items[listIdx[j]].movie_id, itemIndex: listIdx[j], score: dot(x, v.itemFactors, listIdx[j] * v.k, v.k), reason: 'because_you_watched' as Reason }));
     } else {
-      const vec = v.itemFactors.subarray(a * v.k, (a + 1) * v.k);
-      const cand = deps.neighbours(vec, o.nNeighbours, notWatched).filter(notWatched).filter(accept);
+      const cand = (deps.similar ? deps.similar(a, o.nNeighbours, notWatched) : deps.neighbours(v.itemFactors.subarray(a * v.k, (a + 1) * v.k), o.nNeighbours, notWatched)).filter(notWatched).filter(accept);
       scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(x, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' as Reason }));
     }
     scored.sort((p, q) => q.score - p.score);
     const anchorId = v.items[a].movie_id;
     return { kind: 'because_you_watched', title: `Because you watched ${v.items[a].title}`, because_of: anchorId, items: claim(scored, o.perRow).map((c) => item(c, anchorId)) };
   };
+  // With a stored list: what coldStartAmong(listIdx, …) returns, from the list ranked once per
+  // screen (a row stops as soon as it is full, instead of ranking the whole list per genre).
+  let ranked: Int32Array | null = null;
+  const fromList = (among: readonly number[], inGenre: (idx: number) => boolean): Candidate[] => {
+    const ranks = listRanks(v);
+    ranked ??= rankedListPositions(ranks, among);
+    const out: Candidate[] = [];
+    for (let r = 0; r < ranked.length && out.length < o.perRow; r++) {
+      const idx = among[ranked[r]];
+      if (!inGenre(idx)) continue;
+      const t = ranks.trend[idx];
+      const score = t >= 0 ? 1 - t / Math.max(1, v.trending.length) : 1 - ranks.pop[idx] / v.popular.length;
+      out.push({ movieId: v.items[idx].movie_id, itemIndex: idx, score, reason: t >= 0 ? 'trending' : 'popular' });
+    }
+    return out;
+  };
   const genreRow = (g: string): Row => {
     const gl = g.toLowerCase();
-    const inGenre = (idx: number) => accept(idx) && v.items[idx].genresLower.includes(gl);
-    const cands = listIdx ? coldStartAmong(listIdx, v.trending, v.popular, v.items, inGenre, o.perRow) : coldStart(v.trending, v.popular, v.items, inGenre, o.perRow, true);
+    let cands: Candidate[];
+    if (listIdx) cands = fromList(listIdx, (idx) => !usedIdx.has(idx) && v.items[idx].genresLower.includes(gl));
+    else cands = coldStart(v.trending, v.popular, v.items, (idx) => accept(idx) && v.items[idx].genresLower.includes(gl), o.perRow, true);
     return { kind: 'trending_in_genre', title: `Trending in ${g}`, genre: g, items: claim(cands, o.perRow).map((c) => item(c)) };
   };
   const genres = likedGenres(v, anchors, picks);

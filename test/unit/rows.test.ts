@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Candidate } from '../../api/feed';
-import { buildRows, type RowsDeps, type RowsOptions, type RowsVersion } from '../../api/rows';
+import { coldStartAmong, roundScore, type Candidate } from '../../api/feed';
+import { buildRows, nearestAmong, type RowsDeps, type RowsOptions, type RowsVersion } from '../../api/rows';
 import type { CatalogItem } from '../../api/state';
 import { exactNeighbours } from '../../model/up-next';
 
@@ -70,10 +70,44 @@ describe('home rows', () => {
     expect(rows.length).toBeLessThanOrEqual(opts.rows);
   });
 
+  it('with a stored list, a genre row holds what coldStartAmong ranks first among the titles still free', () => {
+    // Popular ranks that disagree with the trending order and the list order, and list titles
+    // that are neither trending nor popular, so every ranking rule is exercised.
+    const w: RowsVersion = { ...v, popular: [23, 7, 15, 22, 6, 14, 21, 5, 13], trending: [16, 0, 8, 17, 1, 9] };
+    const list: Candidate[] = [4, 20, 12, 5, 13, 21, 6, 14, 22, 7, 15, 23, 16, 0, 8, 17, 1, 9].map((i, r) => ({ movieId: items[i].movie_id, itemIndex: i, score: 1 - r / 100, reason: 'because_you_watched' as const }));
+    const { rows } = buildRows(w, { list, userVec: null, watched: [] }, { ...opts, rows: 4, perRow: 3, minItems: 1 }, deps);
+    const claimed = new Set(rows[0].items.map((i) => i.movie_id));
+    const genreRows = rows.filter((r) => r.kind === 'trending_in_genre');
+    expect(genreRows.length).toBeGreaterThan(0);
+    for (const row of genreRows) {
+      const gl = row.genre!.toLowerCase();
+      const want = coldStartAmong(list.map((c) => c.itemIndex), w.trending, w.popular, items, (i) => !claimed.has(items[i].movie_id) && items[i].genresLower.includes(gl), 3);
+      expect(row.items.map((i) => [i.movie_id, i.score, i.reason])).toEqual(want.map((c) => [c.movieId, roundScore(c.score), c.reason]));
+      for (const it of row.items) claimed.add(it.movie_id);
+    }
+  });
+
   it('a row shorter than minItems is left off and its titles stay free for later rows', () => {
     const userVec = Float32Array.from([0, 0, 1]);
     const { rows } = buildRows(v, { list: null, userVec, watched: ['t-d0'] }, { ...opts, rows: 3, perRow: 8, minItems: 8, nNeighbours: 3 }, deps);
     expect(rows.every((r) => r.items.length >= 8 || r.kind === 'top_picks')).toBe(true);
     expect(rows.some((r) => r.kind === 'because_you_watched')).toBe(false); // 3 neighbours < 8
+  });
+});
+
+describe('nearest listed titles', () => {
+  it('equal a full sort by similarity, ties to the lower index, without skipped or refused titles', () => {
+    const among = [3, 17, 9, 0, 12, 5, 21, 8, 14, 1];
+    // t-h0 and t-h8-like ties: items 0 and 8 are made equally similar to the query below.
+    const Y = factors.slice();
+    Y.set(Y.subarray(0, K), 8 * K);
+    const q = Float32Array.from([1, 0.2, 0.1]);
+    const sim = (i: number) => q[0] * Y[i * K] + q[1] * Y[i * K + 1] + q[2] * Y[i * K + 2];
+    const accept = (i: number) => i !== 12;
+    const skip = new Set([5]);
+    for (const n of [0, 1, 3, 6, 20]) {
+      const want = among.filter((i) => accept(i) && !skip.has(i)).sort((a, b) => sim(b) - sim(a) || a - b).slice(0, n);
+      expect(nearestAmong(q, Y, K, among, accept, skip, n)).toEqual(want);
+    }
   });
 });
