@@ -18,6 +18,10 @@ declare module 'autocannon' {
     pipelining?: number;
     requests?: Array<{ method?: string; path?: string; setupRequest?: (req: { path: string }) => { path: string } }>;
   }
-  function autocannon(opts: Options): Promise<Result>;
+  /** The run: awaitable for its Result, and an emitter of each 'response' (client, status, bytes, ms). */
+  interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): Instance;
+  }
+  function autocannon(opts: Options): Instance;
   export default autocannon;
 }
