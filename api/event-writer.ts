@@ -59,15 +59,22 @@ export class BufferedEventWriter {
 
   /** Append `n` encoded events (newline-separated JSON, as encodeEvent writes them). */
   pushText(text: string, n: number): void {
-    const len = Buffer.byteLength(text);
+    this.pushEncoded(Buffer.byteLength(text), n, (buf, at) => buf.write(text, at));
+  }
+
+  /**
+   * Append `n` encoded events that `write` puts straight into the chunk at `at` (at most
+   * `maxBytes`; it returns the bytes written): no string is built for them.
+   */
+  pushEncoded(maxBytes: number, n: number, write: (buf: Buffer, at: number) => number): void {
     const sep = this.chunkEvents > 0 ? 1 : 0;
-    if (!this.chunk || this.chunkUsed + sep + len > this.chunk.length) {
+    if (!this.chunk || this.chunkUsed + sep + maxBytes > this.chunk.length) {
       this.seal();
-      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, len));
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, maxBytes));
       this.chunkStart = this.chunkUsed = 0;
     }
     if (this.chunkEvents > 0) this.chunk[this.chunkUsed++] = 10; // '\n'
-    this.chunkUsed += this.chunk.write(text, this.chunkUsed);
+    this.chunkUsed += write(this.chunk, this.chunkUsed);
     this.chunkEvents += n;
     this.events += n;
     if (this.chunkEvents >= this.opts.batch) this.seal();

@@ -21,17 +21,38 @@ function itemHead(t: TitleFields): string {
   return `{"movie_id":${JSON.stringify(t.movie_id)},"title":${JSON.stringify(t.title)},"genres":${JSON.stringify(t.genres)},"score":`;
 }
 
-/** Every catalog title's item head, UTF-8, back to back; title i is bytes[offsets[i], offsets[i+1]). */
+const ID_AT = Buffer.byteLength('{"movie_id":');
+
+/**
+ * Every catalog title's item head, UTF-8, back to back; title i is bytes[offsets[i], offsets[i+1]),
+ * and its movie id as a JSON string is bytes[offsets[i] + 12, idEnd[i]) (the impression slates copy it).
+ */
 export class ItemHeads {
   private constructor(
     readonly bytes: Buffer,
     readonly offsets: Uint32Array,
+    readonly idEnd: Uint32Array,
   ) {}
+
+  /** Copy title i's movie id as a JSON string into `out` at `at`; returns the bytes written. */
+  copyIdJson(i: number, out: Buffer, at: number): number {
+    const src = this.bytes;
+    const end = this.idEnd[i];
+    let o = at;
+    for (let b = this.offsets[i] + ID_AT; b < end; b++) out[o++] = src[b];
+    return o - at;
+  }
+
+  /** The most bytes copyIdJson writes for title i. */
+  idJsonBytes(i: number): number {
+    return this.idEnd[i] - this.offsets[i] - ID_AT;
+  }
 
   /** Encodes `items` in slices of `slice` titles, awaiting `pause()` between them (a 10^5-title catalog takes ~200 ms in all; a slice ~4 ms, so a publish under load holds no request long). */
   static async build(items: readonly TitleFields[], pause: () => Promise<void> = async () => {}, slice = 2_000): Promise<ItemHeads> {
     const parts: Buffer[] = [];
     const offsets = new Uint32Array(items.length + 1);
+    const idEnd = new Uint32Array(items.length);
     let at = 0;
     for (let from = 0; from < items.length; from += slice) {
       const to = Math.min(items.length, from + slice);
@@ -39,6 +60,7 @@ export class ItemHeads {
       for (let i = from; i < to; i++) {
         const h = itemHead(items[i]);
         offsets[i] = at;
+        idEnd[i] = at + ID_AT + Buffer.byteLength(JSON.stringify(items[i].movie_id));
         at += Buffer.byteLength(h);
         text += h;
       }
@@ -46,7 +68,7 @@ export class ItemHeads {
       await pause();
     }
     offsets[items.length] = at;
-    return new ItemHeads(Buffer.concat(parts, at), offsets);
+    return new ItemHeads(Buffer.concat(parts, at), offsets, idEnd);
   }
 }
 

@@ -50,7 +50,7 @@ export interface FeedServiceDeps {
   state: ServingState;
   stats: ExplorationStats;
   /** Where impression slates go (the events service's buffered writer). */
-  impressions: { pushText(line: string, n: number): void };
+  impressions: { pushEncoded(maxBytes: number, n: number, write: (buf: Buffer, at: number) => number): void };
   diskFallback: DiskFallback;
   assigner: VariantAssigner;
   metrics: ApiMetrics;
@@ -167,13 +167,17 @@ export class FeedService {
 
     const v = snap.v;
     // Removed: titles watched after the model's clock, and the caller's exclusions.
+    // By item index, so a title is accepted without reading its catalog entry (unless genres are asked for).
     const skip = new Set<string>(q.exclude ?? []);
     for (const id of read.recent.keys()) skip.add(id);
+    const skipIdx = new Set<number>();
+    for (const id of skip) {
+      const idx = v.indexById.get(id);
+      if (idx !== undefined) skipIdx.add(idx);
+    }
     const wanted = q.genres?.map((g) => g.toLowerCase()) ?? null;
-    const accept = (idx: number) => {
-      const it = v.items[idx];
-      return !skip.has(it.movie_id) && genreMatches(it, wanted);
-    };
+    const accept = (idx: number) => !skipIdx.has(idx) && genreMatches(v.items[idx], wanted);
+    const listAccept = wanted === null && skipIdx.size === 0 ? null : wanted === null ? (idx: number) => !skipIdx.has(idx) : accept;
 
     let source: Source;
     let base: Candidate[] = [];
@@ -198,7 +202,7 @@ export class FeedService {
       const keep = rerankOff(knobs) ? need : Math.max(need, knobs.depth);
       const depth = storedListDepth(session, read.recent, need);
       const listed: ListedEntries | undefined = depth.whole && v.k > 0 && userVec ? { idx: [], score: [] } : undefined;
-      base = fromEncodedList(read.list, list.k, list.n, v.items, accept, Math.max(keep, depth.candidates), listed);
+      base = fromEncodedList(read.list, list.k, list.n, v.ids, listAccept, Math.max(keep, depth.candidates), listed);
       // A baseline version (k = 0) lists popular titles the user has not seen: say so.
       if (v.k === 0) for (const c of base) c.reason = 'popular';
       // Watches since the model's as-of re-score the head of the list (api/session.ts), before the diversity re-rank.
@@ -238,24 +242,36 @@ export class FeedService {
    * One impression slate per served page: the user, the ordered item ids with the page's offset
    * (item i is at position offset + i + 1), the model version, feed source and variant, and a
    * request id (the slate's event_id). The drain expands it into one impression row per item
-   * (sql/stg_events_stream.sql). Encoded by hand: ids, version, variant and source are validated
-   * to need no escaping. Kept off-heap until written. Exploration impressions are counted here.
+   * (sql/stg_events_stream.sql). Encoded by hand straight into the writer's off-heap chunk: version,
+   * variant and source are validated to need no escaping, and a catalog title's id is copied as the
+   * JSON string its item head already holds (no id string is read). Exploration impressions are counted here.
    */
   logImpressions(feed: FeedPage, offset: number): void {
     const { state, stats } = this.deps;
     if (feed.items.length === 0) return;
-    const fresh = state.snapshot()?.freshById;
-    let items = '';
-    for (let i = 0; i < feed.items.length; i++) {
-      const movieId = feed.items[i].movieId;
-      if (fresh?.has(movieId)) stats.recordImpression(movieId);
-      items += (i > 0 ? ',"' : '"') + movieId + '"';
+    const snap = state.snapshot();
+    const heads = feed.heads;
+    let idBytes = 0;
+    for (const c of feed.items) {
+      // A fresh title's impression feeds its exploration counts; catalog titles are checked by index, no id read.
+      if (snap && (c.itemIndex >= 0 ? snap.freshIndices.has(c.itemIndex) : snap.freshById.has(c.movieId))) stats.recordImpression(c.movieId);
+      idBytes += heads && c.itemIndex >= 0 ? heads.idJsonBytes(c.itemIndex) + 1 : Buffer.byteLength(c.movieId) + 3;
     }
     const version = feed.model_version === null ? 'null' : `"${feed.model_version}"`;
-    this.deps.impressions.pushText(
-      `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(this.deps.clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[${items}]}`,
-      1,
-    );
+    const head = `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(this.deps.clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[`;
+    const headBytes = Buffer.byteLength(head);
+    this.deps.impressions.pushEncoded(headBytes + idBytes + 2, 1, (buf, at0) => {
+      let at = at0 + buf.write(head, at0);
+      for (let i = 0; i < feed.items.length; i++) {
+        const c = feed.items[i];
+        if (i > 0) buf[at++] = 0x2c; // ','
+        if (heads && c.itemIndex >= 0) at += heads.copyIdJson(c.itemIndex, buf, at);
+        else at += buf.write(`"${c.movieId}"`, at);
+      }
+      buf[at++] = 0x5d; // ']'
+      buf[at++] = 0x7d; // '}'
+      return at - at0;
+    });
   }
 
   /** Titles near `id` in the factor space; 503 before a version loads, 404 for an unknown id. */

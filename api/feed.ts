@@ -54,23 +54,24 @@ export function readListUserVec(buf: Buffer, out: Float32Array): Float32Array {
 }
 
 /**
- * fromUserList over an encoded list, read in place. With `all`, the scan goes on past `need`:
+ * fromUserList over an encoded list, read in place (`ids`: the version's movie ids by item index;
+ * a null `accept` takes every listed title). With `all`, the scan goes on past `need`:
  * every accepted entry's item index and score is appended to `all` (the session re-rank looks for
  * neighbours in the whole list), while Candidate objects are made for the first `need` only.
  */
-export function fromEncodedList(buf: Buffer, k: number, n: number, items: readonly TitleView[], accept: (idx: number) => boolean, need: number, all?: ListedEntries): Candidate[] {
+export function fromEncodedList(buf: Buffer, k: number, n: number, ids: readonly string[], accept: ((idx: number) => boolean) | null, need: number, all?: ListedEntries): Candidate[] {
   const L = listLayout(buf);
   if (L.k !== k || L.n !== n) throw new RangeError(`list holds k=${L.k} n=${L.n}, caller expected k=${k} n=${n}`);
   const out: Candidate[] = [];
   for (let r = 0; r < n && (out.length < need || all); r++) {
     const idx = listItem(buf, L, r);
-    if (idx >= items.length || !accept(idx)) continue;
+    if (idx >= ids.length || (accept !== null && !accept(idx))) continue;
     const score = listScore(buf, L, r);
     if (all) {
       all.idx.push(idx);
       all.score.push(score);
     }
-    if (out.length < need) out.push({ movieId: items[idx].movie_id, itemIndex: idx, score, reason: 'because_you_watched' });
+    if (out.length < need) out.push({ movieId: ids[idx], itemIndex: idx, score, reason: 'because_you_watched' });
   }
   return out;
 }
@@ -283,13 +284,16 @@ export function rankExplorers(
  */
 export function blendExploration(base: readonly Candidate[], explorers: readonly Explorer[], slots: readonly number[], bar: number, relativeToScore: boolean, need: number): Candidate[] {
   if (explorers.length === 0 || slots.length === 0) return base.slice(0, need);
-  const inserted = new Set<string>();
+  // Titles compared by item index (a catalog title) or movie id (a fresh title the version does not
+  // list, index −1; the fresh pool holds no id the version lists): no string is read for the common case.
+  const keyOf = (c: Candidate): number | string => (c.itemIndex >= 0 ? c.itemIndex : c.movieId);
+  const inserted = new Set<number | string>();
   const out: Candidate[] = [];
   const sortedSlots = [...new Set(slots)].filter((p) => p >= 1 && p <= need).sort((a, b) => a - b);
   let e = 0;
   let b = 0;
   const nextBase = (): Candidate | undefined => {
-    while (b < base.length && inserted.has(base[b].movieId)) b++;
+    while (b < base.length && inserted.size > 0 && inserted.has(keyOf(base[b]))) b++;
     return base[b];
   };
   for (const p of sortedSlots) {
@@ -301,13 +305,13 @@ export function blendExploration(base: readonly Candidate[], explorers: readonly
       b++;
     }
     if (out.length < p - 1) break; // base ran out before the slot
-    while (e < explorers.length && out.some((c) => c.movieId === explorers[e].cand.movieId)) e++;
+    while (e < explorers.length && out.some((c) => keyOf(c) === keyOf(explorers[e].cand))) e++;
     if (e >= explorers.length) break;
     const displaced = nextBase();
     const ref = relativeToScore ? (displaced?.score ?? 0) : 1;
     if (explorers[e].value >= bar * ref) {
       out.push(explorers[e].cand);
-      inserted.add(explorers[e].cand.movieId);
+      inserted.add(keyOf(explorers[e].cand));
       e++;
     }
   }

@@ -94,7 +94,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     if (read.list) {
       try {
         const { k, n } = checkEncodedList(read.list);
-        const list = fromEncodedList(read.list, k, n, v.items, unseen, head);
+        const list = fromEncodedList(read.list, k, n, v.ids, unseen, head);
         if (v.k === 0) for (const c of list) c.reason = 'popular';
         const listIdx = encodedListIndices(read.list, v.items.length, unseen);
         const userVec = k === v.k && k > 0 ? readListUserVec(read.list, new Float32Array(k)) : null;

@@ -34,6 +34,8 @@ export interface VersionState {
   lambda: number;
   nu: number;
   items: CatalogItem[]; // item-index order
+  /** items[i].movie_id by item index: the serving path reads ids here, not from the title objects (each a cache miss at 10^5 titles). */
+  ids: string[];
   indexById: Map<string, number>; // movie_id → itemIndex
   itemFactors: Float32Array; // nItems × k, row-major
   ann: hnswlib.HierarchicalNSW | null; // labels are item indices, space 'ip'; null for a version without factors (k = 0: a popularity baseline)
@@ -59,6 +61,8 @@ export interface Snapshot {
   v: VersionState;
   fresh: FreshTitle[];
   freshById: Map<string, FreshTitle>;
+  /** Item indices of the fresh titles the version lists (the feed counts their impressions without reading ids). */
+  freshIndices: Set<number>;
 }
 
 const itemSchema = z.object({
@@ -239,6 +243,7 @@ export async function buildVersionState(version: string, blob: VersionBlob, o: B
     lambda: metaNumber(blob.meta, 'lambda', o.defaults.lambda),
     nu: metaNumber(blob.meta, 'nu', o.defaults.nu),
     items,
+    ids: items.map((it) => it.movie_id),
     indexById,
     itemFactors,
     ann,
@@ -369,7 +374,7 @@ export class ServingState {
       const fresh = buildFreshPool(v, freshMap);
       this.freshRaw = freshRaw;
       this.freshRawMap = freshMap;
-      this.snap = { v, fresh, freshById: new Map(fresh.map((f) => [f.movie_id, f])) };
+      this.snap = { v, fresh, freshById: new Map(fresh.map((f) => [f.movie_id, f])), freshIndices: new Set(fresh.filter((f) => f.itemIndex >= 0).map((f) => f.itemIndex)) };
     }
   }
 }

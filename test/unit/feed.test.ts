@@ -42,7 +42,7 @@ describe('precomputed list', () => {
     const buf = encodeUserList(Float32Array.from([0.5, -1]), [4, 9, 2, 0], [0.9, 0.8, 0.7, 0.6]);
     const { k, n } = checkEncodedList(buf);
     const dec = decodeUserList(buf);
-    expect(fromEncodedList(buf, k, n, items, (i) => i !== 2, 10)).toEqual(fromUserList(dec.itemIndex, dec.score, items, (i) => i !== 2, 10));
+    expect(fromEncodedList(buf, k, n, items.map((t) => t.movie_id), (i) => i !== 2, 10)).toEqual(fromUserList(dec.itemIndex, dec.score, items, (i) => i !== 2, 10));
     const vec = readListUserVec(buf, new Float32Array(2));
     expect(vec[0]).toBeCloseTo(0.5, 4);
     expect(vec[1]).toBe(-1);
@@ -54,7 +54,7 @@ describe('precomputed list', () => {
     const buf = encodeUserListV1(Float32Array.from([0.5, -1]), [4, 1, 2, 0], [0.9, 0.8, 0.7, 0.6]);
     const { k, n } = checkEncodedList(buf);
     expect([k, n]).toEqual([2, 4]);
-    expect(fromEncodedList(buf, k, n, items, () => true, 10).map((c) => [c.itemIndex, c.score])).toEqual([[4, Math.fround(0.9)], [1, Math.fround(0.8)], [2, Math.fround(0.7)], [0, Math.fround(0.6)]]);
+    expect(fromEncodedList(buf, k, n, items.map((t) => t.movie_id), () => true, 10).map((c) => [c.itemIndex, c.score])).toEqual([[4, Math.fround(0.9)], [1, Math.fround(0.8)], [2, Math.fround(0.7)], [0, Math.fround(0.6)]]);
     expect(Array.from(readListUserVec(buf, new Float32Array(2)))).toEqual([0.5, -1]);
     expect(Array.from(decodeUserList(buf).itemIndex)).toEqual([4, 1, 2, 0]);
   });
@@ -77,8 +77,9 @@ describe('precomputed list', () => {
     for (let j = 0; j < k; j++) expect(Math.abs(dec.userVec[j] - vec[j])).toBeLessThan(1e-5);
     // In place reads give the decoder's values.
     const items = Array.from({ length: nItems }, (_, i) => title(`m${i}`, 'X'));
-    const got = fromEncodedList(buf, k, n, items, () => true, n);
+    const got = fromEncodedList(buf, k, n, items.map((t) => t.movie_id), () => true, n);
     expect(got.map((c) => c.itemIndex)).toEqual(idx);
+    expect(fromEncodedList(buf, k, n, items.map((t) => t.movie_id), null, n)).toEqual(got); // no filter: the same as accepting all
     expect(got.map((c) => Math.fround(c.score))).toEqual(Array.from(dec.score));
     expect(Array.from(readListUserVec(buf, new Float32Array(k)))).toEqual(Array.from(dec.userVec));
     expect(() => checkEncodedList(buf.subarray(0, buf.length - 1))).toThrow(RangeError);
@@ -140,7 +141,8 @@ describe('cold start', () => {
 });
 
 describe('exploration slots', () => {
-  const base = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((m, i) => cand(m, 1 - i * 0.1));
+  // Catalog titles carry their item index; a fresh title the version does not list has −1, one it lists has its index.
+  const base = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((m, i) => ({ ...cand(m, 1 - i * 0.1), itemIndex: i }));
   const explorer = (movieId: string, value: number) => ({ cand: { movieId, itemIndex: -1, score: value, reason: 'new_for_you' as const }, value });
 
   it('puts explorers at the 1-based slot positions when they beat the bar', () => {
@@ -155,7 +157,7 @@ describe('exploration slots', () => {
   });
 
   it('never lists a movie twice when an explorer is also in the list', () => {
-    const out = blendExploration(base, [explorer('e', 10)], [2], 0.25, true, 6);
+    const out = blendExploration(base, [{ ...explorer('e', 10), cand: { ...explorer('e', 10).cand, itemIndex: 4 } }], [2], 0.25, true, 6);
     expect(out.map((c) => c.movieId)).toEqual(['a', 'e', 'b', 'c', 'd', 'f']);
   });
 
