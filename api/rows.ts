@@ -99,6 +99,32 @@ function dotRows(Y: Float32Array, aOff: number, bOff: number, k: number): number
 }
 
 /**
+ * x·y_i for the rows of Y at offsets off[0..m) into out[0..m), each summed exactly as feed's dot
+ * sums it (one accumulator, j in order), so the values are bit-identical to it — they decide
+ * near-ties and are shown as scores. Four rows at a time: their four independent chains of adds
+ * overlap instead of each waiting on its own.
+ */
+function dotsInOrder(x: Float32Array, Y: Float32Array, off: ArrayLike<number>, m: number, k: number, out: Float64Array): void {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const o0 = off[r], o1 = off[r + 1], o2 = off[r + 2], o3 = off[r + 3];
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < k; j++) {
+      const xj = x[j];
+      s0 += xj * Y[o0 + j];
+      s1 += xj * Y[o1 + j];
+      s2 += xj * Y[o2 + j];
+      s3 += xj * Y[o3 + j];
+    }
+    out[r] = s0;
+    out[r + 1] = s1;
+    out[r + 2] = s2;
+    out[r + 3] = s3;
+  }
+  for (; r < m; r++) out[r] = dot(x, Y, off[r], k);
+}
+
+/**
  * Touch the first value of every cache line of the listed rows of Y: a bare loop of independent
  * loads keeps many misses in flight, so the dot products that follow read from cache (at 10^5
  * titles the factor matrix is tens of MB and the listed rows are scattered through it).
@@ -173,15 +199,19 @@ export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, amon
   if (vec.length !== k) throw new RangeError(`query vector has ${vec.length} entries, expected k=${k}`);
   prefetchRows(Y, k, among);
   const L = among.length;
-  const sims = new Float64Array(L);
   const pos = new Int32Array(L);
+  const offs = new Int32Array(L);
   let m = 0;
   for (let j = 0; j < L; j++) {
     const idx = among[j];
     if (skip.has(idx) || !accept(idx)) continue;
-    sims[j] = dot(vec, Y, idx * k, k);
+    offs[m] = idx * k;
     pos[m++] = j;
   }
+  const accepted = new Float64Array(m);
+  dotsInOrder(vec, Y, offs, m, k, accepted);
+  const sims = new Float64Array(L);
+  for (let p = 0; p < m; p++) sims[pos[p]] = accepted[p];
   const kept = keepNearest(sims, 0, 1, pos, m, among, n);
   const out: number[] = [];
   for (let p = 0; p < kept; p++) out.push(pos[p]);
@@ -427,13 +457,17 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
       // The user's scores of those not on screen yet, best first; equal scores in neighbour order
       // (nearer first, then lower index), as a stable sort of the neighbour list would leave them.
       const cand: number[] = [];
-      const score = new Float64Array(L);
+      const offs = new Int32Array(kept);
       for (let p = 0; p < kept; p++) {
         const j = pos[p];
         if (usedIdx.has(listIdx[j])) continue;
-        score[j] = dot(x, v.itemFactors, listIdx[j] * v.k, v.k);
+        offs[cand.length] = listIdx[j] * v.k;
         cand.push(j);
       }
+      const got = new Float64Array(cand.length);
+      dotsInOrder(x, v.itemFactors, offs, cand.length, v.k, got);
+      const score = new Float64Array(L);
+      for (let p = 0; p < cand.length; p++) score[cand[p]] = got[p];
       cand.sort((p, q) => score[q] - score[p] || sims[off + q * stride] - sims[off + p * stride] || listIdx[p] - listIdx[q]);
       for (let r = 0; r < cand.length && row.items.length < o.perRow; r++) {
         const idx = listIdx[cand[r]];
