@@ -279,17 +279,76 @@ function rankedListPositions(ranks: ListRanks, among: readonly number[]): Int32A
   return out;
 }
 
+/**
+ * A catalog's genres as small integers, built once per version on first use: the rows test a
+ * title's genres for every list entry they walk, and reading them from the title objects (three
+ * pointers deep, scattered through the heap) cost more than the rest of a genre row.
+ */
+interface GenreTable {
+  start: Int32Array; // nItems + 1: title i's genres are ids[start[i], start[i+1]), in its own order
+  ids: Int32Array;
+  names: string[]; // by id
+  /** Lower-cased genre → its bit in `mask` (the first 31 seen). */
+  lowerBit: Map<string, number>;
+  mask: Uint32Array; // nItems: the bits of the title's lower-cased genres; OTHER_GENRE when it has one without a bit
+}
+const OTHER_GENRE = 0x8000_0000;
+const genreMemo = new WeakMap<readonly CatalogItem[], GenreTable>();
+function genreTable(items: readonly CatalogItem[]): GenreTable {
+  let t = genreMemo.get(items);
+  if (t) return t;
+  const n = items.length;
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) start[i + 1] = start[i] + items[i].genres.length;
+  const ids = new Int32Array(start[n]);
+  const idOf = new Map<string, number>();
+  const names: string[] = [];
+  const lowerBit = new Map<string, number>();
+  const mask = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const { genres, genresLower } = items[i];
+    for (let g = 0; g < genres.length; g++) {
+      let id = idOf.get(genres[g]);
+      if (id === undefined) idOf.set(genres[g], (id = names.push(genres[g]) - 1));
+      ids[start[i] + g] = id;
+    }
+    for (const gl of genresLower) {
+      let bit = lowerBit.get(gl);
+      if (bit === undefined && lowerBit.size < 31) lowerBit.set(gl, (bit = lowerBit.size));
+      mask[i] |= bit === undefined ? OTHER_GENRE : 1 << bit;
+    }
+  }
+  genreMemo.set(items, (t = { start, ids, names, lowerBit, mask }));
+  return t;
+}
+
+/** Whether a title has lower-cased genre `gl`: genresLower.includes(gl), mostly from the table. */
+function genreTest(v: RowsVersion, gl: string): (idx: number) => boolean {
+  const { lowerBit, mask } = genreTable(v.items);
+  const bit = lowerBit.get(gl);
+  if (bit !== undefined) {
+    const m = 1 << bit;
+    return (idx) => (mask[idx] & m) !== 0;
+  }
+  return (idx) => (mask[idx] & OTHER_GENRE) !== 0 && v.items[idx].genresLower.includes(gl);
+}
+
 /** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
 export function likedGenres(v: RowsVersion, watched: readonly number[], picks: readonly Candidate[]): string[] {
-  const w = new Map<string, number>();
-  const add = (genres: readonly string[], x: number) => {
-    for (const g of genres) w.set(g, (w.get(g) ?? 0) + x / genres.length);
+  const { start, ids, names } = genreTable(v.items);
+  const w = new Float64Array(names.length);
+  const seen: number[] = []; // genre ids with a weight, in no order that matters (the sort decides)
+  const add = (i: number, x: number) => {
+    const len = start[i + 1] - start[i];
+    for (let p = start[i]; p < start[i + 1]; p++) {
+      const g = ids[p];
+      if (w[g] === 0) seen.push(g); // every weight added is > 0
+      w[g] += x / len;
+    }
   };
-  for (const idx of watched) add(v.items[idx].genres, 2);
-  picks.forEach((c, r) => {
-    if (c.itemIndex >= 0) add(v.items[c.itemIndex].genres, 1 / (1 + r / 10));
-  });
-  return [...w.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([g]) => g);
+  for (const idx of watched) add(idx, 2);
+  for (let r = 0; r < picks.length; r++) if (picks[r].itemIndex >= 0) add(picks[r].itemIndex, 1 / (1 + r / 10));
+  return seen.sort((a, b) => w[b] - w[a] || (names[a] < names[b] ? -1 : 1)).map((g) => names[g]);
 }
 
 /**
@@ -485,13 +544,13 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
   // With a stored list: what coldStartAmong(listIdx, …) returns, from the list ranked once per
   // screen (a row stops as soon as it is full, instead of ranking the whole list per genre).
   let ranked: Int32Array | null = null;
-  const fromList = (among: readonly number[], gl: string): Candidate[] => {
+  const fromList = (among: readonly number[], inGenre: (idx: number) => boolean): Candidate[] => {
     const ranks = listRanks(v);
     ranked ??= rankedListPositions(ranks, among);
     const out: Candidate[] = [];
     for (let r = 0; r < ranked.length && out.length < o.perRow; r++) {
       const idx = among[ranked[r]];
-      if (usedIdx.has(idx) || !v.items[idx].genresLower.includes(gl)) continue;
+      if (!inGenre(idx) || usedIdx.has(idx)) continue;
       const t = ranks.trend[idx];
       const score = t >= 0 ? 1 - t / Math.max(1, v.trending.length) : 1 - ranks.pop[idx] / v.popular.length;
       out.push({ movieId: v.items[idx].movie_id, itemIndex: idx, score, reason: t >= 0 ? 'trending' : 'popular' });
@@ -499,10 +558,10 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
     return out;
   };
   const genreRow = (g: string): PlannedRow => {
-    const gl = g.toLowerCase();
+    const inGenre = genreTest(v, g.toLowerCase());
     let cands: Candidate[];
-    if (listIdx) cands = fromList(listIdx, gl);
-    else cands = coldStart(v.trending, v.popular, v.items, (idx) => accept(idx) && v.items[idx].genresLower.includes(gl), o.perRow, true);
+    if (listIdx) cands = fromList(listIdx, inGenre);
+    else cands = coldStart(v.trending, v.popular, v.items, (idx) => accept(idx) && inGenre(idx), o.perRow, true);
     return { kind: 'trending_in_genre', title: `Trending in ${g}`, genre: g, items: claim(cands, o.perRow), itemsBecause: null };
   };
   const keep = (row: PlannedRow | null): PlannedRow | null => {
