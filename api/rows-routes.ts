@@ -58,6 +58,26 @@ interface UserView {
   source: RowsSource | null;
 }
 
+// The titles of the list being served, marked in a per-process array: marks[idx] === mark.
+let marks = new Uint32Array(0);
+let mark = 0;
+
+/**
+ * Membership of a stored list (item indices < nItems) without building a Set of its ~500
+ * entries per request. The next call invalidates the answer, so it may only be used before the
+ * next await; planUpNext uses it synchronously.
+ */
+function markListed(nItems: number, listIdx: readonly number[]): (idx: number) => boolean {
+  if (marks.length < nItems || mark === 0xffff_ffff) {
+    marks = new Uint32Array(Math.max(nItems, marks.length));
+    mark = 0;
+  }
+  const m = ++mark;
+  const at = marks;
+  for (const idx of listIdx) if (idx < nItems) at[idx] = m;
+  return (idx) => idx < nItems && at[idx] === m;
+}
+
 /** The two services, unlogged: the routes below log what they serve; the dashboard logs nothing. */
 export interface RowsService {
   homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse>;
@@ -164,8 +184,8 @@ function rowsPlanner(d: RowsRoutesDeps): RowsPlanner {
     const u = await readUser(snap, userId, 0);
     const finished = v.indexById.get(movieId);
     const notWatched = (idx: number) => idx !== finished && !u.seenIdx.has(idx);
-    const listSet = u.listIdx ? new Set(u.listIdx) : null;
-    const accept = listSet ? (idx: number) => listSet.has(idx) && notWatched(idx) : notWatched;
+    const listed = u.listIdx ? markListed(v.items.length, u.listIdx) : null;
+    const accept = listed ? (idx: number) => listed(idx) && notWatched(idx) : notWatched;
     // As the rows do: with a stored list only its titles qualify, so the list's titles nearest
     // the finished one are found exactly (≤ N dot products; an HNSW search would mostly return
     // titles outside the list). Without one, the finished title's neighbours (HNSW, cached per
