@@ -99,6 +99,33 @@ function dotRows(Y: Float32Array, aOff: number, bOff: number, k: number): number
 }
 
 /**
+ * dotRows of two anchors a and b with the same row c, into out[at] and out[at + 1]: the values
+ * dotRows gives (same accumulators, same order), with c's values loaded once for both.
+ */
+function dotRows2(Y: Float32Array, aOff: number, bOff: number, cOff: number, k: number, out: Float64Array, at: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const c0 = Y[cOff + j], c1 = Y[cOff + j + 1], c2 = Y[cOff + j + 2], c3 = Y[cOff + j + 3];
+    a0 += Y[aOff + j] * c0;
+    a1 += Y[aOff + j + 1] * c1;
+    a2 += Y[aOff + j + 2] * c2;
+    a3 += Y[aOff + j + 3] * c3;
+    b0 += Y[bOff + j] * c0;
+    b1 += Y[bOff + j + 1] * c1;
+    b2 += Y[bOff + j + 2] * c2;
+    b3 += Y[bOff + j + 3] * c3;
+  }
+  for (; j < k; j++) {
+    a0 += Y[aOff + j] * Y[cOff + j];
+    b0 += Y[bOff + j] * Y[cOff + j];
+  }
+  out[at] = a0 + a1 + (a2 + a3);
+  out[at + 1] = b0 + b1 + (b2 + b3);
+}
+
+/**
  * x·y_i for the rows of Y at offsets off[0..m) into out[0..m), each summed exactly as feed's dot
  * sums it (one accumulator, j in order), so the values are bit-identical to it — they decide
  * near-ties and are shown as scores. Four rows at a time: their four independent chains of adds
@@ -231,7 +258,9 @@ function scanList(Y: Float32Array, k: number, among: readonly number[], anchors:
   prefetchRows(Y, k, among);
   for (let j = 0; j < among.length; j++) {
     const off = among[j] * k;
-    for (let a = 0; a < A; a++) sims[j * A + a] = dotRows(Y, anchors[a] * k, off, k);
+    let a = 0;
+    for (; a + 2 <= A; a += 2) dotRows2(Y, anchors[a] * k, anchors[a + 1] * k, off, k, sims, j * A + a);
+    for (; a < A; a++) sims[j * A + a] = dotRows(Y, anchors[a] * k, off, k);
   }
   return sims;
 }
