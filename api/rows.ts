@@ -362,6 +362,21 @@ function genreTest(v: RowsVersion, gl: string): (idx: number) => boolean {
   return (idx) => (mask[idx] & OTHER_GENRE) !== 0 && v.items[idx].genresLower.includes(gl);
 }
 
+// Per version: the cold-start top picks of a user with nothing watched, by depth.
+interface ColdMemo {
+  popular: readonly number[];
+  items: readonly CatalogItem[];
+  byNeed: Map<number, Candidate[]>;
+}
+const coldMemo = new WeakMap<readonly number[], ColdMemo>();
+function coldStartOf(v: RowsVersion, need: number): Candidate[] {
+  let m = coldMemo.get(v.trending);
+  if (!m || m.popular !== v.popular || m.items !== v.items) coldMemo.set(v.trending, (m = { popular: v.popular, items: v.items, byNeed: new Map() }));
+  let out = m.byNeed.get(need);
+  if (!out) m.byNeed.set(need, (out = coldStart(v.trending, v.popular, v.items, (idx) => idx < v.items.length, need, false)));
+  return out;
+}
+
 /** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
 export function likedGenres(v: RowsVersion, watched: readonly number[], picks: readonly Candidate[]): string[] {
   const { start, ids, names } = genreTable(v.items);
@@ -469,27 +484,37 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
     base = deps.neighbours(user.userVec, o.perRow * 2, accept).map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(user.userVec!, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' as Reason }));
   } else {
     source = 'cold_start';
-    base = coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false);
+    // With nothing watched every title is accepted, so the list is the version's: computed once.
+    base = usedIdx.size === 0 ? coldStartOf(v, o.perRow * 2) : coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false);
   }
   const firstIsPersonal = source !== 'cold_start';
   const picks = claim(deps.explore(base, user.userVec, used), o.perRow);
   if (picks.length < o.perRow) picks.push(...claim(coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false), o.perRow - picks.length));
   const rows: PlannedRow[] = [];
   const nearAnchors = anchors.slice(0, o.becauseMax);
-  const nearAnchorVecs = nearAnchors.map((a) => v.itemFactors.subarray(a * v.k, (a + 1) * v.k));
-  // A personalised item is "because of" the anchor it is closest to, when it is close at all.
-  const picksBecause: Array<string | undefined> = [];
-  for (const c of picks) {
-    let best = -1;
-    if (c.itemIndex >= 0 && c.reason === 'because_you_watched') {
-      let bestSim = 0;
-      for (let n = 0; n < nearAnchors.length; n++) {
-        const s = dot(nearAnchorVecs[n], v.itemFactors, c.itemIndex * v.k, v.k);
-        if (s > bestSim) [best, bestSim] = [nearAnchors[n], s];
+  // A personalised item is "because of" the anchor it is closest to, when it is close at all:
+  // y_a·y_i of each anchor with every such pick (dotsInOrder: feed's dot, four picks at a time).
+  const personal: number[] = [];
+  const pickOffs = new Int32Array(picks.length);
+  if (nearAnchors.length > 0)
+    for (let p = 0; p < picks.length; p++)
+      if (picks[p].itemIndex >= 0 && picks[p].reason === 'because_you_watched') {
+        pickOffs[personal.length] = picks[p].itemIndex * v.k;
+        personal.push(p);
       }
-    }
-    picksBecause.push(best >= 0 ? v.items[best].movie_id : undefined);
+  const best = new Int32Array(personal.length).fill(-1);
+  const bestSim = new Float64Array(personal.length);
+  const sims = new Float64Array(personal.length);
+  for (let n = 0; n < nearAnchors.length; n++) {
+    dotsInOrder(v.itemFactors.subarray(nearAnchors[n] * v.k, (nearAnchors[n] + 1) * v.k), v.itemFactors, pickOffs, personal.length, v.k, sims);
+    for (let q = 0; q < personal.length; q++)
+      if (sims[q] > bestSim[q]) {
+        best[q] = nearAnchors[n];
+        bestSim[q] = sims[q];
+      }
   }
+  const picksBecause: Array<string | undefined> = picks.map(() => undefined);
+  for (let q = 0; q < personal.length; q++) if (best[q] >= 0) picksBecause[personal[q]] = v.items[best[q]].movie_id;
   rows.push({
     kind: firstIsPersonal ? 'top_picks' : 'trending',
     title: firstIsPersonal ? 'Top picks for you' : 'Trending now',
