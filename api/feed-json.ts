@@ -17,7 +17,7 @@ export interface TitleFields {
 }
 
 /** The head of an item's JSON up to its score: `{"movie_id":…,"title":…,"genres":[…],"score":`. */
-function itemHead(t: TitleFields): string {
+export function itemHead(t: TitleFields): string {
   return `{"movie_id":${JSON.stringify(t.movie_id)},"title":${JSON.stringify(t.title)},"genres":${JSON.stringify(t.genres)},"score":`;
 }
 

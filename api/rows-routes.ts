@@ -10,13 +10,14 @@ import type { Config } from '../config';
 import type { Counts, Rng } from './exploration';
 import { blendExploration, checkEncodedList, encodedListIndices, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
 import { annNeighbours, titleNeighbours } from './neighbours';
-import { buildRows, nearestAmong, type Row, type RowsSource } from './rows';
-import { sendJson } from './respond';
+import { nearestAmong, planRows, rowOf, type Row, type RowsSource } from './rows';
+import { encodeRowsPage, encodeSlate, encodeUpNextPage, type RowsPage, type UpNextPage } from './rows-json';
+import { sendJsonBytes } from './respond';
 import { named } from './route-name';
 import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions, type HomeRowsQuery, type UpNextQuery } from './schemas';
 import { foldInWatches, type ServingState, type Snapshot, type VersionState } from './state';
 import type { FeedRead, FeedStore } from './store';
-import { upNextFor, type UpNextResponse } from './up-next';
+import { planUpNext, upNextResponse, type UpNextResponse } from './up-next';
 
 export interface RowsRoutesDeps {
   cfg: Config;
@@ -57,13 +58,54 @@ interface UserView {
   source: RowsSource | null;
 }
 
+// The titles of the list being served, marked in a per-process array: marks[idx] === mark.
+let marks = new Uint32Array(0);
+let mark = 0;
+
+/**
+ * Membership of a stored list (item indices < nItems) without building a Set of its ~500
+ * entries per request. The next call invalidates the answer, so it may only be used before the
+ * next await; planUpNext uses it synchronously.
+ */
+function markListed(nItems: number, listIdx: readonly number[]): (idx: number) => boolean {
+  if (marks.length < nItems || mark === 0xffff_ffff) {
+    marks = new Uint32Array(Math.max(nItems, marks.length));
+    mark = 0;
+  }
+  const m = ++mark;
+  const at = marks;
+  for (const idx of listIdx) if (idx < nItems) at[idx] = m;
+  return (idx) => idx < nItems && at[idx] === m;
+}
+
 /** The two services, unlogged: the routes below log what they serve; the dashboard logs nothing. */
 export interface RowsService {
   homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse>;
   upNext(userId: string, movieId: string, limit: number): Promise<UpNextResponse>;
 }
 
+/** The services' answers before they are objects (api/rows-json.ts writes them as bytes), with the snapshot they came from. */
+interface RowsPlanner {
+  planHome(userId: string, rows: number, perRow: number): Promise<{ page: RowsPage; snap: Snapshot }>;
+  planUpNext(userId: string, movieId: string, limit: number): Promise<{ page: UpNextPage; snap: Snapshot }>;
+}
+
 export function rowsService(d: RowsRoutesDeps): RowsService {
+  const { planHome, planUpNext: planUp } = rowsPlanner(d);
+  return {
+    async homeRows(userId, rows, perRow) {
+      const { page, snap } = await planHome(userId, rows, perRow);
+      const fresh = (id: string) => snap.freshById.get(id);
+      return { user_id: page.user_id, model_version: page.model_version, source: page.source, variant: page.variant, rows: page.rows.map((r) => rowOf(r, snap.v, fresh)) };
+    },
+    async upNext(userId, movieId, limit) {
+      const { page, snap } = await planUp(userId, movieId, limit);
+      return upNextResponse(snap.v, userId, movieId, page.plan);
+    },
+  };
+}
+
+function rowsPlanner(d: RowsRoutesDeps): RowsPlanner {
   const { cfg, opts, state, store } = d;
 
   /** Item indices nearest to `vec` by inner product (HNSW), accepted ones only, nearest first. */
@@ -111,7 +153,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
     return { list: null, listIdx: null, seenIdx, userVec, vecSource: 'fold_in', watched, source: null };
   }
 
-  async function homeRows(userId: string, rows: number, perRow: number): Promise<RowsResponse> {
+  async function planHome(userId: string, rows: number, perRow: number): Promise<{ page: RowsPage; snap: Snapshot }> {
     const snap = state.snapshot();
     if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
     const v = snap.v;
@@ -126,24 +168,24 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
       const explorers = rankExplorers(snap.fresh, userVec, d.counts, (t: FreshView) => !skip.has(t.movie_id), d.rng, minValue);
       return blendExploration(base, explorers, slots, opts.EXPLORATION_BAR, userVec !== null, Math.max(perRow, base.length));
     };
-    const built = buildRows(
+    const built = planRows(
       v,
       { list: u.list, listIdx: u.listIdx ?? undefined, userVec: u.userVec, watched: u.watched },
       { rows, perRow, becauseMax: opts.ROWS_BECAUSE_MAX, genreMax: opts.ROWS_GENRE_MAX, minItems: opts.ROWS_MIN_ITEMS, nNeighbours: opts.ROWS_NEIGHBOURS },
       { neighbours: (vec, n, accept) => neighbours(v, vec, n, accept), similar: (idx, n, accept) => similar(v, idx, n, accept), explore, fresh: (id) => snap.freshById.get(id) },
     );
-    return { user_id: userId, model_version: v.version, source: u.source ?? built.source, variant: variant.name, rows: built.rows };
+    return { page: { user_id: userId, model_version: v.version, source: u.source ?? built.source, variant: variant.name, rows: built.rows }, snap };
   }
 
-  async function upNextOf(userId: string, movieId: string, limit: number): Promise<UpNextResponse> {
+  async function planUpNextOf(userId: string, movieId: string, limit: number): Promise<{ page: UpNextPage; snap: Snapshot }> {
     const snap = state.snapshot();
     if (!snap) throw new HttpError(503, 'not_ready', 'no model version loaded yet');
     const v = snap.v;
     const u = await readUser(snap, userId, 0);
     const finished = v.indexById.get(movieId);
     const notWatched = (idx: number) => idx !== finished && !u.seenIdx.has(idx);
-    const listSet = u.listIdx ? new Set(u.listIdx) : null;
-    const accept = listSet ? (idx: number) => listSet.has(idx) && notWatched(idx) : notWatched;
+    const listed = u.listIdx ? markListed(v.items.length, u.listIdx) : null;
+    const accept = listed ? (idx: number) => listed(idx) && notWatched(idx) : notWatched;
     // As the rows do: with a stored list only its titles qualify, so the list's titles nearest
     // the finished one are found exactly (≤ N dot products; an HNSW search would mostly return
     // titles outside the list). Without one, the finished title's neighbours (HNSW, cached per
@@ -154,7 +196,7 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
       if (listIdx) return nearestAmong(vec, v.itemFactors, v.k, listIdx, ok, noSkip, n);
       return (finished !== undefined ? similar(v, finished, n, notWatched) : neighbours(v, vec, n, notWatched)).filter(ok);
     };
-    return upNextFor(
+    const plan = planUpNext(
       v,
       snap.freshById.get(movieId),
       movieId,
@@ -162,9 +204,10 @@ export function rowsService(d: RowsRoutesDeps): RowsService {
       { limit, nNeighbours: opts.UP_NEXT_NEIGHBOURS, itemWeight: opts.UP_NEXT_ITEM_WEIGHT, franchise: opts.UP_NEXT_FRANCHISE === 1 },
       near,
     );
+    return { page: { user_id: userId, movie_id: movieId, model_version: v.version, plan }, snap };
   }
 
-  return { homeRows, upNext: upNextOf };
+  return { planHome, planUpNext: planUpNextOf };
 }
 
 /** Serve one parsed request: write the response, log its impression slates, return the source. */
@@ -173,46 +216,43 @@ export interface RowsEndpoints {
   upNext(q: UpNextQuery, res: ServerResponse): Promise<string>;
 }
 
-/** The two endpoints over rowsService: what the Express routes and the router-free fast path call. */
+/** The two endpoints over the planner: what the Express routes and the router-free fast path call. */
 export function rowsEndpoints(d: RowsRoutesDeps): RowsEndpoints {
   const { opts, state } = d;
-  const { homeRows, upNext: upNextOf } = rowsService(d);
+  const { planHome, planUpNext } = rowsPlanner(d);
 
   /** One impression slate per row; surface `home_rows.<row>.<kind>` (the drain's source prefix). */
-  function logRows(r: RowsResponse): void {
+  function logRows(p: RowsPage): void {
     const ts = new Date(d.clock()).toISOString();
     const fresh = state.snapshot()?.freshById;
-    r.rows.forEach((row, i) => {
-      if (row.items.length === 0) return;
-      for (const it of row.items) if (fresh?.has(it.movie_id)) d.recordImpression(it.movie_id);
-      d.pushSlate(JSON.stringify({
-        event_id: `imp-${randomUUID()}`, user_id: r.user_id, event_type: 'impression', ts, surface: `home_rows.${i + 1}.${row.kind}`,
-        feed_source: r.source, variant: r.variant, model_version: r.model_version, offset: 0, items: row.items.map((it) => it.movie_id),
-        ...(row.because_of ? { because_of: row.because_of } : {}),
-      }));
-    });
+    for (let i = 0; i < p.rows.length; i++) {
+      const row = p.rows[i];
+      if (row.items.length === 0) continue;
+      for (const c of row.items) if (fresh?.has(c.movieId)) d.recordImpression(c.movieId);
+      const slate = { event_id: `imp-${randomUUID()}`, user_id: p.user_id, ts, surface: `home_rows.${i + 1}.${row.kind}`, feed_source: p.source, variant: p.variant, model_version: p.model_version };
+      d.pushSlate(encodeSlate(slate, (j) => row.items[j].movieId, row.items.length, row.because_of ? row.because_of : undefined));
+    }
   }
 
-  function logUpNext(r: UpNextResponse): void {
-    if (r.items.length === 0) return;
-    d.pushSlate(JSON.stringify({
-      event_id: `imp-${randomUUID()}`, user_id: r.user_id, event_type: 'impression', ts: new Date(d.clock()).toISOString(), surface: 'up_next',
-      feed_source: r.source, variant: d.variant(r.user_id).name, model_version: r.model_version, offset: 0, items: r.items.map((it) => it.movie_id), because_of: r.movie_id,
-    }));
+  function logUpNext(p: UpNextPage, snap: Snapshot): void {
+    const picks = p.plan.picks;
+    if (picks.length === 0) return;
+    const slate = { event_id: `imp-${randomUUID()}`, user_id: p.user_id, ts: new Date(d.clock()).toISOString(), surface: 'up_next', feed_source: p.plan.source, variant: d.variant(p.user_id).name, model_version: p.model_version };
+    d.pushSlate(encodeSlate(slate, (j) => snap.v.items[picks[j].itemIndex].movie_id, picks.length, p.movie_id));
   }
 
   return {
     async homeRows(q, res) {
-      const r = await homeRows(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
-      sendJson(res, 200, r);
-      logRows(r);
-      return r.source;
+      const { page, snap } = await planHome(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
+      sendJsonBytes(res, 200, encodeRowsPage(page, { items: snap.v.items, heads: snap.v.heads, fresh: (id) => snap.freshById.get(id) }));
+      logRows(page);
+      return page.source;
     },
     async upNext(q, res) {
-      const r = await upNextOf(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
-      sendJson(res, 200, r);
-      logUpNext(r);
-      return r.source;
+      const { page, snap } = await planUpNext(q.user_id, q.movie_id, q.limit ?? opts.UP_NEXT_DEFAULT_LIMIT);
+      sendJsonBytes(res, 200, encodeUpNextPage(page, snap.v));
+      logUpNext(page, snap);
+      return page.plan.source;
     },
   };
 }

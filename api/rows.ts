@@ -19,6 +19,7 @@
 // The "because" rows are built (and claim their titles) before the genre rows.
 import type { Candidate, FeedItem, Reason } from './feed';
 import { coldStart, dot, roundScore } from './feed';
+import type { TitleFields } from './feed-json';
 import type { CatalogItem, FreshTitle } from './state';
 
 export type RowKind = 'top_picks' | 'trending' | 'because_you_watched' | 'trending_in_genre';
@@ -98,6 +99,59 @@ function dotRows(Y: Float32Array, aOff: number, bOff: number, k: number): number
 }
 
 /**
+ * dotRows of two anchors a and b with the same row c, into out[at] and out[at + 1]: the values
+ * dotRows gives (same accumulators, same order), with c's values loaded once for both.
+ */
+function dotRows2(Y: Float32Array, aOff: number, bOff: number, cOff: number, k: number, out: Float64Array, at: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const c0 = Y[cOff + j], c1 = Y[cOff + j + 1], c2 = Y[cOff + j + 2], c3 = Y[cOff + j + 3];
+    a0 += Y[aOff + j] * c0;
+    a1 += Y[aOff + j + 1] * c1;
+    a2 += Y[aOff + j + 2] * c2;
+    a3 += Y[aOff + j + 3] * c3;
+    b0 += Y[bOff + j] * c0;
+    b1 += Y[bOff + j + 1] * c1;
+    b2 += Y[bOff + j + 2] * c2;
+    b3 += Y[bOff + j + 3] * c3;
+  }
+  for (; j < k; j++) {
+    a0 += Y[aOff + j] * Y[cOff + j];
+    b0 += Y[bOff + j] * Y[cOff + j];
+  }
+  out[at] = a0 + a1 + (a2 + a3);
+  out[at + 1] = b0 + b1 + (b2 + b3);
+}
+
+/**
+ * x·y_i for the rows of Y at offsets off[0..m) into out[0..m), each summed exactly as feed's dot
+ * sums it (one accumulator, j in order), so the values are bit-identical to it — they decide
+ * near-ties and are shown as scores. Four rows at a time: their four independent chains of adds
+ * overlap instead of each waiting on its own.
+ */
+function dotsInOrder(x: Float32Array, Y: Float32Array, off: ArrayLike<number>, m: number, k: number, out: Float64Array): void {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const o0 = off[r], o1 = off[r + 1], o2 = off[r + 2], o3 = off[r + 3];
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < k; j++) {
+      const xj = x[j];
+      s0 += xj * Y[o0 + j];
+      s1 += xj * Y[o1 + j];
+      s2 += xj * Y[o2 + j];
+      s3 += xj * Y[o3 + j];
+    }
+    out[r] = s0;
+    out[r + 1] = s1;
+    out[r + 2] = s2;
+    out[r + 3] = s3;
+  }
+  for (; r < m; r++) out[r] = dot(x, Y, off[r], k);
+}
+
+/**
  * Touch the first value of every cache line of the listed rows of Y: a bare loop of independent
  * loads keeps many misses in flight, so the dot products that follow read from cache (at 10^5
  * titles the factor matrix is tens of MB and the listed rows are scattered through it).
@@ -111,37 +165,86 @@ function prefetchRows(Y: Float32Array, k: number, among: ArrayLike<number>): num
   return s;
 }
 
-/**
- * The positions j (where ok(j)) of the n largest sims[j·stride], best first; ties: lower idx(j)
- * first. The n-th largest value is found by one native sort of the candidates' values, so no
- * comparator runs over all of them.
- */
-function nearestPositions(sims: Float64Array, stride: number, count: number, ok: (j: number) => boolean, idx: (j: number) => number, n: number): number[] {
-  if (n <= 0) return [];
-  const pos: number[] = [];
-  for (let j = 0; j < count; j++) if (ok(j)) pos.push(j);
-  if (pos.length > n) {
-    const vals = new Float64Array(pos.length);
-    for (let p = 0; p < pos.length; p++) vals[p] = sims[pos[p] * stride];
-    vals.sort();
-    const bar = vals[vals.length - n]; // the n-th largest
-    let atBar = 0; // how many equal to the bar still fit
-    for (let p = vals.length - n; p < vals.length && vals[p] === bar; p++) atBar++;
-    const above = pos.filter((j) => sims[j * stride] > bar);
-    const tied = pos.filter((j) => sims[j * stride] === bar).sort((a, b) => idx(a) - idx(b));
-    pos.length = 0;
-    pos.push(...above, ...tied.slice(0, atBar));
+// Scratch for keepNearest's values (grown, never shrunk; a screen runs to completion without awaiting).
+let scratch = new Float64Array(1024);
+
+/** The value at rank r of a[0..m) sorted ascending; reorders a[0..m). Quickselect (Hoare partition), O(m) expected. */
+function selectRank(a: Float64Array, m: number, r: number): number {
+  let lo = 0;
+  let hi = m - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // a[lo..j] ≤ pivot, a[j+1..i−1] = pivot, a[i..hi] ≥ pivot.
+    if (r <= j) hi = j;
+    else if (r >= i) lo = i;
+    else return a[r];
   }
-  return pos.sort((a, b) => sims[b * stride] - sims[a * stride] || idx(a) - idx(b));
+  return a[r];
+}
+
+/**
+ * Keeps in pos[0..) the n positions of pos[0..m) with the largest sims[off + j·stride] (ties at
+ * the n-th value: lower among[j] first) and returns how many that is (min(m, n)), in no
+ * particular order. The n-th largest value comes from a quickselect: a full sort of the
+ * candidates' values was the largest cost of a "because" row.
+ */
+function keepNearest(sims: Float64Array, off: number, stride: number, pos: Int32Array, m: number, among: ArrayLike<number>, n: number): number {
+  if (n <= 0) return 0;
+  if (m <= n) return m;
+  if (scratch.length < m) scratch = new Float64Array(Math.max(m, 2 * scratch.length));
+  const vals = scratch;
+  for (let p = 0; p < m; p++) vals[p] = sims[off + pos[p] * stride];
+  const bar = selectRank(vals, m, m - n); // the n-th largest
+  let kept = 0;
+  const tied: number[] = [];
+  for (let p = 0; p < m; p++) {
+    const j = pos[p];
+    const s = sims[off + j * stride];
+    if (s > bar) pos[kept++] = j;
+    else if (s === bar) tied.push(j);
+  }
+  if (tied.length > 1) tied.sort((a, b) => among[a] - among[b]);
+  for (let t = 0; kept < n && t < tied.length; t++) pos[kept++] = tied[t];
+  return kept;
 }
 
 /** The n entries of `among` (accepted, not in `skip`) with the largest vec·y_i, best first (ties: lower index first): an exact scan. */
 export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, among: readonly number[], accept: (idx: number) => boolean, skip: ReadonlySet<number>, n: number): number[] {
   if (vec.length !== k) throw new RangeError(`query vector has ${vec.length} entries, expected k=${k}`);
   prefetchRows(Y, k, among);
-  const sims = new Float64Array(among.length);
-  for (let j = 0; j < among.length; j++) sims[j] = dot(vec, Y, among[j] * k, k);
-  return nearestPositions(sims, 1, among.length, (j) => !skip.has(among[j]) && accept(among[j]), (j) => among[j], n).map((j) => among[j]);
+  const L = among.length;
+  const pos = new Int32Array(L);
+  const offs = new Int32Array(L);
+  let m = 0;
+  for (let j = 0; j < L; j++) {
+    const idx = among[j];
+    if (skip.has(idx) || !accept(idx)) continue;
+    offs[m] = idx * k;
+    pos[m++] = j;
+  }
+  const accepted = new Float64Array(m);
+  dotsInOrder(vec, Y, offs, m, k, accepted);
+  const sims = new Float64Array(L);
+  for (let p = 0; p < m; p++) sims[pos[p]] = accepted[p];
+  const kept = keepNearest(sims, 0, 1, pos, m, among, n);
+  const out: number[] = [];
+  for (let p = 0; p < kept; p++) out.push(pos[p]);
+  out.sort((a, b) => sims[b] - sims[a] || among[a] - among[b]);
+  for (let p = 0; p < kept; p++) out[p] = among[out[p]];
+  return out;
 }
 
 /**
@@ -155,7 +258,9 @@ function scanList(Y: Float32Array, k: number, among: readonly number[], anchors:
   prefetchRows(Y, k, among);
   for (let j = 0; j < among.length; j++) {
     const off = among[j] * k;
-    for (let a = 0; a < A; a++) sims[j * A + a] = dotRows(Y, anchors[a] * k, off, k);
+    let a = 0;
+    for (; a + 2 <= A; a += 2) dotRows2(Y, anchors[a] * k, anchors[a + 1] * k, off, k, sims, j * A + a);
+    for (; a < A; a++) sims[j * A + a] = dotRows(Y, anchors[a] * k, off, k);
   }
   return sims;
 }
@@ -203,20 +308,137 @@ function rankedListPositions(ranks: ListRanks, among: readonly number[]): Int32A
   return out;
 }
 
+/**
+ * A catalog's genres as small integers, built once per version on first use: the rows test a
+ * title's genres for every list entry they walk, and reading them from the title objects (three
+ * pointers deep, scattered through the heap) cost more than the rest of a genre row.
+ */
+interface GenreTable {
+  start: Int32Array; // nItems + 1: title i's genres are ids[start[i], start[i+1]), in its own order
+  ids: Int32Array;
+  names: string[]; // by id
+  /** Lower-cased genre → its bit in `mask` (the first 31 seen). */
+  lowerBit: Map<string, number>;
+  mask: Uint32Array; // nItems: the bits of the title's lower-cased genres; OTHER_GENRE when it has one without a bit
+}
+const OTHER_GENRE = 0x8000_0000;
+const genreMemo = new WeakMap<readonly CatalogItem[], GenreTable>();
+function genreTable(items: readonly CatalogItem[]): GenreTable {
+  let t = genreMemo.get(items);
+  if (t) return t;
+  const n = items.length;
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) start[i + 1] = start[i] + items[i].genres.length;
+  const ids = new Int32Array(start[n]);
+  const idOf = new Map<string, number>();
+  const names: string[] = [];
+  const lowerBit = new Map<string, number>();
+  const mask = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const { genres, genresLower } = items[i];
+    for (let g = 0; g < genres.length; g++) {
+      let id = idOf.get(genres[g]);
+      if (id === undefined) idOf.set(genres[g], (id = names.push(genres[g]) - 1));
+      ids[start[i] + g] = id;
+    }
+    for (const gl of genresLower) {
+      let bit = lowerBit.get(gl);
+      if (bit === undefined && lowerBit.size < 31) lowerBit.set(gl, (bit = lowerBit.size));
+      mask[i] |= bit === undefined ? OTHER_GENRE : 1 << bit;
+    }
+  }
+  genreMemo.set(items, (t = { start, ids, names, lowerBit, mask }));
+  return t;
+}
+
+/** Whether a title has lower-cased genre `gl`: genresLower.includes(gl), mostly from the table. */
+function genreTest(v: RowsVersion, gl: string): (idx: number) => boolean {
+  const { lowerBit, mask } = genreTable(v.items);
+  const bit = lowerBit.get(gl);
+  if (bit !== undefined) {
+    const m = 1 << bit;
+    return (idx) => (mask[idx] & m) !== 0;
+  }
+  return (idx) => (mask[idx] & OTHER_GENRE) !== 0 && v.items[idx].genresLower.includes(gl);
+}
+
+// Per version: the cold-start top picks of a user with nothing watched, by depth.
+interface ColdMemo {
+  popular: readonly number[];
+  items: readonly CatalogItem[];
+  byNeed: Map<number, Candidate[]>;
+}
+const coldMemo = new WeakMap<readonly number[], ColdMemo>();
+function coldStartOf(v: RowsVersion, need: number): Candidate[] {
+  let m = coldMemo.get(v.trending);
+  if (!m || m.popular !== v.popular || m.items !== v.items) coldMemo.set(v.trending, (m = { popular: v.popular, items: v.items, byNeed: new Map() }));
+  let out = m.byNeed.get(need);
+  if (!out) m.byNeed.set(need, (out = coldStart(v.trending, v.popular, v.items, (idx) => idx < v.items.length, need, false)));
+  return out;
+}
+
 /** The genres a user leans to, strongest first: watches weigh 2, top picks 1/(1 + rank/10). */
 export function likedGenres(v: RowsVersion, watched: readonly number[], picks: readonly Candidate[]): string[] {
-  const w = new Map<string, number>();
-  const add = (genres: readonly string[], x: number) => {
-    for (const g of genres) w.set(g, (w.get(g) ?? 0) + x / genres.length);
+  const { start, ids, names } = genreTable(v.items);
+  const w = new Float64Array(names.length);
+  const seen: number[] = []; // genre ids with a weight, in no order that matters (the sort decides)
+  const add = (i: number, x: number) => {
+    const len = start[i + 1] - start[i];
+    for (let p = start[i]; p < start[i + 1]; p++) {
+      const g = ids[p];
+      if (w[g] === 0) seen.push(g); // every weight added is > 0
+      w[g] += x / len;
+    }
   };
-  for (const idx of watched) add(v.items[idx].genres, 2);
-  picks.forEach((c, r) => {
-    if (c.itemIndex >= 0) add(v.items[c.itemIndex].genres, 1 / (1 + r / 10));
+  for (const idx of watched) add(idx, 2);
+  for (let r = 0; r < picks.length; r++) if (picks[r].itemIndex >= 0) add(picks[r].itemIndex, 1 / (1 + r / 10));
+  return seen.sort((a, b) => w[b] - w[a] || (names[a] < names[b] ? -1 : 1)).map((g) => names[g]);
+}
+
+/**
+ * A row before its items are objects: the chosen candidates. api/rows-json.ts writes a plan as
+ * JSON bytes; rowOf turns it into the Row the dashboard shows.
+ */
+export interface PlannedRow {
+  kind: RowKind;
+  title: string;
+  because_of?: string;
+  genre?: string;
+  items: Candidate[];
+  /** Each item's because_of by position (the top picks); null: the row's own because_of, if any, for every item. */
+  itemsBecause: Array<string | undefined> | null;
+}
+
+export interface RowsPlan {
+  source: RowsSource;
+  rows: PlannedRow[];
+}
+
+/** The because_of of a planned row's j-th item, if any. */
+export function itemBecause(r: PlannedRow, j: number): string | undefined {
+  return r.itemsBecause ? r.itemsBecause[j] : r.because_of;
+}
+
+/** A planned row as the response object (keys in the order the response has always had them). */
+export function rowOf(r: PlannedRow, v: { items: readonly TitleFields[] }, fresh: (movieId: string) => TitleFields | undefined): Row {
+  const items = r.items.map((c, j): RowItem => {
+    const t = c.itemIndex >= 0 ? v.items[c.itemIndex] : fresh(c.movieId);
+    const out: RowItem = { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
+    const b = itemBecause(r, j);
+    if (b !== undefined) out.because_of = b;
+    return out;
   });
-  return [...w.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([g]) => g);
+  if (r.because_of !== undefined) return { kind: r.kind, title: r.title, because_of: r.because_of, items };
+  if (r.genre !== undefined) return { kind: r.kind, title: r.title, genre: r.genre, items };
+  return { kind: r.kind, title: r.title, items };
 }
 
 export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: RowsDeps): { source: RowsSource; rows: Row[] } {
+  const plan = planRows(v, user, o, deps);
+  return { source: plan.source, rows: plan.rows.map((r) => rowOf(r, v, deps.fresh)) };
+}
+
+export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: RowsDeps): RowsPlan {
   const used = new Set<string>(user.watched); // movie ids already on screen, or watched
   // The same by catalog index, for the per-title tests of the scans below (no string hashing).
   const watchedIdx = new Set<number>();
@@ -225,7 +447,6 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     if (idx !== undefined) watchedIdx.add(idx);
   }
   const usedIdx = new Set<number>(watchedIdx);
-  const indexOf = (c: { movieId: string; itemIndex: number }) => (c.itemIndex >= 0 ? c.itemIndex : v.indexById.get(c.movieId));
   // With a stored list, a title must be in it to count as unseen (see the top of this file).
   const listIdx = user.list ? (user.listIdx ?? user.list.filter((c) => c.itemIndex >= 0).map((c) => c.itemIndex)) : null;
   // Built on first use: the list's own scans below know their titles are listed.
@@ -238,22 +459,17 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     if (idx !== undefined && v.k > 0) anchors.push(idx);
   }
 
-  const item = (c: Candidate, becauseOf?: string): RowItem => {
-    const t = c.itemIndex >= 0 ? v.items[c.itemIndex] : deps.fresh(c.movieId);
-    const out: RowItem = { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
-    if (becauseOf !== undefined) out.because_of = becauseOf;
-    return out;
+  /** Put `c` on screen unless it already is (or was watched); true when it was claimed. */
+  const take = (c: Candidate): boolean => {
+    if (used.has(c.movieId)) return false;
+    used.add(c.movieId);
+    const idx = c.itemIndex >= 0 ? c.itemIndex : v.indexById.get(c.movieId);
+    if (idx !== undefined) usedIdx.add(idx);
+    return true;
   };
   const claim = (cands: readonly Candidate[], n: number): Candidate[] => {
     const out: Candidate[] = [];
-    for (const c of cands) {
-      if (out.length >= n) break;
-      if (used.has(c.movieId)) continue;
-      used.add(c.movieId);
-      const idx = indexOf(c);
-      if (idx !== undefined) usedIdx.add(idx);
-      out.push(c);
-    }
+    for (let i = 0; i < cands.length && out.length < n; i++) if (take(cands[i])) out.push(cands[i]);
     return out;
   };
 
@@ -268,80 +484,45 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
     base = deps.neighbours(user.userVec, o.perRow * 2, accept).map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(user.userVec!, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' as Reason }));
   } else {
     source = 'cold_start';
-    base = coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false);
+    // With nothing watched every title is accepted, so the list is the version's: computed once.
+    base = usedIdx.size === 0 ? coldStartOf(v, o.perRow * 2) : coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false);
   }
   const firstIsPersonal = source !== 'cold_start';
   const picks = claim(deps.explore(base, user.userVec, used), o.perRow);
   if (picks.length < o.perRow) picks.push(...claim(coldStart(v.trending, v.popular, v.items, accept, o.perRow * 2, false), o.perRow - picks.length));
-  const rows: Row[] = [];
+  const rows: PlannedRow[] = [];
   const nearAnchors = anchors.slice(0, o.becauseMax);
-  const nearAnchorVecs = nearAnchors.map((a) => v.itemFactors.subarray(a * v.k, (a + 1) * v.k));
+  // A personalised item is "because of" the anchor it is closest to, when it is close at all:
+  // y_a·y_i of each anchor with every such pick (dotsInOrder: feed's dot, four picks at a time).
+  const personal: number[] = [];
+  const pickOffs = new Int32Array(picks.length);
+  if (nearAnchors.length > 0)
+    for (let p = 0; p < picks.length; p++)
+      if (picks[p].itemIndex >= 0 && picks[p].reason === 'because_you_watched') {
+        pickOffs[personal.length] = picks[p].itemIndex * v.k;
+        personal.push(p);
+      }
+  const best = new Int32Array(personal.length).fill(-1);
+  const bestSim = new Float64Array(personal.length);
+  const sims = new Float64Array(personal.length);
+  for (let n = 0; n < nearAnchors.length; n++) {
+    dotsInOrder(v.itemFactors.subarray(nearAnchors[n] * v.k, (nearAnchors[n] + 1) * v.k), v.itemFactors, pickOffs, personal.length, v.k, sims);
+    for (let q = 0; q < personal.length; q++)
+      if (sims[q] > bestSim[q]) {
+        best[q] = nearAnchors[n];
+        bestSim[q] = sims[q];
+      }
+  }
+  const picksBecause: Array<string | undefined> = picks.map(() => undefined);
+  for (let q = 0; q < personal.length; q++) if (best[q] >= 0) picksBecause[personal[q]] = v.items[best[q]].movie_id;
   rows.push({
     kind: firstIsPersonal ? 'top_picks' : 'trending',
     title: firstIsPersonal ? 'Top picks for you' : 'Trending now',
-    items: picks.map((c) => {
-      // A personalised item is "because of" the anchor it is closest to, when it is close at all.
-      if (c.itemIndex < 0 || c.reason !== 'because_you_watched' || anchors.length === 0) return item(c);
-      let best = -1;
-      let bestSim = 0;
-      for (let n = 0; n < nearAnchors.length; n++) {
-        const s = dot(nearAnchorVecs[n], v.itemFactors, c.itemIndex * v.k, v.k);
-        if (s > bestSim) [best, bestSim] = [nearAnchors[n], s];
-      }
-      return item(c, best >= 0 ? v.items[best].movie_id : undefined);
-    }),
+    items: picks,
+    itemsBecause: picksBecause,
   });
 
   // 2 and 3, alternating.
-  // With a stored list, every anchor's similarities to the listed titles (and the user's scores)
-  // come from one pass over the list (see scanList).
-  const scanAnchors = anchors.slice(0, o.becauseMax);
-  const sims = listIdx && user.userVec && scanAnchors.length > 0 ? scanList(v.itemFactors, v.k, listIdx, scanAnchors) : null;
-  const becauseRow = (a: number): Row | null => {
-    if (!user.userVec) return null;
-    const x = user.userVec;
-    // The anchor's nearest unseen titles, then minus those already on screen: a row repeats
-    // nothing and holds only true neighbours. With a stored list only its titles qualify, so the
-    // nearest of them are found exactly (≤ N dot products, cheaper than an HNSW search whose
-    // results would mostly fall outside the list); without one, the HNSW index finds them.
-    const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watchedIdx.has(idx);
-    let scored: Candidate[];
-    if (listIdx && sims) {
-      const A = scanAnchors.length;
-      const ai = scanAnchors.indexOf(a);
-      const near = nearestPositions(sims.subarray(ai), A, listIdx.length, (j) => notWatched(listIdx[j]), (j) => listIdx[j], o.nNeighbours);
-      scored = near.filter((j) => !usedIdx.has(listIdx[j])).map((j) => ({ movieId: v.items[listIdx[j]].movie_id, itemIndex: listIdx[j], score: dot(x, v.itemFactors, listIdx[j] * v.k, v.k), reason: 'because_you_watched' as Reason }));
-    } else {
-      const cand = (deps.similar ? deps.similar(a, o.nNeighbours, notWatched) : deps.neighbours(v.itemFactors.subarray(a * v.k, (a + 1) * v.k), o.nNeighbours, notWatched)).filter(notWatched).filter(accept);
-      scored = cand.map((idx) => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(x, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' as Reason }));
-    }
-    scored.sort((p, q) => q.score - p.score);
-    const anchorId = v.items[a].movie_id;
-    return { kind: 'because_you_watched', title: `Because you watched ${v.items[a].title}`, because_of: anchorId, items: claim(scored, o.perRow).map((c) => item(c, anchorId)) };
-  };
-  // With a stored list: what coldStartAmong(listIdx, …) returns, from the list ranked once per
-  // screen (a row stops as soon as it is full, instead of ranking the whole list per genre).
-  let ranked: Int32Array | null = null;
-  const fromList = (among: readonly number[], inGenre: (idx: number) => boolean): Candidate[] => {
-    const ranks = listRanks(v);
-    ranked ??= rankedListPositions(ranks, among);
-    const out: Candidate[] = [];
-    for (let r = 0; r < ranked.length && out.length < o.perRow; r++) {
-      const idx = among[ranked[r]];
-      if (!inGenre(idx)) continue;
-      const t = ranks.trend[idx];
-      const score = t >= 0 ? 1 - t / Math.max(1, v.trending.length) : 1 - ranks.pop[idx] / v.popular.length;
-      out.push({ movieId: v.items[idx].movie_id, itemIndex: idx, score, reason: t >= 0 ? 'trending' : 'popular' });
-    }
-    return out;
-  };
-  const genreRow = (g: string): Row => {
-    const gl = g.toLowerCase();
-    let cands: Candidate[];
-    if (listIdx) cands = fromList(listIdx, (idx) => !usedIdx.has(idx) && v.items[idx].genresLower.includes(gl));
-    else cands = coldStart(v.trending, v.popular, v.items, (idx) => accept(idx) && v.items[idx].genresLower.includes(gl), o.perRow, true);
-    return { kind: 'trending_in_genre', title: `Trending in ${g}`, genre: g, items: claim(cands, o.perRow).map((c) => item(c)) };
-  };
   const genres = likedGenres(v, anchors, picks);
   if (genres.length === 0) {
     // A cold screen: the genres of what is trending, most frequent first.
@@ -361,19 +542,95 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
       wantB--;
     } else wantG--;
   }
-  const keep = (row: Row | null): Row | null => {
+
+  // With a stored list, the anchors' similarities to the listed titles come from one pass over
+  // the list (scanList) for the anchors the plan needs; a later anchor (tried only when a row
+  // comes out short) gets a pass of its own. Its rows are in cache by then.
+  const scanned = listIdx && user.userVec && needB > 0 ? scanList(v.itemFactors, v.k, listIdx, anchors.slice(0, needB)) : null;
+  const simsOf = (ai: number): { sims: Float64Array; off: number; stride: number } =>
+    ai < needB ? { sims: scanned!, off: ai, stride: needB } : { sims: scanList(v.itemFactors, v.k, listIdx!, [anchors[ai]]), off: 0, stride: 1 };
+  const becauseRow = (ai: number): PlannedRow | null => {
+    if (!user.userVec) return null;
+    const x = user.userVec;
+    const a = anchors[ai];
+    const anchorId = v.items[a].movie_id;
+    const row: PlannedRow = { kind: 'because_you_watched', title: `Because you watched ${v.items[a].title}`, because_of: anchorId, items: [], itemsBecause: null };
+    // The anchor's nearest unseen titles, then minus those already on screen: a row repeats
+    // nothing and holds only true neighbours. With a stored list only its titles qualify, so the
+    // nearest of them are found exactly (≤ N dot products, cheaper than an HNSW search whose
+    // results would mostly fall outside the list); without one, the HNSW index finds them.
+    const notWatched = (idx: number) => idx !== a && idx < v.items.length && !watchedIdx.has(idx);
+    if (listIdx) {
+      const { sims, off, stride } = simsOf(ai);
+      const L = listIdx.length;
+      const pos = new Int32Array(L);
+      let m = 0;
+      for (let j = 0; j < L; j++) if (notWatched(listIdx[j])) pos[m++] = j;
+      const kept = keepNearest(sims, off, stride, pos, m, listIdx, o.nNeighbours);
+      // The user's scores of those not on screen yet, best first; equal scores in neighbour order
+      // (nearer first, then lower index), as a stable sort of the neighbour list would leave them.
+      const cand: number[] = [];
+      const offs = new Int32Array(kept);
+      for (let p = 0; p < kept; p++) {
+        const j = pos[p];
+        if (usedIdx.has(listIdx[j])) continue;
+        offs[cand.length] = listIdx[j] * v.k;
+        cand.push(j);
+      }
+      const got = new Float64Array(cand.length);
+      dotsInOrder(x, v.itemFactors, offs, cand.length, v.k, got);
+      const score = new Float64Array(L);
+      for (let p = 0; p < cand.length; p++) score[cand[p]] = got[p];
+      cand.sort((p, q) => score[q] - score[p] || sims[off + q * stride] - sims[off + p * stride] || listIdx[p] - listIdx[q]);
+      for (let r = 0; r < cand.length && row.items.length < o.perRow; r++) {
+        const idx = listIdx[cand[r]];
+        const c: Candidate = { movieId: v.items[idx].movie_id, itemIndex: idx, score: score[cand[r]], reason: 'because_you_watched' };
+        if (take(c)) row.items.push(c);
+      }
+      return row;
+    }
+    const cand = (deps.similar ? deps.similar(a, o.nNeighbours, notWatched) : deps.neighbours(v.itemFactors.subarray(a * v.k, (a + 1) * v.k), o.nNeighbours, notWatched)).filter(notWatched).filter(accept);
+    const scored = cand.map((idx): Candidate => ({ movieId: v.items[idx].movie_id, itemIndex: idx, score: dot(x, v.itemFactors, idx * v.k, v.k), reason: 'because_you_watched' }));
+    scored.sort((p, q) => q.score - p.score);
+    row.items = claim(scored, o.perRow);
+    return row;
+  };
+  // With a stored list: what coldStartAmong(listIdx, …) returns, from the list ranked once per
+  // screen (a row stops as soon as it is full, instead of ranking the whole list per genre).
+  let ranked: Int32Array | null = null;
+  const fromList = (among: readonly number[], inGenre: (idx: number) => boolean): Candidate[] => {
+    const ranks = listRanks(v);
+    ranked ??= rankedListPositions(ranks, among);
+    const out: Candidate[] = [];
+    for (let r = 0; r < ranked.length && out.length < o.perRow; r++) {
+      const idx = among[ranked[r]];
+      if (!inGenre(idx) || usedIdx.has(idx)) continue;
+      const t = ranks.trend[idx];
+      const score = t >= 0 ? 1 - t / Math.max(1, v.trending.length) : 1 - ranks.pop[idx] / v.popular.length;
+      out.push({ movieId: v.items[idx].movie_id, itemIndex: idx, score, reason: t >= 0 ? 'trending' : 'popular' });
+    }
+    return out;
+  };
+  const genreRow = (g: string): PlannedRow => {
+    const inGenre = genreTest(v, g.toLowerCase());
+    let cands: Candidate[];
+    if (listIdx) cands = fromList(listIdx, inGenre);
+    else cands = coldStart(v.trending, v.popular, v.items, (idx) => accept(idx) && inGenre(idx), o.perRow, true);
+    return { kind: 'trending_in_genre', title: `Trending in ${g}`, genre: g, items: claim(cands, o.perRow), itemsBecause: null };
+  };
+  const keep = (row: PlannedRow | null): PlannedRow | null => {
     if (row && row.items.length >= Math.min(o.minItems, o.perRow)) return row;
     if (row)
       for (const it of row.items) {
-        used.delete(it.movie_id);
-        const idx = v.indexById.get(it.movie_id);
+        used.delete(it.movieId);
+        const idx = v.indexById.get(it.movieId);
         if (idx !== undefined && !watchedIdx.has(idx)) usedIdx.delete(idx);
       }
     return null;
   };
-  const built = { b: [] as Row[], g: [] as Row[] };
-  for (let a = 0; a < anchors.length && a < o.becauseMax && built.b.length < needB; a++) {
-    const row = keep(becauseRow(anchors[a]));
+  const built = { b: [] as PlannedRow[], g: [] as PlannedRow[] };
+  for (let ai = 0; ai < anchors.length && ai < o.becauseMax && built.b.length < needB; ai++) {
+    const row = keep(becauseRow(ai));
     if (row) built.b.push(row);
   }
   const needG = budget - built.b.length; // a missing "because" row leaves room for a genre row

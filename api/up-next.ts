@@ -9,6 +9,7 @@
 import { buildFranchiseIndex, type FranchiseIndex } from '../model/franchise';
 import { upNext, type UpNextWhy } from '../model/up-next';
 import { coldStart, roundScore } from './feed';
+import type { TitleFields } from './feed-json';
 import type { FreshTitle, VersionState } from './state';
 
 export type UpNextReason = UpNextWhy | 'popular' | 'trending';
@@ -61,6 +62,14 @@ export function franchiseOf(v: Pick<VersionState, 'items'>): FranchiseIndex {
   return ix;
 }
 
+/** An answer before its items are objects: api/rows-json.ts writes it as JSON bytes, upNextResponse as the response object. */
+export interface UpNextPlan {
+  source: UpNextSource;
+  picks: Array<{ itemIndex: number; score: number; reason: UpNextReason }>;
+  /** True when every item is because_of the finished title (the policy's picks; not the fallback). */
+  because: boolean;
+}
+
 export function upNextFor(
   v: VersionState,
   fresh: FreshTitle | undefined,
@@ -69,9 +78,30 @@ export function upNextFor(
   o: UpNextOptions,
   neighbours: (vec: Float32Array, n: number, accept: (idx: number) => boolean) => number[],
 ): UpNextResponse {
+  return upNextResponse(v, user.userId, movieId, planUpNext(v, fresh, movieId, user, o, neighbours));
+}
+
+/** The plan as the response object (keys in the order the response has always had them). */
+export function upNextResponse(v: { items: readonly TitleFields[]; version: string }, userId: string, movieId: string, plan: UpNextPlan): UpNextResponse {
+  const items = plan.picks.map((p): UpNextItem => {
+    const t = v.items[p.itemIndex];
+    const item: UpNextItem = { movie_id: t.movie_id, title: t.title, genres: t.genres, score: roundScore(p.score), reason: p.reason };
+    if (plan.because) item.because_of = movieId;
+    return item;
+  });
+  return { user_id: userId, movie_id: movieId, model_version: v.version, source: plan.source, items };
+}
+
+export function planUpNext(
+  v: VersionState,
+  fresh: FreshTitle | undefined,
+  movieId: string,
+  user: UpNextUser,
+  o: UpNextOptions,
+  neighbours: (vec: Float32Array, n: number, accept: (idx: number) => boolean) => number[],
+): UpNextPlan {
   const idx = v.indexById.get(movieId);
   const finishedVec = v.k > 0 ? (idx !== undefined ? v.itemFactors.subarray(idx * v.k, (idx + 1) * v.k) : (fresh?.vector ?? null)) : null;
-  const out = (source: UpNextSource, items: UpNextItem[]): UpNextResponse => ({ user_id: user.userId, movie_id: movieId, model_version: v.version, source, items });
   if (finishedVec && finishedVec.length === v.k) {
     const picks = upNext({
       finished: idx ?? -1,
@@ -88,11 +118,7 @@ export function upNextFor(
       limit: o.limit,
     });
     if (picks.length > 0) {
-      const items = picks.map((p) => {
-        const t = v.items[p.itemIndex];
-        return { movie_id: t.movie_id, title: t.title, genres: t.genres, score: roundScore(p.score), reason: p.why, because_of: movieId };
-      });
-      return out(user.userVec ? user.vecSource : 'item_to_item', items);
+      return { source: user.userVec ? user.vecSource : 'item_to_item', picks: picks.map((p) => ({ itemIndex: p.itemIndex, score: p.score, reason: p.why })), because: true };
     }
   }
   // Fallback: popular titles of the finished title's genres (any genre when it is unknown).
@@ -106,9 +132,5 @@ export function upNextFor(
     const have = new Set(cands.map((c) => c.itemIndex));
     cands = cands.concat(coldStart([], v.popular, v.items, (i) => i !== idx && test(i) && !have.has(i), o.limit - cands.length, true));
   }
-  const items = cands.map((c) => {
-    const t = v.items[c.itemIndex];
-    return { movie_id: t.movie_id, title: t.title, genres: t.genres, score: roundScore(c.score), reason: c.reason as UpNextReason };
-  });
-  return out('fallback', items);
+  return { source: 'fallback', picks: cands.map((c) => ({ itemIndex: c.itemIndex, score: c.score, reason: c.reason as UpNextReason })), because: false };
 }

@@ -49,6 +49,22 @@ function dotRows(a: Float32Array, aOff: number, b: Float32Array, bOff: number, k
   return s;
 }
 
+/**
+ * f·y and u·y for row y of Y at yOff, each summed exactly as dotRows sums it (so scores and ties
+ * do not move), in one pass: y is loaded once and the two chains of adds overlap.
+ */
+function dotRowsPair(f: Float32Array, u: Float32Array, Y: Float32Array, yOff: number, k: number, out: Float64Array): void {
+  let sf = 0;
+  let su = 0;
+  for (let j = 0; j < k; j++) {
+    const y = Y[yOff + j];
+    sf += f[j] * y;
+    su += u[j] * y;
+  }
+  out[0] = sf;
+  out[1] = su;
+}
+
 export function upNext(inp: UpNextInput): UpNextPick[] {
   const { k, itemFactors: Y, userVec, finishedVec } = inp;
   if (finishedVec.length !== k) throw new RangeError(`finished title vector has ${finishedVec.length} entries, expected k=${k}`);
@@ -66,10 +82,14 @@ export function upNext(inp: UpNextInput): UpNextPick[] {
   }
   const near = inp.neighbours(finishedVec, Math.max(inp.nNeighbours, inp.limit), ok);
   const scored: UpNextPick[] = [];
+  const pair = new Float64Array(2);
   for (const idx of near) {
     if (!ok(idx)) continue;
-    const sim = dotRows(finishedVec, 0, Y, idx * k, k);
-    const score = userVec ? dotRows(userVec, 0, Y, idx * k, k) + inp.itemWeight * sim : sim;
+    let score: number;
+    if (userVec) {
+      dotRowsPair(finishedVec, userVec, Y, idx * k, k, pair);
+      score = pair[1] + inp.itemWeight * pair[0];
+    } else score = dotRows(finishedVec, 0, Y, idx * k, k);
     scored.push({ itemIndex: idx, score, why: 'similar' });
   }
   scored.sort((a, b) => b.score - a.score || a.itemIndex - b.itemIndex);

@@ -93,6 +93,22 @@ describe('home rows', () => {
     expect(rows.every((r) => r.items.length >= 8 || r.kind === 'top_picks')).toBe(true);
     expect(rows.some((r) => r.kind === 'because_you_watched')).toBe(false); // 3 neighbours < 8
   });
+
+  it('genre rows hold only their genre when the catalog has more genres than the genre table has bits', () => {
+    // 40 genres (the table gives bits to the first 31), two titles each; the trending head is the last genres'.
+    const many: CatalogItem[] = [];
+    for (let g = 0; g < 40; g++)
+      for (let j = 0; j < 2; j++) many.push({ movie_id: `g${g}-${j}`, title: `G${g} ${j}`, genres: [`Genre${g}`], genresLower: [`genre${g}`], year: 2000, added_at: '', addedAtMs: NaN });
+    const w: RowsVersion = { items: many, indexById: new Map(many.map((it, i) => [it.movie_id, i])), itemFactors: new Float32Array(0), k: 0, popular: many.map((_, i) => i), trending: many.map((_, i) => many.length - 1 - i) };
+    const { rows } = buildRows(w, { list: null, userVec: null, watched: [] }, { ...opts, rows: 3, perRow: 2, minItems: 1 }, deps);
+    const genreRows = rows.filter((r) => r.kind === 'trending_in_genre');
+    expect(genreRows.length).toBe(2);
+    for (const r of genreRows) {
+      expect(r.items.length).toBeGreaterThan(0);
+      expect(r.items.every((i) => i.genres.includes(r.genre!))).toBe(true);
+    }
+    expect(genreRows.some((r) => Number(r.genre!.slice(5)) >= 31)).toBe(true); // a genre without a bit
+  });
 });
 
 describe('nearest listed titles', () => {
@@ -108,6 +124,18 @@ describe('nearest listed titles', () => {
     for (const n of [0, 1, 3, 6, 20]) {
       const want = among.filter((i) => accept(i) && !skip.has(i)).sort((a, b) => sim(b) - sim(a) || a - b).slice(0, n);
       expect(nearestAmong(q, Y, K, among, accept, skip, n)).toEqual(want);
+    }
+  });
+
+  it('keep the lowest indices among many titles tied at the cut', () => {
+    // 30 titles, similarities in 4 levels, so the n-th largest value is shared by several.
+    const Y = new Float32Array(30 * K);
+    for (let i = 0; i < 30; i++) Y[i * K] = [0.9, 0.5, 0.5, 0.2][(i * 7) % 4];
+    const among = Array.from({ length: 30 }, (_, i) => (i * 11) % 30);
+    const q = Float32Array.from([1, 0, 0]);
+    for (const n of [1, 5, 8, 9, 12, 20, 29, 30]) {
+      const want = [...among].sort((a, b) => Y[b * K] - Y[a * K] || a - b).slice(0, n);
+      expect(nearestAmong(q, Y, K, among, () => true, new Set(), n)).toEqual(want);
     }
   });
 });

@@ -1,0 +1,179 @@
+// GET /home-rows and GET /up-next written as JSON bytes, the way GET /home-feed is (api/feed-json.ts):
+// each item is its title's precomputed head (`{"movie_id":…,"title":…,"genres":[…],"score":`)
+// plus its score, reason and because_of, and no response objects are built. A 5×20 screen is
+// ~15 kB: JSON.stringify of its item objects was the largest single cost of a screen after the
+// scans, and those objects and the string most of its garbage. The impression slates are written
+// as text by hand for the same reason (five per screen).
+// The bytes equal JSON.stringify of the response objects (rowOf, upNextResponse); a test checks it.
+import { itemHead, type ItemHeads, type TitleFields } from './feed-json';
+import { roundScore } from './feed';
+import { itemBecause, type PlannedRow, type RowsSource } from './rows';
+import type { UpNextPlan } from './up-next';
+
+/**
+ * One reused output buffer: a response is written into it and copied out at its exact size, so
+ * nothing is sized twice. Safe because a response is written synchronously from start to end.
+ */
+let buf = Buffer.allocUnsafeSlow(64 * 1024);
+let at = 0;
+
+function room(n: number): void {
+  if (at + n <= buf.length) return;
+  const next = Buffer.allocUnsafeSlow(Math.max(at + n, 2 * buf.length));
+  buf.copy(next, 0, 0, at);
+  buf = next;
+}
+
+/**
+ * Text known to be ASCII (JSON punctuation, numbers, enum values). A loop in JS: the few dozen
+ * characters of an item's tail cost less than a call into Buffer#write.
+ */
+function ascii(s: string): void {
+  const n = s.length;
+  room(n);
+  const out = buf;
+  let p = at;
+  for (let i = 0; i < n; i++) out[p++] = s.charCodeAt(i);
+  at = p;
+}
+
+/** Any text, as UTF-8 (at most 3 bytes per UTF-16 unit). */
+function utf8(s: string): void {
+  room(3 * s.length);
+  at += buf.write(s, at, 'utf8');
+}
+
+/** Title `idx`'s head from the version's heads; false when they do not have it. */
+function headOf(heads: ItemHeads | null | undefined, idx: number): boolean {
+  if (!heads || idx < 0 || idx + 1 >= heads.offsets.length) return false;
+  const from = heads.offsets[idx];
+  const to = heads.offsets[idx + 1];
+  room(to - from);
+  // A byte loop: Buffer#copy makes a view object per call, which costs more than ~70 bytes of copying.
+  const src = heads.bytes;
+  const out = buf;
+  let p = at;
+  for (let b = from; b < to; b++) out[p++] = src[b];
+  at = p;
+  return true;
+}
+
+/** The item's tail after its head: `<score>,"reason":"<reason>"[,"because_of":<id>]}`. */
+function tail(score: number, reason: string, becauseJson: string): void {
+  ascii(`${roundScore(score)},"reason":"${reason}"`);
+  if (becauseJson !== '') utf8(becauseJson);
+  ascii('}');
+}
+
+/** What was written, copied out at its size; resets the buffer. */
+function take(): Buffer {
+  const out = Buffer.allocUnsafe(at);
+  buf.copy(out, 0, 0, at);
+  at = 0;
+  return out;
+}
+
+// because_of of consecutive items is mostly the same id: encode it once per run.
+let lastBecause: string | undefined;
+let lastBecauseJson = '';
+function becauseJsonOf(id: string | undefined): string {
+  if (id === undefined) return '';
+  if (id !== lastBecause) {
+    lastBecause = id;
+    lastBecauseJson = `,"because_of":${JSON.stringify(id)}`;
+  }
+  return lastBecauseJson;
+}
+
+/** The catalog and fresh titles a response's items come from. */
+export interface TitleSource {
+  items: readonly TitleFields[];
+  heads?: ItemHeads | null;
+  fresh: (movieId: string) => TitleFields | undefined;
+}
+
+export interface RowsPage {
+  user_id: string;
+  model_version: string;
+  source: RowsSource;
+  variant: string;
+  rows: readonly PlannedRow[];
+}
+
+/** A screen as JSON bytes: equal to Buffer.from(JSON.stringify(response with rows.map(rowOf))). */
+export function encodeRowsPage(p: RowsPage, t: TitleSource): Buffer {
+  at = 0;
+  utf8(`{"user_id":${JSON.stringify(p.user_id)},"model_version":${JSON.stringify(p.model_version)},"source":${JSON.stringify(p.source)},"variant":${JSON.stringify(p.variant)},"rows":[`);
+  for (let r = 0; r < p.rows.length; r++) {
+    const row = p.rows[r];
+    if (r > 0) ascii(',');
+    utf8(`{"kind":"${row.kind}","title":${JSON.stringify(row.title)},`);
+    if (row.because_of !== undefined) utf8(`"because_of":${JSON.stringify(row.because_of)},`);
+    if (row.genre !== undefined) utf8(`"genre":${JSON.stringify(row.genre)},`);
+    ascii('"items":[');
+    for (let j = 0; j < row.items.length; j++) {
+      const c = row.items[j];
+      if (j > 0) ascii(',');
+      // A candidate with an item index is that catalog title (every list, scan and fresh pick makes them so).
+      if (!headOf(t.heads, c.itemIndex)) {
+        const f = c.itemIndex >= 0 ? t.items[c.itemIndex] : t.fresh(c.movieId);
+        utf8(itemHead({ movie_id: c.movieId, title: f?.title ?? '', genres: f?.genres ?? [] }));
+      }
+      tail(c.score, c.reason, becauseJsonOf(itemBecause(row, j)));
+    }
+    ascii(']}');
+  }
+  ascii(']}');
+  return take();
+}
+
+export interface UpNextPage {
+  user_id: string;
+  movie_id: string;
+  model_version: string;
+  plan: UpNextPlan;
+}
+
+/** An up-next answer as JSON bytes: equal to Buffer.from(JSON.stringify(upNextResponse(…))). */
+export function encodeUpNextPage(p: UpNextPage, t: Pick<TitleSource, 'items' | 'heads'>): Buffer {
+  at = 0;
+  utf8(`{"user_id":${JSON.stringify(p.user_id)},"movie_id":${JSON.stringify(p.movie_id)},"model_version":${JSON.stringify(p.model_version)},"source":"${p.plan.source}","items":[`);
+  const because = p.plan.because ? `,"because_of":${JSON.stringify(p.movie_id)}` : '';
+  const picks = p.plan.picks;
+  for (let j = 0; j < picks.length; j++) {
+    if (j > 0) ascii(',');
+    if (!headOf(t.heads, picks[j].itemIndex)) utf8(itemHead(t.items[picks[j].itemIndex]));
+    tail(picks[j].score, picks[j].reason, because);
+  }
+  ascii(']}');
+  return take();
+}
+
+/** What an impression slate says besides its items. */
+export interface SlateFields {
+  event_id: string;
+  user_id: string;
+  ts: string;
+  surface: string;
+  feed_source: string;
+  variant: string;
+  model_version: string;
+}
+
+/** A movie id as a JSON string: ids are plain ASCII, so usually no escaping pass. */
+const PLAIN_ID = /^[\w.:-]*$/;
+function idJson(id: string): string {
+  return PLAIN_ID.test(id) ? `"${id}"` : JSON.stringify(id);
+}
+
+/**
+ * One impression slate as the events stream stores it: equal to JSON.stringify({ event_id,
+ * user_id, event_type: 'impression', ts, surface, feed_source, variant, model_version, offset: 0,
+ * items, because_of }) (no because_of key when it is undefined).
+ */
+export function encodeSlate(f: SlateFields, ids: (i: number) => string, n: number, becauseOf: string | undefined): string {
+  let items = '';
+  for (let i = 0; i < n; i++) items += (i > 0 ? ',' : '') + idJson(ids(i));
+  const because = becauseOf !== undefined ? `,"because_of":${JSON.stringify(becauseOf)}` : '';
+  return `{"event_id":${JSON.stringify(f.event_id)},"user_id":${JSON.stringify(f.user_id)},"event_type":"impression","ts":${JSON.stringify(f.ts)},"surface":${JSON.stringify(f.surface)},"feed_source":${JSON.stringify(f.feed_source)},"variant":${JSON.stringify(f.variant)},"model_version":${JSON.stringify(f.model_version)},"offset":0,"items":[${items}]${because}}`;
+}
