@@ -5,6 +5,7 @@
 // /home-feed, and the item objects and the string the largest share of the garbage each request
 // leaves (the young-generation GC copies whatever is in flight, so every byte shows in the tail).
 // The bytes are the same as JSON.stringify of the FeedResponse (api/feed-response.ts); a test checks it.
+// The byte writer below (begin … take) is shared with /home-rows and /up-next (api/rows-json.ts).
 import type { Candidate, FeedItem } from './feed';
 import { roundScore } from './feed';
 import type { FeedResponse } from './feed-response';
@@ -85,40 +86,86 @@ export interface FeedPage {
   heads: ItemHeads | null;
 }
 
-const ITEM_TAIL_MAX = 64; // `,"reason":"because_you_watched"}` and a score's digits, with room
+/**
+ * The writer. One reused output buffer: a response is written into it and copied out at its exact size, so
+ * nothing is sized twice. Safe because a response is written synchronously from start to end.
+ */
+let buf = Buffer.allocUnsafeSlow(64 * 1024);
+let at = 0;
+
+/** Start a response (also after one that threw half-way). */
+export function begin(): void {
+  at = 0;
+}
+
+function room(n: number): void {
+  if (at + n <= buf.length) return;
+  const next = Buffer.allocUnsafeSlow(Math.max(at + n, 2 * buf.length));
+  buf.copy(next, 0, 0, at);
+  buf = next;
+}
+
+/**
+ * Text known to be ASCII (JSON punctuation, numbers, enum values). A loop in JS: the few dozen
+ * characters of an item's tail cost less than a call into Buffer#write.
+ */
+export function ascii(s: string): void {
+  const n = s.length;
+  room(n);
+  const out = buf;
+  let p = at;
+  for (let i = 0; i < n; i++) out[p++] = s.charCodeAt(i);
+  at = p;
+}
+
+/** Any text, as UTF-8 (at most 3 bytes per UTF-16 unit). */
+export function utf8(s: string): void {
+  room(3 * s.length);
+  at += buf.write(s, at, 'utf8');
+}
+
+/** Title `idx`'s head from the version's heads; false when they do not have it. */
+export function headOf(heads: ItemHeads | null | undefined, idx: number): boolean {
+  if (!heads || idx < 0 || idx + 1 >= heads.offsets.length) return false;
+  const from = heads.offsets[idx];
+  const to = heads.offsets[idx + 1];
+  room(to - from);
+  // A byte loop: Buffer#copy makes a view object per call, which costs more than ~70 bytes of copying.
+  const src = heads.bytes;
+  const out = buf;
+  let p = at;
+  for (let b = from; b < to; b++) out[p++] = src[b];
+  at = p;
+  return true;
+}
+
+/** The item's tail after its head: `<score>,"reason":"<reason>"[,"because_of":<id>]}`. */
+export function tail(score: number, reason: string, becauseJson: string): void {
+  ascii(`${roundScore(score)},"reason":"${reason}"`);
+  if (becauseJson !== '') utf8(becauseJson);
+  ascii('}');
+}
+
+/** What was written, copied out at its size; resets the buffer for the next response. */
+export function take(): Buffer {
+  const out = Buffer.allocUnsafe(at);
+  buf.copy(out, 0, 0, at);
+  at = 0;
+  return out;
+}
 
 /** The page as JSON bytes: equal to Buffer.from(JSON.stringify(toFeedResponse(page))). */
 export function encodeFeedPage(p: FeedPage): Buffer {
-  const head = `{"user_id":${JSON.stringify(p.user_id)},"model_version":${JSON.stringify(p.model_version)},"source":${JSON.stringify(p.source)},"variant":${JSON.stringify(p.variant)},"items":[`;
-  const heads = p.heads;
-  let size = Buffer.byteLength(head) + 2;
-  const extra: Array<string | null> = [];
-  for (const c of p.items) {
-    if (heads && c.itemIndex >= 0 && c.itemIndex + 1 < heads.offsets.length) {
-      size += heads.offsets[c.itemIndex + 1] - heads.offsets[c.itemIndex] + ITEM_TAIL_MAX + 1;
-      extra.push(null);
-    } else {
-      const h = itemHead(p.titleOf(c));
-      size += Buffer.byteLength(h) + ITEM_TAIL_MAX + 1;
-      extra.push(h);
-    }
-  }
-  const out = Buffer.allocUnsafe(size);
-  let at = out.write(head, 0, 'utf8');
+  begin();
+  utf8(`{"user_id":${JSON.stringify(p.user_id)},"model_version":${JSON.stringify(p.model_version)},"source":${JSON.stringify(p.source)},"variant":${JSON.stringify(p.variant)},"items":[`);
   for (let i = 0; i < p.items.length; i++) {
     const c = p.items[i];
-    if (i > 0) out[at++] = 0x2c; // ','
-    const h = extra[i];
-    if (h === null) {
-      // A byte loop: Buffer#copy makes a view object per call, which costs more than ~70 bytes of copying.
-      const src = heads!.bytes;
-      for (let b = heads!.offsets[c.itemIndex], end = heads!.offsets[c.itemIndex + 1]; b < end; b++) out[at++] = src[b];
-    }
-    else at += out.write(h, at, 'utf8');
-    at += out.write(`${roundScore(c.score)},"reason":"${c.reason}"}`, at, 'latin1');
+    if (i > 0) ascii(',');
+    if (!headOf(p.heads, c.itemIndex)) utf8(itemHead(p.titleOf(c)));
+    tail(c.score, c.reason, '');
   }
-  at += out.write(']}', at, 'latin1');
-  return out.subarray(0, at);
+  ascii(']}');
+  return take();
 }
 
 /** The page as the FeedResponse object (the dashboard's preview, tests). */

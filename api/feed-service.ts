@@ -70,8 +70,8 @@ export class FeedService {
 
   /** A candidate as a response item (title, genres, rounded score, reason). */
   titleOf(snap: Snapshot, c: Candidate): FeedItem {
-    const t = c.itemIndex >= 0 ? snap.v.items[c.itemIndex] : snap.freshById.get(c.movieId);
-    return { movie_id: c.movieId, title: t?.title ?? '', genres: t?.genres ?? [], score: roundScore(c.score), reason: c.reason };
+    const t = this.titleFields(snap)(c);
+    return { movie_id: c.movieId, title: t.title, genres: t.genres, score: roundScore(c.score), reason: c.reason };
   }
 
   /** Retrieve from the version's HNSW index by inner product with `vec`, accepted items only, best first. */

@@ -1,77 +1,13 @@
-// GET /home-rows and GET /up-next written as JSON bytes, the way GET /home-feed is (api/feed-json.ts):
+// GET /home-rows and GET /up-next written as JSON bytes with api/feed-json.ts's writer, the way GET /home-feed is:
 // each item is its title's precomputed head (`{"movie_id":…,"title":…,"genres":[…],"score":`)
 // plus its score, reason and because_of, and no response objects are built. A 5×20 screen is
 // ~15 kB: JSON.stringify of its item objects was the largest single cost of a screen after the
 // scans, and those objects and the string most of its garbage. The impression slates are written
 // as text by hand for the same reason (five per screen).
 // The bytes equal JSON.stringify of the response objects (rowOf, upNextResponse); a test checks it.
-import { itemHead, type ItemHeads, type TitleFields } from './feed-json';
-import { roundScore } from './feed';
+import { ascii, begin, headOf, itemHead, tail, take, utf8, type ItemHeads, type TitleFields } from './feed-json';
 import { itemBecause, type PlannedRow, type RowsSource } from './rows';
 import type { UpNextPlan } from './up-next';
-
-/**
- * One reused output buffer: a response is written into it and copied out at its exact size, so
- * nothing is sized twice. Safe because a response is written synchronously from start to end.
- */
-let buf = Buffer.allocUnsafeSlow(64 * 1024);
-let at = 0;
-
-function room(n: number): void {
-  if (at + n <= buf.length) return;
-  const next = Buffer.allocUnsafeSlow(Math.max(at + n, 2 * buf.length));
-  buf.copy(next, 0, 0, at);
-  buf = next;
-}
-
-/**
- * Text known to be ASCII (JSON punctuation, numbers, enum values). A loop in JS: the few dozen
- * characters of an item's tail cost less than a call into Buffer#write.
- */
-function ascii(s: string): void {
-  const n = s.length;
-  room(n);
-  const out = buf;
-  let p = at;
-  for (let i = 0; i < n; i++) out[p++] = s.charCodeAt(i);
-  at = p;
-}
-
-/** Any text, as UTF-8 (at most 3 bytes per UTF-16 unit). */
-function utf8(s: string): void {
-  room(3 * s.length);
-  at += buf.write(s, at, 'utf8');
-}
-
-/** Title `idx`'s head from the version's heads; false when they do not have it. */
-function headOf(heads: ItemHeads | null | undefined, idx: number): boolean {
-  if (!heads || idx < 0 || idx + 1 >= heads.offsets.length) return false;
-  const from = heads.offsets[idx];
-  const to = heads.offsets[idx + 1];
-  room(to - from);
-  // A byte loop: Buffer#copy makes a view object per call, which costs more than ~70 bytes of copying.
-  const src = heads.bytes;
-  const out = buf;
-  let p = at;
-  for (let b = from; b < to; b++) out[p++] = src[b];
-  at = p;
-  return true;
-}
-
-/** The item's tail after its head: `<score>,"reason":"<reason>"[,"because_of":<id>]}`. */
-function tail(score: number, reason: string, becauseJson: string): void {
-  ascii(`${roundScore(score)},"reason":"${reason}"`);
-  if (becauseJson !== '') utf8(becauseJson);
-  ascii('}');
-}
-
-/** What was written, copied out at its size; resets the buffer. */
-function take(): Buffer {
-  const out = Buffer.allocUnsafe(at);
-  buf.copy(out, 0, 0, at);
-  at = 0;
-  return out;
-}
 
 // because_of of consecutive items is mostly the same id: encode it once per run.
 let lastBecause: string | undefined;
@@ -102,7 +38,7 @@ export interface RowsPage {
 
 /** A screen as JSON bytes: equal to Buffer.from(JSON.stringify(response with rows.map(rowOf))). */
 export function encodeRowsPage(p: RowsPage, t: TitleSource): Buffer {
-  at = 0;
+  begin();
   utf8(`{"user_id":${JSON.stringify(p.user_id)},"model_version":${JSON.stringify(p.model_version)},"source":${JSON.stringify(p.source)},"variant":${JSON.stringify(p.variant)},"rows":[`);
   for (let r = 0; r < p.rows.length; r++) {
     const row = p.rows[r];
@@ -136,7 +72,7 @@ export interface UpNextPage {
 
 /** An up-next answer as JSON bytes: equal to Buffer.from(JSON.stringify(upNextResponse(…))). */
 export function encodeUpNextPage(p: UpNextPage, t: Pick<TitleSource, 'items' | 'heads'>): Buffer {
-  at = 0;
+  begin();
   utf8(`{"user_id":${JSON.stringify(p.user_id)},"movie_id":${JSON.stringify(p.movie_id)},"model_version":${JSON.stringify(p.model_version)},"source":"${p.plan.source}","items":[`);
   const because = p.plan.because ? `,"because_of":${JSON.stringify(p.movie_id)}` : '';
   const picks = p.plan.picks;

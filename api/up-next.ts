@@ -70,17 +70,6 @@ export interface UpNextPlan {
   because: boolean;
 }
 
-export function upNextFor(
-  v: VersionState,
-  fresh: FreshTitle | undefined,
-  movieId: string,
-  user: UpNextUser,
-  o: UpNextOptions,
-  neighbours: (vec: Float32Array, n: number, accept: (idx: number) => boolean) => number[],
-): UpNextResponse {
-  return upNextResponse(v, user.userId, movieId, planUpNext(v, fresh, movieId, user, o, neighbours));
-}
-
 /** The plan as the response object (keys in the order the response has always had them). */
 export function upNextResponse(v: { items: readonly TitleFields[]; version: string }, userId: string, movieId: string, plan: UpNextPlan): UpNextResponse {
   const items = plan.picks.map((p): UpNextItem => {

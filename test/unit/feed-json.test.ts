@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Candidate } from '../../api/feed';
-import { encodeFeedPage, ItemHeads, toFeedResponse, type FeedPage, type TitleFields } from '../../api/feed-json';
+import { encodeFeedPage, ItemHeads, toFeedResponse, type FeedPage } from '../../api/feed-json';
 
-const catalog: TitleFields[] = [
-  { movie_id: 'm1', title: 'Amélie (2001)', genres: ['Comedy', 'Romance'] },
-  { movie_id: 'm2', title: 'The "Quoted" \\ Title', genres: [] },
-  { movie_id: 'm3', title: '東京物語 😀', genres: ['Drama'] },
-  { movie_id: 'm4', title: '', genres: ['Sci-Fi'] },
-];
-const fresh: TitleFields = { movie_id: 'f9', title: 'New\nline', genres: ['Horror'] };
+import { catalog, fresh } from '../helpers/json-titles';
 
 function page(items: Candidate[], heads: ItemHeads | null): FeedPage {
   return {

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Candidate } from '../../api/feed';
-import { ItemHeads, type TitleFields } from '../../api/feed-json';
+import { ItemHeads } from '../../api/feed-json';
 import { rowOf, type PlannedRow } from '../../api/rows';
 import { encodeRowsPage, encodeSlate, encodeUpNextPage, type RowsPage, type UpNextPage } from '../../api/rows-json';
 import { upNextResponse, type UpNextPlan } from '../../api/up-next';
 
-const catalog: TitleFields[] = [
-  { movie_id: 'm1', title: 'Amélie (2001)', genres: ['Comedy', 'Romance'] },
-  { movie_id: 'm2', title: 'The "Quoted" \\ Title', genres: [] },
-  { movie_id: 'm3', title: '東京物語 😀', genres: ['Drama'] },
-  { movie_id: 'm4', title: '', genres: ['Sci-Fi'] },
-];
-const fresh: TitleFields = { movie_id: 'f9', title: 'New\nline', genres: ['Horror'] };
+import { catalog, fresh } from '../helpers/json-titles';
 const freshOf = (id: string) => (id === fresh.movie_id ? fresh : undefined);
 const v = { items: catalog, version: 'v20240601T000000Z' };
 
