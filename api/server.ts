@@ -20,7 +20,8 @@ export function servingRedisOptions(o: ApiOptions): RedisOptions {
     connectTimeout: o.REDIS_CONNECT_TIMEOUT_MS,
     commandTimeout: o.REDIS_COMMAND_TIMEOUT_MS,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    // No auto-pipelining: its Pipeline objects outlive scavenges under load (api/store.ts readFeed).
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,

@@ -301,8 +301,10 @@ async function main(): Promise<void> {
   try {
     await redis.ping();
     await floorRedis.connect();
-    const dataAsOf = Date.now() - 86400_000;
-    await seed(redis, dataAsOf);
+    // --keep with a fixed --prefix seeds once: a later run that finds the same world reuses it.
+    const seededUsers = KEEP ? await redis.hget(keys(PREFIX).versionMeta(VERSION), 'n_users') : null;
+    if (seededUsers === String(USERS) && (await redis.get(keys(PREFIX).live)) === VERSION) console.log(`reusing the world seeded under ${PREFIX} (${USERS.toLocaleString('en')} lists)`);
+    else await seed(redis, Date.now() - 86400_000);
     if (AUTOCANNON) return await autocannonMode(redisUrl, floorRedis);
     if (SURFACES) {
       const env = { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) };
