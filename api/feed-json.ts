@@ -141,9 +141,53 @@ export function headOf(heads: ItemHeads | null | undefined, idx: number): boolea
 
 /** The item's tail after its head: `<score>,"reason":"<reason>"[,"because_of":<id>]}`. */
 export function tail(score: number, reason: string, becauseJson: string): void {
-  ascii(`${roundScore(score)},"reason":"${reason}"`);
+  num6(score);
+  ascii(',"reason":"');
+  ascii(reason);
+  ascii('"');
   if (becauseJson !== '') utf8(becauseJson);
   ascii('}');
+}
+
+/**
+ * A score as JSON.stringify(roundScore(x)) writes it, without making the string: round to 6
+ * decimals, then the integer part, a point and the fraction without trailing zeros. Exact for
+ * |x| < 1e9 (the rounded value has at most 15 significant digits, so that decimal is the
+ * shortest one that reads back as the same double); larger or non-finite values take the string path.
+ */
+export function num6(x: number): void {
+  const r = roundScore(x);
+  if (!(Math.abs(r) < 1e9)) return ascii(String(r));
+  const n = Math.round(Math.abs(r) * 1e6); // the 6-decimal digits as an integer (exact: < 2^53)
+  room(24);
+  const out = buf;
+  if (r < 0 && n > 0) out[at++] = 0x2d; // '-'; −0 prints as 0
+  const int = Math.floor(n / 1e6);
+  let frac = n - int * 1e6;
+  // integer part
+  if (int === 0) out[at++] = 0x30;
+  else {
+    let digits = 1;
+    for (let p = 10; p <= int; p *= 10) digits++;
+    let v = int;
+    for (let d = digits - 1; d >= 0; d--) {
+      out[at + d] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    at += digits;
+  }
+  if (frac === 0) return;
+  out[at++] = 0x2e; // '.'
+  let width = 6;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  for (let d = width - 1; d >= 0; d--) {
+    out[at + d] = 0x30 + (frac % 10);
+    frac = Math.floor(frac / 10);
+  }
+  at += width;
 }
 
 /** What was written, copied out at its size; resets the buffer for the next response. */

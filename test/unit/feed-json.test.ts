@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Candidate } from '../../api/feed';
-import { encodeFeedPage, ItemHeads, toFeedResponse, type FeedPage } from '../../api/feed-json';
+import { roundScore } from '../../api/feed';
+import { begin, encodeFeedPage, ItemHeads, num6, take, toFeedResponse, type FeedPage } from '../../api/feed-json';
 
 import { catalog, fresh } from '../helpers/json-titles';
 
@@ -37,5 +38,26 @@ describe('encodeFeedPage', () => {
     const p = { ...page([], null), model_version: null, source: 'fallback' as const };
     expect(encodeFeedPage(p).toString('utf8')).toBe('{"user_id":"u\\"1","model_version":null,"source":"fallback","variant":"control","items":[]}');
     expect(JSON.parse(encodeFeedPage(p).toString('utf8'))).toEqual(toFeedResponse(p));
+  });
+});
+
+describe('num6', () => {
+  const written = (x: number) => {
+    begin();
+    num6(x);
+    return take().toString('latin1');
+  };
+
+  it('writes a score as JSON.stringify writes it rounded to 6 decimals', () => {
+    const edges = [0, -0, 1, -1, 0.5, 1e-6, -1e-6, 5e-7, -5e-7, 4.9e-7, 1.5e-6, -1.5e-6, 0.1 + 0.2, 1.0000005, 12345678.9, 999_999_999.999_999, 1e9, 1e15, 1e21, 1e-7, Number.NaN, Infinity, -Infinity];
+    for (const x of edges) expect(written(x), String(x)).toBe(JSON.stringify(roundScore(x)));
+    // Random magnitudes from 1e-8 to 1e9, both signs, and values on the rounding boundary.
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 200_000; i++) {
+      const x = (rand() - 0.3) * 10 ** (Math.floor(rand() * 18) - 8);
+      const halfway = (Math.round(rand() * 2e6) + 0.5) / 1e6;
+      for (const v of [x, halfway, -halfway]) if (written(v) !== JSON.stringify(roundScore(v))) expect(written(v), String(v)).toBe(JSON.stringify(roundScore(v)));
+    }
   });
 });
