@@ -20,6 +20,7 @@ import { FeedService } from './feed-service';
 import { pinoLog, rateLimited, type Logger } from './logging';
 import { ApiMetrics } from './metrics';
 import { requestId } from './request-id';
+import { prepareRowsVersion } from './rows';
 import type { RowsRoutesDeps } from './rows-routes';
 import { errorRenderer } from './respond';
 import { mountRoutes, readFastPath, type RouteContext } from './routes';
@@ -28,6 +29,7 @@ import { sessionParams } from './session';
 import { ServingState } from './state';
 import type { FeedStore } from './store';
 import { TitlesService, type TitleAdder } from './titles-service';
+import { franchiseOf } from './up-next';
 
 export type { FeedResponse, Logger, TitleAdder };
 export { pinoLog };
@@ -94,6 +96,9 @@ export function createApp(deps: AppDeps): ApiApp {
     },
     {
       onLoaded: (v, ms) => {
+        // The rows' and up-next's per-version tables, built here rather than by the first request after a publish.
+        prepareRowsVersion(v);
+        franchiseOf(v);
         metrics.versionLoads.inc();
         diskFallback.remember(v);
         log('info', 'version loaded', { version: v.version, n_items: v.nItems, k: v.k, ms: Math.round(ms) });

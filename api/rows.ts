@@ -362,6 +362,15 @@ function genreTest(v: RowsVersion, gl: string): (idx: number) => boolean {
   return (idx) => (mask[idx] & OTHER_GENRE) !== 0 && v.items[idx].genresLower.includes(gl);
 }
 
+/**
+ * Build a version's per-version tables (list ranks, genre table) when it loads, so that no
+ * request after a publish pays for them (a few ms at 10^5 titles, and the requests queued behind it).
+ */
+export function prepareRowsVersion(v: RowsVersion): void {
+  listRanks(v);
+  genreTable(v.items);
+}
+
 // Per version: the cold-start top picks of a user with nothing watched, by depth.
 interface ColdMemo {
   popular: readonly number[];
