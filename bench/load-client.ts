@@ -7,6 +7,9 @@ import { connect, type Socket } from 'node:net';
  * request in flight per socket, responses framed by Content-Length. It costs a fraction of
  * node:http's client per request, which matters when generator and server share two cores.
  * Requests beyond the pool wait in a FIFO (their latency still counts from the scheduled time).
+ * A socket the server closed (its keep-alive timeout while the generator paused between phases)
+ * is reopened on its next use; a request whose socket closes under it counts as an error, so a
+ * phase always ends.
  */
 export class LoadClient {
   private idle: Socket[] = [];
@@ -21,16 +24,26 @@ export class LoadClient {
 
   async open(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
-      const s = connect(this.ports[i % this.ports.length], this.host);
-      s.setNoDelay(true);
+      const s = this.connect(i);
       await once(s, 'connect');
       this.sockets.push(s);
       this.idle.push(s);
     }
   }
 
+  private connect(i: number): Socket {
+    const s = connect(this.ports[i % this.ports.length], this.host);
+    s.setNoDelay(true);
+    s.on('error', () => {}); // an idle socket's reset; a request's own error is handled in send()
+    return s;
+  }
+
   get(path: string, done: (status: number, body: Buffer | null) => void): void {
-    const s = this.idle.pop();
+    let s = this.idle.pop();
+    if (s && (s.destroyed || s.readyState === 'closed' || s.readyState === 'readOnly' || s.readyState === 'writeOnly')) {
+      const i = this.sockets.indexOf(s);
+      this.sockets[i] = s = this.connect(i); // writes wait for the connection
+    }
     if (!s) this.waiting.push({ path, done });
     else this.send(s, path, done);
   }
@@ -40,9 +53,13 @@ export class LoadClient {
     let need = -1;
     let headerEnd = -1;
     let status = 0;
+    let finished = false;
     const finish = (st: number, body: Buffer | null) => {
+      if (finished) return;
+      finished = true;
       s.removeListener('data', onData);
       s.removeListener('error', onError);
+      s.removeListener('close', onError);
       done(st, body);
       const next = this.waiting.shift();
       if (next) this.send(s, next.path, next.done);
@@ -63,6 +80,7 @@ export class LoadClient {
     const onError = () => finish(0, null);
     s.on('data', onData);
     s.once('error', onError);
+    s.once('close', onError);
     s.write(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`);
   }
 
