@@ -168,7 +168,7 @@ export function createApp(deps: AppDeps): ApiApp {
     variant: (u) => assigner.assign(u),
     counts: (id) => stats.counts(id),
     recordImpression: (id) => stats.recordImpression(id),
-    pushSlate: (json) => events.impressions.pushText(json, 1),
+    slates: events.impressions,
     onError: (where, e) => {
       metrics.errors.inc({ where });
       logSome('warn', `${where} failed`, { error: (e as Error).message });

@@ -73,6 +73,37 @@ export class ItemHeads {
   }
 }
 
+/** Where an impression slate goes: BufferedEventWriter's pushEncoded. */
+export interface SlateSink {
+  pushEncoded(maxBytes: number, n: number, write: (buf: Buffer, at: number) => number): void;
+}
+
+/**
+ * One impression slate (the feed's, a row's, an up-next's), written straight into the event
+ * writer's off-heap chunk: `head` (the event's JSON up to `"items":[`), the n ids, then `after`
+ * (`]}`, or `],"because_of":…}`). A catalog title's id is copied as the JSON string its item head
+ * holds, so no id string is read; any other id (a fresh title's) is written with JSON.stringify.
+ */
+export function pushSlate(sink: SlateSink, head: string, n: number, itemIndex: (i: number) => number, movieId: (i: number) => string, heads: ItemHeads | null | undefined, after: string): void {
+  let idBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const x = itemIndex(i);
+    idBytes += (heads && x >= 0 && x < heads.idEnd.length ? heads.idJsonBytes(x) : Buffer.byteLength(JSON.stringify(movieId(i)))) + 1;
+  }
+  const size = Buffer.byteLength(head) + idBytes + Buffer.byteLength(after);
+  sink.pushEncoded(size, 1, (buf, at0) => {
+    let at = at0 + buf.write(head, at0);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) buf[at++] = 0x2c; // ','
+      const x = itemIndex(i);
+      if (heads && x >= 0 && x < heads.idEnd.length) at += heads.copyIdJson(x, buf, at);
+      else at += buf.write(JSON.stringify(movieId(i)), at);
+    }
+    at += buf.write(after, at);
+    return at - at0;
+  });
+}
+
 /** What a page of the feed is before it is written: the response's fields and the chosen candidates. */
 export interface FeedPage {
   user_id: string;

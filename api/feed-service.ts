@@ -27,7 +27,7 @@ import {
   type FreshView,
   type Source,
 } from './feed';
-import { toFeedResponse, type FeedPage, type TitleFields } from './feed-json';
+import { pushSlate, toFeedResponse, type FeedPage, type TitleFields } from './feed-json';
 import type { FeedResponse } from './feed-response';
 import type { Logger } from './logging';
 import type { ApiMetrics } from './metrics';
@@ -242,36 +242,22 @@ export class FeedService {
    * One impression slate per served page: the user, the ordered item ids with the page's offset
    * (item i is at position offset + i + 1), the model version, feed source and variant, and a
    * request id (the slate's event_id). The drain expands it into one impression row per item
-   * (sql/stg_events_stream.sql). Encoded by hand straight into the writer's off-heap chunk: version,
-   * variant and source are validated to need no escaping, and a catalog title's id is copied as the
-   * JSON string its item head already holds (no id string is read). Exploration impressions are counted here.
+   * (sql/stg_events_stream.sql). Written straight into the writer's off-heap chunk by pushSlate
+   * (api/feed-json.ts, shared with the rows and up-next): version, variant and source are validated
+   * to need no escaping. Exploration impressions are counted here.
    */
   logImpressions(feed: FeedPage, offset: number): void {
     const { state, stats } = this.deps;
     if (feed.items.length === 0) return;
     const snap = state.snapshot();
-    const heads = feed.heads;
-    let idBytes = 0;
     for (const c of feed.items) {
       // A fresh title's impression feeds its exploration counts; catalog titles are checked by index, no id read.
       if (snap && (c.itemIndex >= 0 ? snap.freshIndices.has(c.itemIndex) : snap.freshById.has(c.movieId))) stats.recordImpression(c.movieId);
-      idBytes += heads && c.itemIndex >= 0 ? heads.idJsonBytes(c.itemIndex) + 1 : Buffer.byteLength(c.movieId) + 3;
     }
     const version = feed.model_version === null ? 'null' : `"${feed.model_version}"`;
     const head = `{"event_id":"imp-${randomUUID()}","user_id":"${feed.user_id}","event_type":"impression","ts":"${new Date(this.deps.clock()).toISOString()}","surface":"home_feed","feed_source":"${feed.source}","variant":"${feed.variant}","model_version":${version},"offset":${offset},"items":[`;
-    const headBytes = Buffer.byteLength(head);
-    this.deps.impressions.pushEncoded(headBytes + idBytes + 2, 1, (buf, at0) => {
-      let at = at0 + buf.write(head, at0);
-      for (let i = 0; i < feed.items.length; i++) {
-        const c = feed.items[i];
-        if (i > 0) buf[at++] = 0x2c; // ','
-        if (heads && c.itemIndex >= 0) at += heads.copyIdJson(c.itemIndex, buf, at);
-        else at += buf.write(`"${c.movieId}"`, at);
-      }
-      buf[at++] = 0x5d; // ']'
-      buf[at++] = 0x7d; // '}'
-      return at - at0;
-    });
+    const items = feed.items;
+    pushSlate(this.deps.impressions, head, items.length, (i) => items[i].itemIndex, (i) => items[i].movieId, feed.heads, ']}');
   }
 
   /** Titles near `id` in the factor space; 503 before a version loads, 404 for an unknown id. */

@@ -96,20 +96,15 @@ export interface SlateFields {
   model_version: string;
 }
 
-/** A movie id as a JSON string: ids are plain ASCII, so usually no escaping pass. */
-const PLAIN_ID = /^[\w.:-]*$/;
-function idJson(id: string): string {
-  return PLAIN_ID.test(id) ? `"${id}"` : JSON.stringify(id);
+/**
+ * An impression slate's JSON around its ids (api/feed-json.ts pushSlate writes them between):
+ * together equal to JSON.stringify({ event_id, user_id, event_type: 'impression', ts, surface,
+ * feed_source, variant, model_version, offset: 0, items, because_of }) (no because_of key when it is undefined).
+ */
+export function slateHead(f: SlateFields): string {
+  return `{"event_id":${JSON.stringify(f.event_id)},"user_id":${JSON.stringify(f.user_id)},"event_type":"impression","ts":${JSON.stringify(f.ts)},"surface":${JSON.stringify(f.surface)},"feed_source":${JSON.stringify(f.feed_source)},"variant":${JSON.stringify(f.variant)},"model_version":${JSON.stringify(f.model_version)},"offset":0,"items":[`;
 }
 
-/**
- * One impression slate as the events stream stores it: equal to JSON.stringify({ event_id,
- * user_id, event_type: 'impression', ts, surface, feed_source, variant, model_version, offset: 0,
- * items, because_of }) (no because_of key when it is undefined).
- */
-export function encodeSlate(f: SlateFields, ids: (i: number) => string, n: number, becauseOf: string | undefined): string {
-  let items = '';
-  for (let i = 0; i < n; i++) items += (i > 0 ? ',' : '') + idJson(ids(i));
-  const because = becauseOf !== undefined ? `,"because_of":${JSON.stringify(becauseOf)}` : '';
-  return `{"event_id":${JSON.stringify(f.event_id)},"user_id":${JSON.stringify(f.user_id)},"event_type":"impression","ts":${JSON.stringify(f.ts)},"surface":${JSON.stringify(f.surface)},"feed_source":${JSON.stringify(f.feed_source)},"variant":${JSON.stringify(f.variant)},"model_version":${JSON.stringify(f.model_version)},"offset":0,"items":[${items}]${because}}`;
+export function slateAfter(becauseOf: string | undefined): string {
+  return becauseOf !== undefined ? `],"because_of":${JSON.stringify(becauseOf)}}` : ']}';
 }

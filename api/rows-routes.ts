@@ -9,9 +9,10 @@ import type { IRouter } from 'express';
 import type { Config } from '../config';
 import type { Counts, Rng } from './exploration';
 import { blendExploration, checkEncodedList, encodedListIndices, fromEncodedList, rankExplorers, readListUserVec, type Candidate, type FreshView } from './feed';
+import { pushSlate, type SlateSink } from './feed-json';
 import { annNeighbours, titleNeighbours } from './neighbours';
 import { nearestAmong, planRows, rowOf, type Row, type RowsSource } from './rows';
-import { encodeRowsPage, encodeSlate, encodeUpNextPage, type RowsPage, type UpNextPage } from './rows-json';
+import { encodeRowsPage, encodeUpNextPage, slateAfter, slateHead, type RowsPage, type UpNextPage } from './rows-json';
 import { sendJsonBytes } from './respond';
 import { named } from './route-name';
 import { homeRowsQuerySchema, HttpError, parseOr400, upNextQuerySchema, type ApiOptions, type HomeRowsQuery, type UpNextQuery } from './schemas';
@@ -31,8 +32,8 @@ export interface RowsRoutesDeps {
   /** Exploration counts of a fresh title, and recording that one was shown. */
   counts: (movieId: string) => Counts;
   recordImpression: (movieId: string) => void;
-  /** Queue one encoded impression slate for the events stream. */
-  pushSlate: (json: string) => void;
+  /** Where impression slates go (the impressions writer). */
+  slates: SlateSink;
   onError: (where: string, e: unknown) => void;
 }
 
@@ -218,19 +219,20 @@ export interface RowsEndpoints {
 
 /** The two endpoints over the planner: what the Express routes and the router-free fast path call. */
 export function rowsEndpoints(d: RowsRoutesDeps): RowsEndpoints {
-  const { opts, state } = d;
+  const { opts } = d;
   const { planHome, planUpNext } = rowsPlanner(d);
 
   /** One impression slate per row; surface `home_rows.<row>.<kind>` (the drain's source prefix). */
-  function logRows(p: RowsPage): void {
+  function logRows(p: RowsPage, snap: Snapshot): void {
     const ts = new Date(d.clock()).toISOString();
-    const fresh = state.snapshot()?.freshById;
+    const fresh = snap.freshById;
+    const heads = snap.v.heads;
     for (let i = 0; i < p.rows.length; i++) {
       const row = p.rows[i];
       if (row.items.length === 0) continue;
-      for (const c of row.items) if (fresh?.has(c.movieId)) d.recordImpression(c.movieId);
+      for (const c of row.items) if (fresh.has(c.movieId)) d.recordImpression(c.movieId);
       const slate = { event_id: `imp-${randomUUID()}`, user_id: p.user_id, ts, surface: `home_rows.${i + 1}.${row.kind}`, feed_source: p.source, variant: p.variant, model_version: p.model_version };
-      d.pushSlate(encodeSlate(slate, (j) => row.items[j].movieId, row.items.length, row.because_of ? row.because_of : undefined));
+      pushSlate(d.slates, slateHead(slate), row.items.length, (j) => row.items[j].itemIndex, (j) => row.items[j].movieId, heads, slateAfter(row.because_of ? row.because_of : undefined));
     }
   }
 
@@ -238,14 +240,14 @@ export function rowsEndpoints(d: RowsRoutesDeps): RowsEndpoints {
     const picks = p.plan.picks;
     if (picks.length === 0) return;
     const slate = { event_id: `imp-${randomUUID()}`, user_id: p.user_id, ts: new Date(d.clock()).toISOString(), surface: 'up_next', feed_source: p.plan.source, variant: d.variant(p.user_id).name, model_version: p.model_version };
-    d.pushSlate(encodeSlate(slate, (j) => snap.v.items[picks[j].itemIndex].movie_id, picks.length, p.movie_id));
+    pushSlate(d.slates, slateHead(slate), picks.length, (j) => picks[j].itemIndex, (j) => snap.v.items[picks[j].itemIndex].movie_id, snap.v.heads, slateAfter(p.movie_id));
   }
 
   return {
     async homeRows(q, res) {
       const { page, snap } = await planHome(q.user_id, q.rows ?? opts.ROWS_DEFAULT, q.per_row ?? opts.ROWS_PER_ROW_DEFAULT);
       sendJsonBytes(res, 200, encodeRowsPage(page, { items: snap.v.items, heads: snap.v.heads, fresh: (id) => snap.freshById.get(id) }));
-      logRows(page);
+      logRows(page, snap);
       return page.source;
     },
     async upNext(q, res) {

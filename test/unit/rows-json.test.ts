@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Candidate } from '../../api/feed';
-import { ItemHeads } from '../../api/feed-json';
+import { ItemHeads, pushSlate } from '../../api/feed-json';
 import { rowOf, type PlannedRow } from '../../api/rows';
-import { encodeRowsPage, encodeSlate, encodeUpNextPage, type RowsPage, type UpNextPage } from '../../api/rows-json';
+import { encodeRowsPage, encodeUpNextPage, slateAfter, slateHead, type RowsPage, type UpNextPage } from '../../api/rows-json';
 import { upNextResponse, type UpNextPlan } from '../../api/up-next';
 
 import { catalog, fresh } from '../helpers/json-titles';
@@ -58,14 +58,33 @@ describe('encodeUpNextPage', () => {
   });
 });
 
-describe('encodeSlate', () => {
+describe('pushSlate with slateHead and slateAfter', () => {
   const f = { event_id: 'imp-1', user_id: 'u1', ts: '2024-06-01T00:00:00.000Z', surface: 'home_rows.2.because_you_watched', feed_source: 'personalized', variant: 'control', model_version: v.version };
+  /** The bytes pushSlate hands the writer, as one string (a sink like BufferedEventWriter's, with room to spare). */
+  const written = (write: (sink: { pushEncoded: (max: number, n: number, w: (b: Buffer, at: number) => number) => void }) => void) => {
+    let out = '';
+    write({
+      pushEncoded: (max, n, w) => {
+        expect(n).toBe(1);
+        const buf = Buffer.alloc(max + 16, 0x7e);
+        const len = w(buf, 8); // written at an offset, as into a shared chunk
+        expect(len).toBeLessThanOrEqual(max);
+        out = buf.toString('utf8', 8, 8 + len);
+      },
+    });
+    return out;
+  };
 
-  it('writes what JSON.stringify of the impression event writes, with and without because_of', () => {
-    const ids = ['m1', 'we"ird', 'ünï', 'm.2:x-y_z'];
-    for (const because of ['m2', undefined]) {
-      const event = { event_id: f.event_id, user_id: f.user_id, event_type: 'impression', ts: f.ts, surface: f.surface, feed_source: f.feed_source, variant: f.variant, model_version: f.model_version, offset: 0, items: ids, ...(because !== undefined ? { because_of: because } : {}) };
-      expect(encodeSlate(f, (i) => ids[i], ids.length, because)).toBe(JSON.stringify(event));
-    }
+  it('writes what JSON.stringify of the impression event writes: catalog ids from the item heads, others escaped, with and without because_of', async () => {
+    const heads = await ItemHeads.build([...catalog, { movie_id: 'we"ird', title: 't', genres: [] }, { movie_id: 'ünï', title: 't', genres: [] }], async () => {}, 2);
+    const n = catalog.length;
+    // Catalog titles by index (their ids are read from the heads), and ids with no head (itemIndex −1).
+    const picks = [{ idx: 0, id: 'm1' }, { idx: n, id: 'we"ird' }, { idx: -1, id: 'fr"esh' }, { idx: n + 1, id: 'ünï' }, { idx: -1, id: 'm.2:x-y_z' }];
+    for (const because of ['m"2', undefined])
+      for (const h of [heads, null]) {
+        const event = { event_id: f.event_id, user_id: f.user_id, event_type: 'impression', ts: f.ts, surface: f.surface, feed_source: f.feed_source, variant: f.variant, model_version: f.model_version, offset: 0, items: picks.map((p) => p.id), ...(because !== undefined ? { because_of: because } : {}) };
+        const got = written((sink) => pushSlate(sink, slateHead(f), picks.length, (i) => picks[i].idx, (i) => picks[i].id, h, slateAfter(because)));
+        expect(got).toBe(JSON.stringify(event));
+      }
   });
 });
