@@ -2,8 +2,8 @@
 // each item is its title's precomputed head (`{"movie_id":…,"title":…,"genres":[…],"score":`)
 // plus its score, reason and because_of, and no response objects are built. A 5×20 screen is
 // ~15 kB: JSON.stringify of its item objects was the largest single cost of a screen after the
-// scans, and those objects and the string most of its garbage. The impression slates are written
-// as text by hand for the same reason (five per screen).
+// scans, and those objects and the string most of its garbage. The impression slates (five per
+// screen) go through feed-json.ts's pushSlate for the same reason; slateHead/slateAfter are their JSON around the ids.
 // The bytes equal JSON.stringify of the response objects (rowOf, upNextResponse); a test checks it.
 import { ascii, begin, headOf, itemHead, tail, take, utf8, type ItemHeads, type TitleFields } from './feed-json';
 import { itemBecause, type PlannedRow, type RowsSource } from './rows';

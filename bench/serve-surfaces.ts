@@ -172,7 +172,7 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
     const mine = phases.filter((p) => p.path === label && p.rate === rate);
     const p99s = mine.map((p) => p.latency_ms.p99);
     const sorted = [...p99s].sort((a, b) => a - b);
-    return { path: label, rate, rounds: mine.length, p99_ms_by_round: p99s, p99_ms_median: sorted[Math.floor(sorted.length / 2)], p50_ms_median: [...mine.map((p) => p.latency_ms.p50)].sort((a, b) => a - b)[Math.floor(mine.length / 2)], errors: mine.reduce((n, p) => n + p.errors, 0) };
+    return { path: label, rate, rounds: mine.length, p99_ms_by_round: p99s, p99_ms_median: sorted[Math.floor(sorted.length / 2)], p50_ms_median: mine.map((p) => p.latency_ms.p50).sort((a, b) => a - b)[Math.floor(mine.length / 2)], errors: mine.reduce((n, p) => n + p.errors, 0) };
   });
   console.log('path | rate req/s | p99 ms by round | median p99 ms | errors');
   for (const x of summary) console.log(`${x.path} | ${x.rate} | ${x.p99_ms_by_round.join(' / ')} | ${x.p99_ms_median} | ${x.errors}`);
