@@ -51,6 +51,10 @@ export interface LatencySummary {
 export interface AutocannonRun {
   procs: number;
   api_node_args: string;
+  /** The server under load: 'api', or a bare server (bench/bare-server.ts: 'static', 'get', 'reads3'). */
+  server: string;
+  /** Bytes of one response body (a warm user's feed at the run's limit, for the API). */
+  response_bytes: number;
   phases: AutocannonPhase[];
 }
 
@@ -71,13 +75,19 @@ export interface AutocannonSetup {
   floorKey: () => string;
   floorRedis: Redis;
   waitReady: (base: string, child: ChildProcess, ms: number) => Promise<void>;
+  /** Instead of the API: a bare node:http server (bench/bare-server.ts <mode> <body bytes>), same env and port. */
+  bare?: { mode: 'static' | 'get' | 'reads3'; bodyBytes: number; version: string };
 }
 
 export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> {
-  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', `${s.root}/api/server.ts`, '--procs', String(s.procs)], { cwd: s.root, env: { ...s.env, PORT: String(s.port) }, stdio: ['ignore', s.nodeArgs.includes('--trace-gc') ? 'inherit' : 'ignore', 'inherit'] });
+  const argv = s.bare ? [join(s.root, 'bench/bare-server.ts'), s.bare.mode, String(s.bare.bodyBytes)] : [`${s.root}/api/server.ts`, '--procs', String(s.procs)];
+  const env = { ...s.env, PORT: String(s.port), ...(s.bare ? { BARE_VERSION: s.bare.version } : {}) };
+  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', ...argv], { cwd: s.root, env, stdio: ['ignore', s.nodeArgs.includes('--trace-gc') ? 'inherit' : 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${s.port}`;
+  const label = s.bare ? `bare server '${s.bare.mode}'` : `${s.procs} API process(es)`;
   try {
     await s.waitReady(base, api, 300_000);
+    const responseBytes = (await (await fetch(`${base}/home-feed?user_id=u1&limit=${s.limit}`)).arrayBuffer()).byteLength;
     // Every worker must be ready, not just the first to answer: ask until N distinct pids answered or 60 s.
     const t0 = Date.now();
     while (s.procs > 1 && pidTree(api.pid!).length < s.procs + 1 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
@@ -122,19 +132,19 @@ export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> 
         loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
       };
     };
-    console.log(`autocannon: ${s.procs} API process(es); warm-up 5 s at 500 req/s`);
+    console.log(`autocannon: ${label}; warm-up 5 s at 500 req/s`);
     await phase(500, 5, s.connections[0]);
     const phases: AutocannonPhase[] = [];
-    console.log('procs | conns | rate req/s | corrected p50/p90/p99/max ms | raw p50/p99 ms | autocannon p50/p99 ms | errors/timeouts/non2xx | redis GET p50/p99 ms | api/redis/gen CPU ms per req | load');
+    console.log('server | procs | conns | rate req/s | corrected p50/p90/p99/max ms | raw p50/p99 ms | autocannon p50/p99 ms | errors/timeouts/non2xx | redis GET p50/p99 ms | api/redis/gen CPU ms per req | load');
     for (const connections of s.connections)
     for (const rate of s.rates) {
       const ph = await phase(rate, s.seconds, connections);
       phases.push(ph);
       const c = ph.corrected_latency_ms;
-      console.log(`${String(s.procs).padStart(5)} | ${String(connections).padStart(5)} | ${String(rate).padStart(10)} | ${c.p50}/${c.p90}/${c.p99}/${c.max} | ${ph.raw_latency_ms.p50}/${ph.raw_latency_ms.p99} | ${ph.latency_ms.p50}/${ph.latency_ms.p99} | ${ph.errors}/${ph.timeouts}/${ph.non2xx} | ${ph.redis_get_floor_ms.p50}/${ph.redis_get_floor_ms.p99} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m}`);
+      console.log(`${s.bare ? s.bare.mode : 'api'} | ${String(s.procs).padStart(5)} | ${String(connections).padStart(5)} | ${String(rate).padStart(10)} | ${c.p50}/${c.p90}/${c.p99}/${c.max} | ${ph.raw_latency_ms.p50}/${ph.raw_latency_ms.p99} | ${ph.latency_ms.p50}/${ph.latency_ms.p99} | ${ph.errors}/${ph.timeouts}/${ph.non2xx} | ${ph.redis_get_floor_ms.p50}/${ph.redis_get_floor_ms.p99} | ${ph.api_cpu_ms_per_req}/${ph.redis_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
-    return { procs: s.procs, api_node_args: s.nodeArgs.join(' '), phases };
+    return { procs: s.procs, api_node_args: s.nodeArgs.join(' '), server: s.bare ? s.bare.mode : 'api', response_bytes: responseBytes, phases };
   } finally {
     if (api.exitCode === null) {
       api.kill('SIGTERM');

@@ -17,7 +17,9 @@
 //
 // --autocannon [--api-procs 1,2] [--connections 50,10] [--seconds 20]: after the same seeding, step 2-3
 // are replaced by bench/serve-autocannon.ts (one API started with `--procs N` per count, autocannon
-// in a process of its own per connection count and rate, limit=50). Only the `autocannon` section of serve.json is rewritten; the other
+// in a process of its own per connection count and rate, limit=50). Then the same load at --bare-rates
+// (2000) against three bare node:http servers (bench/bare-server.ts; --no-bare skips them), for the
+// machine's own floor. Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
 //
 // --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500] [--repeat 3] [--api-procs N]: after the same
@@ -405,6 +407,39 @@ async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void
       }),
     );
   }
+  // The same generator, connections and target rate against bare node:http servers (bench/bare-server.ts):
+  // what any Node service answering with the feed's bytes, after none, one or the API's three Redis reads, gets here.
+  const bare: AutocannonRun[] = [];
+  if (!process.argv.includes('--no-bare'))
+    for (const mode of ['static', 'get', 'reads3'] as const)
+      bare.push(
+        await runAutocannon({
+          root: ROOT,
+          env: { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX },
+          port: await freePort(),
+          procs: 1,
+          nodeArgs: [],
+          rates: arg('bare-rates', '2000').split(',').map(Number),
+          seconds: SECONDS,
+          connections,
+          limit: 50,
+          users: USERS,
+          foldUsers: FOLD_USERS,
+          floorKey: () => keys(PREFIX).userList(VERSION, `u${Math.floor(r() * USERS)}`),
+          floorRedis,
+          waitReady,
+          bare: { mode, bodyBytes: runs[0].response_bytes, version: VERSION },
+        }),
+      );
+  if (bare.length > 0) {
+    console.log('corrected p99 ms, API (1 process) beside the bare servers, same generator:');
+    console.log('conns | rate req/s | api | static | get | reads3');
+    for (const ph of runs.find((x) => x.procs === 1)?.phases ?? [])
+      if (bare[0].phases.some((b) => b.rate === ph.rate && b.connections === ph.connections)) {
+        const at = (run: AutocannonRun) => run.phases.find((b) => b.rate === ph.rate && b.connections === ph.connections)?.corrected_latency_ms.p99 ?? NaN;
+        console.log(`${String(ph.connections).padStart(5)} | ${String(ph.rate).padStart(10)} | ${ph.corrected_latency_ms.p99} | ${bare.map(at).join(' | ')}`);
+      }
+  }
   const file = join(ROOT, 'bench/results/serve.json');
   const out = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   out.autocannon = {
@@ -413,6 +448,10 @@ async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void
     setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 50, connections, seconds_per_rate: SECONDS, generator: 'autocannon (overallRate) in a process of its own (bench/autocannon-run.ts); per phase: corrected_latency_ms (each response plus the coordinated-omission correction at the connections\' real interval, judged against the target), raw_latency_ms (each response), latency_ms (autocannon\'s own histogram, whose correction uses a 1 ms interval whatever the rate); the Redis GET floor is timed by the parent', note: "autocannon's rate limit is a per-connection quota per second: each connection sends its share back to back at the start of every second, so at a fixed rate the API sees bursts of `connections` concurrent requests (latency ≈ connections × service time / cores), not a steady stream; the open-loop section paces sends evenly", api: 'api/server.ts --procs N (node:cluster, one port)', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
     target: { rate: 2000, p99_ms: 5, errors: 0, judged_on: 'corrected_latency_ms.p99' },
     runs,
+    bare_servers: {
+      note: "bench/bare-server.ts: node:http alone, answering every request with a body of the API's feed size (response_bytes), after no Redis read (static), one GET of the user's stored list (get), or the API's three reads (reads3); same generator, connections and seconds, right after the API runs",
+      runs: bare,
+    },
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
