@@ -52,6 +52,8 @@ export const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export interface Scrape {
   feed: Map<number, number>;
+  /** The request-duration histogram of every route (cumulative: le → count). */
+  routes: Map<string, Map<number, number>>;
   loopDelayMs: Record<string, number>; // since the previous scrape
   gcPauseMs: number; // cumulative sum of GC pauses
   gcPauses: number;
@@ -67,19 +69,22 @@ async function scrape(base: string): Promise<Scrape> {
   let gcPauses = 0;
   for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) gcPauseMs += Number(m[1]) * 1000;
   for (const m of text.matchAll(/^nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm)) gcPauses += Number(m[1]);
-  return { feed: feedBuckets(text), loopDelayMs, gcPauseMs, gcPauses };
+  const routes = routeBuckets(text);
+  return { feed: routes.get('/home-feed') ?? new Map(), routes, loopDelayMs, gcPauseMs, gcPauses };
 }
 
-function feedBuckets(text: string): Map<number, number> {
-  const out = new Map<number, number>();
+function routeBuckets(text: string): Map<string, Map<number, number>> {
+  const routes = new Map<string, Map<number, number>>();
   for (const m of text.matchAll(/^recs_api_request_duration_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {
-    if (!m[1].includes('route="/home-feed"')) continue;
+    const route = /route="([^"]+)"/.exec(m[1])?.[1];
     const leText = /le="([^"]+)"/.exec(m[1])?.[1];
-    if (!leText) continue;
+    if (!route || !leText) continue;
     const le = leText === '+Inf' ? Infinity : Number(leText);
+    let out = routes.get(route);
+    if (!out) routes.set(route, (out = new Map()));
     out.set(le, (out.get(le) ?? 0) + Number(m[2]));
   }
-  return out;
+  return routes;
 }
 
 /** The upper bound (ms) of the histogram bucket holding the 99th percentile of the requests between two scrapes. */
@@ -95,12 +100,18 @@ export function p99Upper(before: Map<number, number>, after: Map<number, number>
 export async function scrapeAll(bases: string[]): Promise<Scrape> {
   const all = await Promise.all(bases.map(scrape));
   const feed = new Map<number, number>();
+  const routes = new Map<string, Map<number, number>>();
   const loopDelayMs: Record<string, number> = {};
   for (const a of all) {
     for (const [le, n] of a.feed) feed.set(le, (feed.get(le) ?? 0) + n);
+    for (const [route, h] of a.routes) {
+      let out = routes.get(route);
+      if (!out) routes.set(route, (out = new Map()));
+      for (const [le, n] of h) out.set(le, (out.get(le) ?? 0) + n);
+    }
     for (const [q, v] of Object.entries(a.loopDelayMs)) loopDelayMs[q] = Math.max(loopDelayMs[q] ?? 0, v);
   }
-  return { feed, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
+  return { feed, routes, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
 }
 
 /** The q-quantile of an ascending array (nearest rank, lower), NaN when empty. */

@@ -14,7 +14,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../model/random';
 import { LoadClient } from './load-client';
-import { cpuOf, latencySummary, pidTree, r3, type LatencyMs } from './serve-metrics';
+import { cpuOf, latencySummary, p99Upper, pct, pidTree, r3, scrapeAll, type LatencyMs } from './serve-metrics';
+
+const KIND = Buffer.from('"kind":');
 
 export interface SurfacesOptions {
   root: string;
@@ -52,12 +54,20 @@ interface SurfacePhase {
   error_statuses: Record<string, number>;
   latency_ms: LatencyMs;
   sources: Record<string, number>;
+  /** p99 of the 2xx responses of each feed source (personalized, fold_in, cold_start, item_to_item). */
+  p99_ms_by_source: Record<string, number>;
   rows_per_screen_mean?: number;
   api_cpu_ms_per_req: number | null;
+  /** This process (the load client and its parsing of the responses). */
+  generator_cpu_ms_per_req: number;
+  /** From the API's /metrics over the phase: the upper bound of the bucket holding its own p99 of the route, its event-loop delay, its GC pauses. With --api-procs > 1 these are one worker's. */
+  server_side_p99_ms_upper: number | null;
+  api_event_loop_delay_ms: Record<string, number>;
+  api_gc: { pauses: number; total_ms: number };
   loadavg_1m: number;
 }
 
-async function phase(client: LoadClient, pids: number[], label: string, pathFor: () => string, rate: number, seconds: number): Promise<SurfacePhase> {
+async function phase(client: LoadClient, base: string, pids: number[], label: string, pathFor: () => string, rate: number, seconds: number): Promise<SurfacePhase> {
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   const sources: Record<string, number> = {};
@@ -65,7 +75,10 @@ async function phase(client: LoadClient, pids: number[], label: string, pathFor:
   let ok = 0;
   let errors = 0;
   let rows = 0;
+  const bySource: Record<string, number[]> = {};
+  const before = await scrapeAll([base]); // also resets the event-loop lag percentiles
   const cpu0 = cpuOf(pids);
+  const gen0 = process.cpuUsage();
   await new Promise<void>((resolve) => {
     const start = performance.now();
     const interval = 1000 / rate;
@@ -91,10 +104,12 @@ async function phase(client: LoadClient, pids: number[], label: string, pathFor:
         lat[i] = performance.now() - scheduled;
         if (status === 200 && body) {
           ok++;
-          const text = body.toString('latin1');
-          const m = /"source":"(\w+)"/.exec(text);
-          if (m) sources[m[1]] = (sources[m[1]] ?? 0) + 1;
-          rows += text.split('"kind":').length - 1;
+          // Read from the bytes, no string of the whole body: the generator shares the machine, and its own GC pauses would count as latency.
+          const m = /"source":"(\w+)"/.exec(body.toString('latin1', 0, Math.min(body.length, 400)));
+          const source = m ? m[1] : 'unknown';
+          sources[source] = (sources[source] ?? 0) + 1;
+          (bySource[source] ??= []).push(lat[i]);
+          for (let at = body.indexOf(KIND); at >= 0; at = body.indexOf(KIND, at + KIND.length)) rows++;
         } else {
           errors++;
           errorStatuses[status] = (errorStatuses[status] ?? 0) + 1;
@@ -113,6 +128,9 @@ async function phase(client: LoadClient, pids: number[], label: string, pathFor:
     tick();
   });
   const cpu1 = cpuOf(pids);
+  const gen = process.cpuUsage(gen0);
+  const after = await scrapeAll([base]);
+  const route = label.split('?')[0];
   const sorted = lat.slice().sort();
   return {
     path: label,
@@ -124,8 +142,13 @@ async function phase(client: LoadClient, pids: number[], label: string, pathFor:
     error_statuses: errorStatuses,
     latency_ms: latencySummary(sorted),
     sources,
+    p99_ms_by_source: Object.fromEntries(Object.entries(bySource).map(([k, xs]) => [k, r3(pct(Float64Array.from(xs).sort(), 0.99))])),
     ...(label.startsWith('/home-rows') ? { rows_per_screen_mean: r3(rows / Math.max(1, ok)) } : {}),
     api_cpu_ms_per_req: cpu0 !== null && cpu1 !== null ? r3((cpu1 - cpu0) / total) : null,
+    generator_cpu_ms_per_req: r3((gen.user + gen.system) / 1000 / total),
+    server_side_p99_ms_upper: p99Upper(before.routes.get(route) ?? new Map(), after.routes.get(route) ?? new Map()),
+    api_event_loop_delay_ms: after.loopDelayMs,
+    api_gc: { pauses: after.gcPauses - before.gcPauses, total_ms: r3(after.gcPauseMs - before.gcPauseMs) },
     loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
@@ -153,16 +176,16 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
   const rowsPath = () => `/home-rows?user_id=${userFor()}&rows=5&per_row=20`;
   const upNextPath = () => `/up-next?user_id=${userFor()}&movie_id=${movieFor()}&limit=10`;
   console.log('warm-up: 5 s of each');
-  await phase(client, pids, '/home-rows', rowsPath, Math.min(100, ...o.rowsRates), 5);
-  await phase(client, pids, '/up-next', upNextPath, Math.min(100, ...o.upNextRates), 5);
+  await phase(client, base, pids, '/home-rows', rowsPath, Math.min(100, ...o.rowsRates), 5);
+  await phase(client, base, pids, '/up-next', upNextPath, Math.min(100, ...o.upNextRates), 5);
   const phases: SurfacePhase[] = [];
-  console.log('path | rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | api CPU ms/req | load | sources');
+  console.log('path | rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | server p99 ≤ ms | api loop delay p99/max ms | api GC n/ms | api/generator CPU ms/req | load | p99 ms by source');
   const plan: Array<[string, () => string, number]> = [...o.rowsRates.map((r): [string, () => string, number] => ['/home-rows?rows=5&per_row=20', rowsPath, r]), ...o.upNextRates.map((r): [string, () => string, number] => ['/up-next?limit=10', upNextPath, r])];
   for (let round = 1; round <= o.repeat; round++) {
     for (const [label, pathFor, rate] of plan) {
-      const ph = { ...(await phase(client, pids, label, pathFor, rate, o.seconds)), round };
+      const ph = { ...(await phase(client, base, pids, label, pathFor, rate, o.seconds)), round };
       phases.push(ph);
-      console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.api_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.sources)}`);
+      console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.server_side_p99_ms_upper} | ${ph.api_event_loop_delay_ms.p99}/${ph.api_event_loop_delay_ms.max} | ${ph.api_gc.pauses}/${ph.api_gc.total_ms} | ${ph.api_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.p99_ms_by_source)}`);
       await new Promise((res) => setTimeout(res, 5000)); // let queues drain between phases
     }
   }
