@@ -19,7 +19,7 @@
 // are replaced by bench/serve-autocannon.ts (one API started with `--procs N` per count, autocannon
 // in a process of its own per connection count and rate, limit=50). Then the same load at --bare-rates
 // (2000) against three bare node:http servers (bench/bare-server.ts; --no-bare skips them), for the
-// machine's own floor. Only the `autocannon` section of serve.json is rewritten; the other
+// machine's own floor. --repeat N runs all of it N times (default 1); `summary` has each point's median p99. Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
 //
 // --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500] [--repeat 3] [--api-procs N]: after the same
@@ -386,67 +386,46 @@ async function main(): Promise<void> {
 async function autocannonMode(redisUrl: string, floorRedis: Redis): Promise<void> {
   const r = rng(7);
   const connections = arg('connections', '50,10').split(',').map(Number);
-  const runs: AutocannonRun[] = [];
-  for (const procs of API_PROCS_LIST) {
-    runs.push(
-      await runAutocannon({
-        root: ROOT,
-        env: { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) },
-        port: await freePort(),
-        procs,
-        nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean),
-        rates: RATES,
-        seconds: SECONDS,
-        connections,
-        limit: 50,
-        users: USERS,
-        foldUsers: FOLD_USERS,
-        floorKey: () => keys(PREFIX).userList(VERSION, `u${Math.floor(r() * USERS)}`),
-        floorRedis,
-        waitReady,
-      }),
-    );
-  }
-  // The same generator, connections and target rate against bare node:http servers (bench/bare-server.ts):
-  // what any Node service answering with the feed's bytes, after none, one or the API's three Redis reads, gets here.
-  const bare: AutocannonRun[] = [];
-  if (!process.argv.includes('--no-bare'))
-    for (const mode of ['static', 'get', 'reads3'] as const)
-      bare.push(
-        await runAutocannon({
-          root: ROOT,
-          env: { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX },
-          port: await freePort(),
-          procs: 1,
-          nodeArgs: [],
-          rates: arg('bare-rates', '2000').split(',').map(Number),
-          seconds: SECONDS,
-          connections,
-          limit: 50,
-          users: USERS,
-          foldUsers: FOLD_USERS,
-          floorKey: () => keys(PREFIX).userList(VERSION, `u${Math.floor(r() * USERS)}`),
-          floorRedis,
-          waitReady,
-          bare: { mode, bodyBytes: runs[0].response_bytes, version: VERSION },
-        }),
-      );
-  if (bare.length > 0) {
-    console.log('corrected p99 ms, API (1 process) beside the bare servers, same generator:');
-    console.log('conns | rate req/s | api | static | get | reads3');
-    for (const ph of runs.find((x) => x.procs === 1)?.phases ?? [])
-      if (bare[0].phases.some((b) => b.rate === ph.rate && b.connections === ph.connections)) {
-        const at = (run: AutocannonRun) => run.phases.find((b) => b.rate === ph.rate && b.connections === ph.connections)?.corrected_latency_ms.p99 ?? NaN;
-        console.log(`${String(ph.connections).padStart(5)} | ${String(ph.rate).padStart(10)} | ${ph.corrected_latency_ms.p99} | ${bare.map(at).join(' | ')}`);
+  const repeat = Number(arg('repeat', '1'));
+  const common = { root: ROOT, seconds: SECONDS, connections, limit: 50, users: USERS, foldUsers: FOLD_USERS, floorKey: () => keys(PREFIX).userList(VERSION, `u${Math.floor(r() * USERS)}`), floorRedis, waitReady };
+  const runs: Array<AutocannonRun & { round: number }> = [];
+  const bare: Array<AutocannonRun & { round: number }> = [];
+  // --repeat N: the whole plan N times (API, then the bare servers), each target point judged on the median of its rounds.
+  for (let round = 1; round <= repeat; round++) {
+    for (const procs of API_PROCS_LIST) {
+      const run = await runAutocannon({ ...common, env: { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) }, port: await freePort(), procs, nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean), rates: RATES });
+      runs.push({ ...run, round });
+    }
+    // The same generator, connections and target rate against bare node:http servers (bench/bare-server.ts):
+    // what any Node service answering with the feed's bytes, after none, one or the API's three Redis reads, gets here.
+    if (!process.argv.includes('--no-bare'))
+      for (const mode of ['static', 'get', 'reads3'] as const) {
+        const run = await runAutocannon({ ...common, env: { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX }, port: await freePort(), procs: 1, nodeArgs: [], rates: arg('bare-rates', '2000').split(',').map(Number), bare: { mode, bodyBytes: runs[0].response_bytes, version: VERSION } });
+        bare.push({ ...run, round });
       }
   }
+  // Per server, process count, connections and rate: the rounds' corrected p99s and their median.
+  const summary: Array<{ server: string; procs: number; connections: number; rate: number; p99_ms_by_round: number[]; p99_ms_median: number; errors: number }> = [];
+  for (const run of [...runs, ...bare])
+    for (const ph of run.phases) {
+      let row = summary.find((x) => x.server === run.server && x.procs === run.procs && x.connections === ph.connections && x.rate === ph.rate);
+      if (!row) summary.push((row = { server: run.server, procs: run.procs, connections: ph.connections, rate: ph.rate, p99_ms_by_round: [], p99_ms_median: NaN, errors: 0 }));
+      row.p99_ms_by_round.push(ph.corrected_latency_ms.p99);
+      row.errors += ph.errors + ph.timeouts + ph.non2xx;
+    }
+  for (const row of summary) row.p99_ms_median = [...row.p99_ms_by_round].sort((a, b) => a - b)[Math.floor(row.p99_ms_by_round.length / 2)];
+  console.log('corrected p99 ms by round (median): the API beside the bare servers, same generator');
+  console.log('server | procs | conns | rate req/s | p99 by round | median | errors');
+  for (const x of summary) console.log(`${x.server} | ${x.procs} | ${x.connections} | ${x.rate} | ${x.p99_ms_by_round.join(' / ')} | ${x.p99_ms_median} | ${x.errors}`);
   const file = join(ROOT, 'bench/results/serve.json');
   const out = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   out.autocannon = {
     at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version, loadavg_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     setup: { users: USERS, items: ITEMS, k: K, top_n: TOP_N, mix: '90% warm (10% with recent watches), 5% fold-in, 5% new', limit: 50, connections, seconds_per_rate: SECONDS, generator: 'autocannon (overallRate) in a process of its own (bench/autocannon-run.ts); per phase: corrected_latency_ms (each response plus the coordinated-omission correction at the connections\' real interval, judged against the target), raw_latency_ms (each response), latency_ms (autocannon\'s own histogram, whose correction uses a 1 ms interval whatever the rate); the Redis GET floor is timed by the parent', note: "autocannon's rate limit is a per-connection quota per second: each connection sends its share back to back at the start of every second, so at a fixed rate the API sees bursts of `connections` concurrent requests (latency ≈ connections × service time / cores), not a steady stream; the open-loop section paces sends evenly", api: 'api/server.ts --procs N (node:cluster, one port)', redis: EXTERNAL_REDIS ? 'external' : 'dedicated redis-server' },
-    target: { rate: 2000, p99_ms: 5, errors: 0, judged_on: 'corrected_latency_ms.p99' },
+    target: { rate: 2000, p99_ms: 5, errors: 0, judged_on: 'corrected_latency_ms.p99 (with --repeat: the median over rounds, summary[].p99_ms_median)' },
+    rounds: repeat,
+    summary,
     runs,
     bare_servers: {
       note: "bench/bare-server.ts: node:http alone, answering every request with a body of the API's feed size (response_bytes), after no Redis read (static), one GET of the user's stored list (get), or the API's three reads (reads3); same generator, connections and seconds, right after the API runs",
