@@ -26,10 +26,10 @@ import { errorRenderer } from './respond';
 import { mountRoutes, readFastPath, type RouteContext } from './routes';
 import { apiOptions, eventsBodySchema, homeFeedQuerySchema, type ApiOptions } from './schemas';
 import { sessionParams } from './session';
-import { ServingState } from './state';
+import { ServingState, yieldToLoop } from './state';
 import type { FeedStore } from './store';
 import { TitlesService, type TitleAdder } from './titles-service';
-import { franchiseOf } from './up-next';
+import { prepareFranchise } from './up-next';
 
 export type { FeedResponse, Logger, TitleAdder };
 export { pinoLog };
@@ -95,10 +95,11 @@ export function createApp(deps: AppDeps): ApiApp {
       defaults: { alpha0: cfg.ALS_ALPHA0, lambda: cfg.ALS_LAMBDA, nu: cfg.ALS_NU },
     },
     {
-      onLoaded: (v, ms) => {
-        // The rows' and up-next's per-version tables, built here rather than by the first request after a publish.
+      onLoaded: async (v, ms) => {
+        // The rows' and up-next's per-version tables, built here rather than by the first request
+        // after a publish; the franchise index (two regexes per title) in slices, between requests.
         prepareRowsVersion(v);
-        franchiseOf(v);
+        await prepareFranchise(v, yieldToLoop);
         metrics.versionLoads.inc();
         diskFallback.remember(v);
         log('info', 'version loaded', { version: v.version, n_items: v.nItems, k: v.k, ms: Math.round(ms) });

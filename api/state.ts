@@ -118,7 +118,8 @@ function metaNumber(meta: Record<string, string>, field: string, fallback?: numb
   throw new RangeError(`version meta ${field} is missing or not a number`);
 }
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+/** One turn of the event loop: long builds await it between slices so requests keep being served. */
+export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export interface BuildOptions {
   hnswM: number;
@@ -281,7 +282,8 @@ export function buildFreshPool(v: VersionState, raw: Record<string, string>): Fr
 }
 
 export interface StateEvents {
-  onLoaded?: (v: VersionState, ms: number) => void;
+  /** A version was built; awaited before it serves (per-version tables are built here). */
+  onLoaded?: (v: VersionState, ms: number) => void | Promise<void>;
   onError?: (what: string, e: unknown) => void;
 }
 
@@ -359,7 +361,7 @@ export class ServingState {
       const t0 = performance.now();
       const blob = await this.store.readVersion(live);
       v = await buildVersionState(live, blob, this.opts);
-      this.events.onLoaded?.(v, performance.now() - t0);
+      await this.events.onLoaded?.(v, performance.now() - t0);
     }
     if (!v) return;
     let freshMap = this.freshRawMap;

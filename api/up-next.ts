@@ -6,7 +6,7 @@
 //   • otherwise (title unknown to the model, a baseline version) → popular titles of the title's
 //     genres (all genres when the title is unknown), source "fallback". Never empty while the
 //     catalog has titles the user has not seen.
-import { buildFranchiseIndex, type FranchiseIndex } from '../model/franchise';
+import { buildFranchiseIndex, buildFranchiseIndexInSlices, type FranchiseIndex } from '../model/franchise';
 import { upNext, type UpNextWhy } from '../model/up-next';
 import { coldStart, roundScore } from './feed';
 import type { TitleFields } from './feed-json';
@@ -54,12 +54,20 @@ export interface UpNextOptions {
   franchise: boolean;
 }
 
-// One franchise index per loaded catalog, built on first use (a regex per title: ~10 ms at 10^4).
+// One franchise index per loaded catalog: built in slices when the version loads (prepareFranchise,
+// api/app.ts), or on first use by anything that asks before that (two regexes per title: ~10 ms at 10^4).
 const franchiseCache = new WeakMap<readonly unknown[], FranchiseIndex>();
 export function franchiseOf(v: Pick<VersionState, 'items'>): FranchiseIndex {
   let ix = franchiseCache.get(v.items);
   if (!ix) franchiseCache.set(v.items, (ix = buildFranchiseIndex(v.items)));
   return ix;
+}
+
+/** Build the version's franchise index in slices, yielding with `pause` between them, before the version serves. */
+export async function prepareFranchise(v: Pick<VersionState, 'items'>, pause: () => Promise<void>): Promise<void> {
+  if (franchiseCache.has(v.items)) return;
+  const ix = await buildFranchiseIndexInSlices(v.items, pause);
+  if (!franchiseCache.has(v.items)) franchiseCache.set(v.items, ix);
 }
 
 /** An answer before its items are objects: api/rows-json.ts writes it as JSON bytes, upNextResponse as the response object. */

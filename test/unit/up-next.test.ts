@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFranchiseIndex, franchiseNext, normaliseTitle, parseSequelTitle } from '../../model/franchise';
+import { buildFranchiseIndex, buildFranchiseIndexInSlices, franchiseNext, normaliseTitle, parseSequelTitle } from '../../model/franchise';
 import { exactNeighbours, upNext } from '../../model/up-next';
 import { buildWorld } from '../../data/world/catalog';
 import { nextPart, postPlayChoice, POST_PLAY_STREAM } from '../../data/world/franchise';
@@ -74,6 +74,14 @@ describe('franchises of a synthetic world', () => {
         expect(w.catalog.years[m[p]]).toBeGreaterThanOrEqual(w.catalog.years[m[p - 1]]);
       }
     }
+  });
+
+  it('builds the same index in slices as in one piece (the API builds it between requests)', async () => {
+    const items = w.catalog.names.map((title, i) => ({ title, year: w.catalog.years[i] }));
+    let pauses = 0;
+    const sliced = await buildFranchiseIndexInSlices(items, async () => void pauses++, 7);
+    expect(pauses).toBe(Math.ceil(items.length / 7));
+    expect(sliced).toEqual(buildFranchiseIndex(items));
   });
 
   it('after a franchise title, users often play its next part, and never a title they watched', () => {
