@@ -39,6 +39,13 @@ const baseSchema = z.object({
   /** API processes sharing PORT (node:cluster, api/cluster.ts); `npm run api -- --procs N` wins. 1 = no cluster. Pick N in README "Serving". */
   API_PROCS: int(1, 1, 256),
   /**
+   * V8's old-generation growing factor of the API processes, as 1 + p/100 (0: V8's own dynamic
+   * factor). Under load V8 chose ~1.05 for the API's heap, so a 7-12 ms mark-compact came every
+   * ~3 s while freeing ~3 MB each time; at 100 none came in the benchmark's 12-s phases, at the
+   * cost of an old space up to twice the live heap (README "Serving processes").
+   */
+  API_HEAP_GROWING_PERCENT: int(100, 0, 1000),
+  /**
    * `production` (the default), `demo` (scripts/demo.sh) or `test` (the default when NODE_ENV=test,
    * as under vitest). Only in demo/test mode does a missing ADMIN_TOKEN fall back to DEMO_ADMIN_TOKEN;
    * in production the API refuses to start without one (api/server.ts, exit 2).

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
 import { Redis, type RedisOptions } from 'ioredis';
 import { adminTokenProblem, loadConfigOrExit, type Config } from '../config';
 import type { Title } from '../model/types';
@@ -61,6 +62,8 @@ export async function main(): Promise<void> {
     console.error(tokenProblem);
     process.exit(2);
   }
+  // Before the catalog is loaded; each cluster worker runs this too.
+  if (cfg.API_HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${cfg.API_HEAP_GROWING_PERCENT}`);
   const procs = procsFromArgv(process.argv, cfg.API_PROCS);
   if (procs > 1 && !isClusterWorker()) return runPrimary(procs);
   let opts: ApiOptions;
