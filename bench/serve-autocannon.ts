@@ -82,7 +82,7 @@ export interface AutocannonSetup {
 export async function runAutocannon(s: AutocannonSetup): Promise<AutocannonRun> {
   const argv = s.bare ? [join(s.root, 'bench/bare-server.ts'), s.bare.mode, String(s.bare.bodyBytes)] : [`${s.root}/api/server.ts`, '--procs', String(s.procs)];
   const env = { ...s.env, PORT: String(s.port), ...(s.bare ? { BARE_VERSION: s.bare.version } : {}) };
-  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', ...argv], { cwd: s.root, env, stdio: ['ignore', s.nodeArgs.includes('--trace-gc') ? 'inherit' : 'ignore', 'inherit'] });
+  const api = spawn(process.execPath, [...s.nodeArgs, '--import', 'tsx', ...argv], { cwd: s.root, env, stdio: ['ignore', s.nodeArgs.some((a) => a.startsWith('--trace-gc')) ? 'inherit' : 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${s.port}`;
   const label = s.bare ? `bare server '${s.bare.mode}'` : `${s.procs} API process(es)`;
   try {
