@@ -1,4 +1,4 @@
-// The bare servers of bench:serve's autocannon mode (--bare): the least a Node service can do per feed request on
+// The bare servers of bench:serve's autocannon mode (on by default; --no-bare skips them): the least a Node service can do per feed request on
 // this machine, driven by the same generator, rate and connections as the API in the same run.
 //
 //   node --import tsx bench/bare-server.ts <static|get|reads3> <body bytes>

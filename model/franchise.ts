@@ -72,7 +72,7 @@ export function buildFranchiseIndex(items: ReadonlyArray<{ title: string; year?:
 
 /**
  * The same index built in slices of `slice` titles with `await pause()` between them: the API
- * builds it when a version loads, while it serves (two regexes per title: ~100 ms at 10^5 titles
+ * builds it when a version loads, while it serves (two regexes per title: 50–100 ms at 10^5 titles
  * in one piece).
  */
 export async function buildFranchiseIndexInSlices(items: ReadonlyArray<{ title: string; year?: number | null }>, pause: () => Promise<void>, slice = 5_000): Promise<FranchiseIndex> {
