@@ -51,7 +51,6 @@ export async function redisCpuMs(redis: Redis): Promise<number> {
 export const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export interface Scrape {
-  feed: Map<number, number>;
   /** The request-duration histogram of every route (cumulative: le → count). */
   routes: Map<string, Map<number, number>>;
   loopDelayMs: Record<string, number>; // since the previous scrape
@@ -59,7 +58,7 @@ export interface Scrape {
   gcPauses: number;
 }
 
-/** Server-side histogram (from /metrics) of /home-feed, event-loop delay and GC pauses. */
+/** The server-side histograms (from /metrics) of every route, event-loop delay and GC pauses. */
 async function scrape(base: string): Promise<Scrape> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const loopDelayMs: Record<string, number> = {};
@@ -69,8 +68,7 @@ async function scrape(base: string): Promise<Scrape> {
   let gcPauses = 0;
   for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) gcPauseMs += Number(m[1]) * 1000;
   for (const m of text.matchAll(/^nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm)) gcPauses += Number(m[1]);
-  const routes = routeBuckets(text);
-  return { feed: routes.get('/home-feed') ?? new Map(), routes, loopDelayMs, gcPauseMs, gcPauses };
+  return { routes: routeBuckets(text), loopDelayMs, gcPauseMs, gcPauses };
 }
 
 function routeBuckets(text: string): Map<string, Map<number, number>> {
@@ -87,8 +85,8 @@ function routeBuckets(text: string): Map<string, Map<number, number>> {
   return routes;
 }
 
-/** The upper bound (ms) of the histogram bucket holding the 99th percentile of the requests between two scrapes. */
-export function p99Upper(before: Map<number, number>, after: Map<number, number>): number | null {
+/** The upper bound (ms) of the histogram bucket holding the 99th percentile of the requests between two scrapes (an absent route: no requests). */
+export function p99Upper(before: Map<number, number> = new Map(), after: Map<number, number> = new Map()): number | null {
   const les = [...after.keys()].sort((a, b) => a - b);
   const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
   if (total <= 0) return null;
@@ -99,11 +97,9 @@ export function p99Upper(before: Map<number, number>, after: Map<number, number>
 /** Scrape every API instance and merge: histograms and GC add up, loop delays take the worst. */
 export async function scrapeAll(bases: string[]): Promise<Scrape> {
   const all = await Promise.all(bases.map(scrape));
-  const feed = new Map<number, number>();
   const routes = new Map<string, Map<number, number>>();
   const loopDelayMs: Record<string, number> = {};
   for (const a of all) {
-    for (const [le, n] of a.feed) feed.set(le, (feed.get(le) ?? 0) + n);
     for (const [route, h] of a.routes) {
       let out = routes.get(route);
       if (!out) routes.set(route, (out = new Map()));
@@ -111,7 +107,7 @@ export async function scrapeAll(bases: string[]): Promise<Scrape> {
     }
     for (const [q, v] of Object.entries(a.loopDelayMs)) loopDelayMs[q] = Math.max(loopDelayMs[q] ?? 0, v);
   }
-  return { feed, routes, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
+  return { routes, loopDelayMs, gcPauseMs: all.reduce((x, a) => x + a.gcPauseMs, 0), gcPauses: all.reduce((x, a) => x + a.gcPauses, 0) };
 }
 
 /** The q-quantile of an ascending array (nearest rank, lower), NaN when empty. */

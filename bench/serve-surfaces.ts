@@ -146,7 +146,7 @@ async function phase(client: LoadClient, base: string, pids: number[], label: st
     ...(label.startsWith('/home-rows') ? { rows_per_screen_mean: r3(rows / Math.max(1, ok)) } : {}),
     api_cpu_ms_per_req: cpu0 !== null && cpu1 !== null ? r3((cpu1 - cpu0) / total) : null,
     generator_cpu_ms_per_req: r3((gen.user + gen.system) / 1000 / total),
-    server_side_p99_ms_upper: p99Upper(before.routes.get(route) ?? new Map(), after.routes.get(route) ?? new Map()),
+    server_side_p99_ms_upper: p99Upper(before.routes.get(route), after.routes.get(route)),
     api_event_loop_delay_ms: after.loopDelayMs,
     api_gc: { pauses: after.gcPauses - before.gcPauses, total_ms: r3(after.gcPauseMs - before.gcPauseMs) },
     loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
