@@ -41,6 +41,8 @@ export interface Row {
 /** What the rows need of a loaded version. */
 export interface RowsVersion {
   items: readonly CatalogItem[];
+  /** items[i].movie_id by index (VersionState has it): read here rather than from the title objects, each a cache miss at 10^5 titles. */
+  ids?: readonly string[];
   indexById: ReadonlyMap<string, number>;
   itemFactors: Float32Array; // nItems × k, row-major
   k: number;
@@ -167,6 +169,27 @@ function prefetchRows(Y: Float32Array, k: number, among: ArrayLike<number>): num
 
 // Scratch for keepNearest's values (grown, never shrunk; a screen runs to completion without awaiting).
 let scratch = new Float64Array(1024);
+// Scratch of the "because" rows (slots 0–2 and 0) and of nearestAmong (3–4 and 1), same rules:
+// typed arrays cost ~1 µs each to allocate and zero, several per row.
+const scratchI = Array.from({ length: 5 }, () => new Int32Array(1024));
+const scratchF = Array.from({ length: 3 }, () => new Float64Array(1024));
+/** Int32 scratch `slot` with room for n; its contents are left from an earlier use. */
+function scratchI32(slot: number, n: number): Int32Array {
+  if (scratchI[slot].length < n) scratchI[slot] = new Int32Array(Math.max(n, 2 * scratchI[slot].length));
+  return scratchI[slot];
+}
+/** Float64 scratch `slot` with room for n; its contents are left from an earlier use. */
+function scratchF64(slot: number, n: number): Float64Array {
+  if (scratchF[slot].length < n) scratchF[slot] = new Float64Array(Math.max(n, 2 * scratchF[slot].length));
+  return scratchF[slot];
+}
+const idsMemo = new WeakMap<readonly CatalogItem[], string[]>();
+/** items[i].movie_id by index, for a version built without `ids` (tests). */
+function idsOf(items: readonly CatalogItem[]): readonly string[] {
+  let ids = idsMemo.get(items);
+  if (!ids) idsMemo.set(items, (ids = items.map((it) => it.movie_id)));
+  return ids;
+}
 
 /** The value at rank r of a[0..m) sorted ascending; reorders a[0..m). Quickselect (Hoare partition), O(m) expected. */
 function selectRank(a: Float64Array, m: number, r: number): number {
@@ -226,8 +249,8 @@ export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, amon
   if (vec.length !== k) throw new RangeError(`query vector has ${vec.length} entries, expected k=${k}`);
   prefetchRows(Y, k, among);
   const L = among.length;
-  const pos = new Int32Array(L);
-  const offs = new Int32Array(L);
+  const pos = scratchI32(3, L);
+  const offs = scratchI32(4, L);
   let m = 0;
   for (let j = 0; j < L; j++) {
     const idx = among[j];
@@ -235,9 +258,9 @@ export function nearestAmong(vec: Float32Array, Y: Float32Array, k: number, amon
     offs[m] = idx * k;
     pos[m++] = j;
   }
-  const accepted = new Float64Array(m);
+  const accepted = scratchF64(1, m);
   dotsInOrder(vec, Y, offs, m, k, accepted);
-  const sims = new Float64Array(L);
+  const sims = scratchF64(2, L); // read only at the accepted positions, each written below
   for (let p = 0; p < m; p++) sims[pos[p]] = accepted[p];
   const kept = keepNearest(sims, 0, 1, pos, m, among, n);
   const out: number[] = [];
@@ -448,7 +471,8 @@ export function buildRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: 
 }
 
 export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: RowsDeps): RowsPlan {
-  const used = new Set<string>(user.watched); // movie ids already on screen, or watched
+  const used = new Set<string>(user.watched); // watched ids, and ids on screen of titles the version does not list
+  const ids = v.ids ?? idsOf(v.items);
   // The same by catalog index, for the per-title tests of the scans below (no string hashing).
   const watchedIdx = new Set<number>();
   for (const id of user.watched) {
@@ -468,12 +492,20 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
     if (idx !== undefined && v.k > 0) anchors.push(idx);
   }
 
-  /** Put `c` on screen unless it already is (or was watched); true when it was claimed. */
+  /**
+   * Put `c` on screen unless it already is (or was watched); true when it was claimed. A catalog
+   * title is tracked by index only (usedIdx starts with the watched ones), a title the version
+   * does not list by id (`used`): no string is hashed, or read, for the titles of the list.
+   */
   const take = (c: Candidate): boolean => {
+    const idx = c.itemIndex >= 0 ? c.itemIndex : v.indexById.get(c.movieId);
+    if (idx !== undefined) {
+      if (usedIdx.has(idx)) return false;
+      usedIdx.add(idx);
+      return true;
+    }
     if (used.has(c.movieId)) return false;
     used.add(c.movieId);
-    const idx = c.itemIndex >= 0 ? c.itemIndex : v.indexById.get(c.movieId);
-    if (idx !== undefined) usedIdx.add(idx);
     return true;
   };
   const claim = (cands: readonly Candidate[], n: number): Candidate[] => {
@@ -572,28 +604,39 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
     if (listIdx) {
       const { sims, off, stride } = simsOf(ai);
       const L = listIdx.length;
-      const pos = new Int32Array(L);
+      const pos = scratchI32(0, L);
       let m = 0;
       for (let j = 0; j < L; j++) if (notWatched(listIdx[j])) pos[m++] = j;
       const kept = keepNearest(sims, off, stride, pos, m, listIdx, o.nNeighbours);
-      // The user's scores of those not on screen yet, best first; equal scores in neighbour order
-      // (nearer first, then lower index), as a stable sort of the neighbour list would leave them.
-      const cand: number[] = [];
-      const offs = new Int32Array(kept);
+      // The user's scores of those not on screen yet.
+      const cand = scratchI32(1, kept);
+      const offs = scratchI32(2, kept);
+      let nc = 0;
       for (let p = 0; p < kept; p++) {
         const j = pos[p];
         if (usedIdx.has(listIdx[j])) continue;
-        offs[cand.length] = listIdx[j] * v.k;
-        cand.push(j);
+        offs[nc] = listIdx[j] * v.k;
+        cand[nc++] = j;
       }
-      const got = new Float64Array(cand.length);
-      dotsInOrder(x, v.itemFactors, offs, cand.length, v.k, got);
-      const score = new Float64Array(L);
-      for (let p = 0; p < cand.length; p++) score[cand[p]] = got[p];
-      cand.sort((p, q) => score[q] - score[p] || sims[off + q * stride] - sims[off + p * stride] || listIdx[p] - listIdx[q]);
-      for (let r = 0; r < cand.length && row.items.length < o.perRow; r++) {
-        const idx = listIdx[cand[r]];
-        const c: Candidate = { movieId: v.items[idx].movie_id, itemIndex: idx, score: score[cand[r]], reason: 'because_you_watched' };
+      const got = scratchF64(0, nc);
+      dotsInOrder(x, v.itemFactors, offs, nc, v.k, got);
+      // Best first: score, then nearer the anchor, then lower index (what a stable sort of the
+      // neighbours by score would give, ties in neighbour order), picked one at a time until the
+      // row is full: ~perRow passes over ≤ nNeighbours values, cheaper than sorting them all.
+      for (let left = nc; left > 0 && row.items.length < o.perRow; left--) {
+        let b = -1;
+        for (let p = 0; p < nc; p++) {
+          if (cand[p] < 0) continue;
+          if (b < 0) {
+            b = p;
+            continue;
+          }
+          const d = got[p] - got[b] || sims[off + cand[p] * stride] - sims[off + cand[b] * stride] || listIdx[cand[b]] - listIdx[cand[p]];
+          if (d > 0) b = p;
+        }
+        const idx = listIdx[cand[b]];
+        const c: Candidate = { movieId: ids[idx], itemIndex: idx, score: got[b], reason: 'because_you_watched' };
+        cand[b] = -1;
         if (take(c)) row.items.push(c);
       }
       return row;
@@ -631,9 +674,9 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
     if (row && row.items.length >= Math.min(o.minItems, o.perRow)) return row;
     if (row)
       for (const it of row.items) {
-        used.delete(it.movieId);
-        const idx = v.indexById.get(it.movieId);
-        if (idx !== undefined && !watchedIdx.has(idx)) usedIdx.delete(idx);
+        const idx = it.itemIndex >= 0 ? it.itemIndex : v.indexById.get(it.movieId);
+        if (idx === undefined) used.delete(it.movieId);
+        else if (!watchedIdx.has(idx)) usedIdx.delete(idx);
       }
     return null;
   };

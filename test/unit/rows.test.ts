@@ -111,6 +111,39 @@ describe('home rows', () => {
   });
 });
 
+describe('a "because" row from a stored list', () => {
+  it('equals the reference: the anchor\'s nearest listed titles, minus what is on screen, by the user\'s score (ties: nearer, then lower index)', () => {
+    // 200 titles on a coarse grid, so scores and similarities tie often.
+    const n = 200;
+    const k = 4;
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const Y = Float32Array.from({ length: n * k }, () => Math.round((rnd() - 0.5) * 6) / 4);
+    const cat: CatalogItem[] = Array.from({ length: n }, (_, i) => ({ movie_id: `m${i}`, title: `M ${i}`, genres: ['Drama'], genresLower: ['drama'], year: 2000, added_at: '', addedAtMs: NaN }));
+    const w: RowsVersion = { items: cat, indexById: new Map(cat.map((it, i) => [it.movie_id, i])), itemFactors: Y, k, popular: [], trending: [] };
+    const dotk = (x: ArrayLike<number>, i: number) => {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += x[j] * Y[i * k + j];
+      return s;
+    };
+    const o: RowsOptions = { rows: 2, perRow: 12, becauseMax: 1, genreMax: 0, minItems: 1, nNeighbours: 40 };
+    for (let trial = 0; trial < 40; trial++) {
+      const listIdx = [...new Set(Array.from({ length: 120 }, () => Math.floor(rnd() * n)))];
+      const anchor = Math.floor(rnd() * n);
+      const userVec = Float32Array.from({ length: k }, () => Math.round((rnd() - 0.5) * 4) / 2);
+      const list: Candidate[] = listIdx.map((i) => ({ movieId: `m${i}`, itemIndex: i, score: dotk(userVec, i), reason: 'because_you_watched' as const }));
+      const { rows } = buildRows(w, { list: list.filter((c) => c.itemIndex !== anchor), listIdx: listIdx.filter((i) => i !== anchor), userVec, watched: [`m${anchor}`] }, o, { ...deps, neighbours: () => [] });
+      const onScreen = new Set(rows[0].items.map((i) => Number(i.movie_id.slice(1))));
+      const sim = (i: number) => dotk(Y.subarray(anchor * k, anchor * k + k), i);
+      const near = listIdx.filter((i) => i !== anchor).sort((a, b) => sim(b) - sim(a) || a - b).slice(0, o.nNeighbours);
+      const want = near.filter((i) => !onScreen.has(i)).sort((a, b) => dotk(userVec, b) - dotk(userVec, a) || sim(b) - sim(a) || a - b).slice(0, o.perRow);
+      expect(rows[1].kind).toBe('because_you_watched');
+      expect(rows[1].items.map((i) => i.movie_id)).toEqual(want.map((i) => `m${i}`));
+      expect(rows[1].items.map((i) => i.score)).toEqual(want.map((i) => roundScore(dotk(userVec, i))));
+    }
+  });
+});
+
 describe('nearest listed titles', () => {
   it('equal a full sort by similarity, ties to the lower index, without skipped or refused titles', () => {
     const among = [3, 17, 9, 0, 12, 5, 21, 8, 14, 1];
