@@ -294,6 +294,8 @@ interface ListRanks {
   popular: readonly number[];
   trend: Int32Array; // nItems
   pop: Int32Array; // nItems
+  /** coldStartAmong's order key per title: trending rank, else trending.length + popular rank; −1 when unlisted (one read per title, not two). */
+  order: Int32Array; // nItems
 }
 const ranksMemo = new WeakMap<readonly number[], ListRanks>();
 function listRanks(v: RowsVersion): ListRanks {
@@ -304,7 +306,10 @@ function listRanks(v: RowsVersion): ListRanks {
     const pop = new Int32Array(n).fill(-1);
     for (let i = 0; i < v.trending.length; i++) if (v.trending[i] < n) trend[v.trending[i]] = i;
     for (let i = v.popular.length - 1; i >= 0; i--) if (v.popular[i] < n) pop[v.popular[i]] = i;
-    ranksMemo.set(v.trending, (r = { trending: v.trending, popular: v.popular, trend, pop }));
+    const T = v.trending.length;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = trend[i] >= 0 ? trend[i] : pop[i] >= 0 ? T + pop[i] : -1;
+    ranksMemo.set(v.trending, (r = { trending: v.trending, popular: v.popular, trend, pop, order }));
   }
   return r;
 }
@@ -316,14 +321,10 @@ function listRanks(v: RowsVersion): ListRanks {
  */
 function rankedListPositions(ranks: ListRanks, among: readonly number[]): Int32Array {
   const L = among.length;
-  const T = ranks.trending.length;
   const keys: number[] = [];
   for (let j = 0; j < L; j++) {
-    const i = among[j];
-    const t = ranks.trend[i];
-    const p = ranks.pop[i];
-    if (t >= 0) keys.push(t * L + j);
-    else if (p >= 0) keys.push((T + p) * L + j);
+    const o = ranks.order[among[j]];
+    if (o >= 0) keys.push(o * L + j);
   }
   const sorted = Float64Array.from(keys).sort(); // exact: (T + P)·L is far below 2^53
   const out = new Int32Array(sorted.length);
@@ -555,7 +556,7 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
       }
   }
   const picksBecause: Array<string | undefined> = picks.map(() => undefined);
-  for (let q = 0; q < personal.length; q++) if (best[q] >= 0) picksBecause[personal[q]] = v.items[best[q]].movie_id;
+  for (let q = 0; q < personal.length; q++) if (best[q] >= 0) picksBecause[personal[q]] = ids[best[q]];
   rows.push({
     kind: firstIsPersonal ? 'top_picks' : 'trending',
     title: firstIsPersonal ? 'Top picks for you' : 'Trending now',
@@ -659,7 +660,7 @@ export function planRows(v: RowsVersion, user: RowsUser, o: RowsOptions, deps: R
       if (!inGenre(idx) || usedIdx.has(idx)) continue;
       const t = ranks.trend[idx];
       const score = t >= 0 ? 1 - t / Math.max(1, v.trending.length) : 1 - ranks.pop[idx] / v.popular.length;
-      out.push({ movieId: v.items[idx].movie_id, itemIndex: idx, score, reason: t >= 0 ? 'trending' : 'popular' });
+      out.push({ movieId: ids[idx], itemIndex: idx, score, reason: t >= 0 ? 'trending' : 'popular' });
     }
     return out;
   };
