@@ -6,6 +6,9 @@
 // "because you watched" rows with their ANN searches), 5% fold-in users (3–5 recent watches, no
 // list), 5% new users (trending and genre rows). Up next: the same users, the finished title a
 // popularity-skewed draw among the first 5000 titles.
+// After each round, the machine's floor at the targets' rates (unless --no-bare): bench/bare-server.ts
+// making the API's three Redis reads and answering with a body of the API's mean response size,
+// under the same generator (bare_phases; summary[].bare_reads3_p99_ms_*).
 // Writes the `surfaces` section of bench/results/serve.json, or `surfaces_<n>_procs` with
 // --api-procs n > 1 (the other sections are kept).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,6 +42,12 @@ export interface SurfacesOptions {
   /** API processes (`api/server.ts --procs N`, node cluster on one port) and node flags (e.g. --cpu-prof). */
   procs: number;
   nodeArgs: string[];
+  /**
+   * The machine's floor in the same run (null: --no-bare): after each round, bench/bare-server.ts
+   * in its `reads3` mode (the API's three Redis reads, then a body of the API's mean response size)
+   * under the same generator, connections and seconds, at each target's rate, on `port`.
+   */
+  bare: { version: string; port: number } | null;
 }
 
 interface SurfacePhase {
@@ -57,6 +66,8 @@ interface SurfacePhase {
   /** p99 of the 2xx responses of each feed source (personalized, fold_in, cold_start, item_to_item). */
   p99_ms_by_source: Record<string, number>;
   rows_per_screen_mean?: number;
+  /** Mean size of the 2xx bodies (a bare phase answers with this many bytes). */
+  response_bytes_mean: number;
   api_cpu_ms_per_req: number | null;
   /** This process (the load client and its parsing of the responses). */
   generator_cpu_ms_per_req: number;
@@ -75,6 +86,7 @@ async function phase(client: LoadClient, base: string, pids: number[], label: st
   let ok = 0;
   let errors = 0;
   let rows = 0;
+  let bytes = 0;
   const bySource: Record<string, number[]> = {};
   const before = await scrapeAll([base]); // also resets the event-loop lag percentiles
   const cpu0 = cpuOf(pids);
@@ -104,6 +116,7 @@ async function phase(client: LoadClient, base: string, pids: number[], label: st
         lat[i] = performance.now() - scheduled;
         if (status === 200 && body) {
           ok++;
+          bytes += body.length;
           // Read from the bytes, no string of the whole body: the generator shares the machine, and its own GC pauses would count as latency.
           const m = /"source":"(\w+)"/.exec(body.toString('latin1', 0, Math.min(body.length, 400)));
           const source = m ? m[1] : 'unknown';
@@ -144,6 +157,7 @@ async function phase(client: LoadClient, base: string, pids: number[], label: st
     sources,
     p99_ms_by_source: Object.fromEntries(Object.entries(bySource).map(([k, xs]) => [k, r3(pct(Float64Array.from(xs).sort(), 0.99))])),
     ...(label.startsWith('/home-rows') ? { rows_per_screen_mean: r3(rows / Math.max(1, ok)) } : {}),
+    response_bytes_mean: Math.round(bytes / Math.max(1, ok)),
     api_cpu_ms_per_req: cpu0 !== null && cpu1 !== null ? r3((cpu1 - cpu0) / total) : null,
     generator_cpu_ms_per_req: r3((gen.user + gen.system) / 1000 / total),
     server_side_p99_ms_upper: p99Upper(before.routes.get(route), after.routes.get(route)),
@@ -151,6 +165,29 @@ async function phase(client: LoadClient, base: string, pids: number[], label: st
     api_gc: { pauses: after.gcPauses - before.gcPauses, total_ms: r3(after.gcPauseMs - before.gcPauseMs) },
     loadavg_1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
+}
+
+/**
+ * One phase against bench/bare-server.ts in `reads3` mode (the API's three Redis reads for the
+ * requested user, then a body of `bodyBytes`), with the same paths (users), rate, seconds and
+ * connections as the API's phase: what this machine gives a server that does only the I/O.
+ */
+async function barePhase(o: SurfacesOptions, bare: { version: string; port: number }, bodyBytes: number, label: string, pathFor: () => string, rate: number): Promise<SurfacePhase> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'bench/bare-server.ts'), 'reads3', String(bodyBytes)], { cwd: o.root, env: { ...o.env, PORT: String(bare.port), BARE_VERSION: bare.version }, stdio: ['ignore', 'inherit', 'inherit'] });
+  o.apis.push(child);
+  const base = `http://127.0.0.1:${bare.port}`;
+  try {
+    await o.waitReady(base, child, 60_000);
+    const client = new LoadClient('127.0.0.1', [bare.port], 64);
+    await client.open();
+    await phase(client, base, [child.pid!], label, pathFor, Math.min(100, rate), 3); // warm-up
+    const ph = await phase(client, base, [child.pid!], label, pathFor, rate, o.seconds);
+    client.close();
+    return ph;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('exit', res)));
+  }
 }
 
 export async function surfacesMode(o: SurfacesOptions): Promise<void> {
@@ -181,12 +218,30 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
   const phases: SurfacePhase[] = [];
   console.log('path | rate req/s | p50 ms | p95 ms | p99 ms | max ms | errors | server p99 ≤ ms | api loop delay p99/max ms | api GC n/ms | api/generator CPU ms/req | load | p99 ms by source');
   const plan: Array<[string, () => string, number]> = [...o.rowsRates.map((r): [string, () => string, number] => ['/home-rows?rows=5&per_row=20', rowsPath, r]), ...o.upNextRates.map((r): [string, () => string, number] => ['/up-next?limit=10', upNextPath, r])];
+  const show = (label: string, rate: number, ph: SurfacePhase) =>
+    console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.server_side_p99_ms_upper} | ${ph.api_event_loop_delay_ms.p99 ?? '—'}/${ph.api_event_loop_delay_ms.max ?? '—'} | ${ph.api_gc.pauses}/${ph.api_gc.total_ms} | ${ph.api_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.p99_ms_by_source)}`);
+  // The floor is measured at each target's rate: /home-rows at its highest rate, /up-next at its lowest.
+  const floorAt = new Map<string, number>([
+    [plan.find(([l]) => l.startsWith('/home-rows'))?.[0] ?? '', Math.max(...o.rowsRates)],
+    [plan.find(([l]) => l.startsWith('/up-next'))?.[0] ?? '', Math.min(...o.upNextRates)],
+  ]);
+  const barePhases: Array<SurfacePhase & { server: string; like: string }> = [];
   for (let round = 1; round <= o.repeat; round++) {
     for (const [label, pathFor, rate] of plan) {
       const ph = { ...(await phase(client, base, pids, label, pathFor, rate, o.seconds)), round };
       phases.push(ph);
-      console.log(`${label} | ${rate} | ${ph.latency_ms.p50} | ${ph.latency_ms.p95} | ${ph.latency_ms.p99} | ${ph.latency_ms.max} | ${ph.errors} | ${ph.server_side_p99_ms_upper} | ${ph.api_event_loop_delay_ms.p99}/${ph.api_event_loop_delay_ms.max} | ${ph.api_gc.pauses}/${ph.api_gc.total_ms} | ${ph.api_cpu_ms_per_req}/${ph.generator_cpu_ms_per_req} | ${ph.loadavg_1m} | ${JSON.stringify(ph.p99_ms_by_source)}`);
+      show(label, rate, ph);
       await new Promise((res) => setTimeout(res, 5000)); // let queues drain between phases
+    }
+    if (o.bare) {
+      for (const [label, pathFor, rate] of plan) {
+        if (floorAt.get(label) !== rate) continue;
+        const bodyBytes = phases.find((p) => p.path === label && p.rate === rate && p.round === round)!.response_bytes_mean;
+        const ph = await barePhase(o, o.bare, bodyBytes, label, pathFor, rate);
+        barePhases.push({ ...ph, round, server: 'bare reads3', like: label });
+        show(`bare reads3, ${bodyBytes} B like ${label}`, rate, ph);
+        await new Promise((res) => setTimeout(res, 5000));
+      }
     }
   }
   client.close();
@@ -195,10 +250,12 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
     const mine = phases.filter((p) => p.path === label && p.rate === rate);
     const p99s = mine.map((p) => p.latency_ms.p99);
     const sorted = [...p99s].sort((a, b) => a - b);
-    return { path: label, rate, rounds: mine.length, p99_ms_by_round: p99s, p99_ms_median: sorted[Math.floor(sorted.length / 2)], p50_ms_median: mine.map((p) => p.latency_ms.p50).sort((a, b) => a - b)[Math.floor(mine.length / 2)], errors: mine.reduce((n, p) => n + p.errors, 0) };
+    const bare = barePhases.filter((p) => p.like === label && p.rate === rate).map((p) => p.latency_ms.p99);
+    const floor = bare.length > 0 ? { bare_reads3_p99_ms_by_round: bare, bare_reads3_p99_ms_median: [...bare].sort((a, b) => a - b)[Math.floor(bare.length / 2)] } : {};
+    return { path: label, rate, rounds: mine.length, p99_ms_by_round: p99s, p99_ms_median: sorted[Math.floor(sorted.length / 2)], p50_ms_median: mine.map((p) => p.latency_ms.p50).sort((a, b) => a - b)[Math.floor(mine.length / 2)], errors: mine.reduce((n, p) => n + p.errors, 0), ...floor };
   });
-  console.log('path | rate req/s | p99 ms by round | median p99 ms | errors');
-  for (const x of summary) console.log(`${x.path} | ${x.rate} | ${x.p99_ms_by_round.join(' / ')} | ${x.p99_ms_median} | ${x.errors}`);
+  console.log('path | rate req/s | p99 ms by round | median p99 ms | errors | bare reads3 p99 ms by round (median)');
+  for (const x of summary) console.log(`${x.path} | ${x.rate} | ${x.p99_ms_by_round.join(' / ')} | ${x.p99_ms_median} | ${x.errors} | ${'bare_reads3_p99_ms_by_round' in x ? `${x.bare_reads3_p99_ms_by_round!.join(' / ')} (${x.bare_reads3_p99_ms_median})` : '—'}`);
   const file = join(o.root, 'bench/results/serve.json');
   const out = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   // One section per process count: surfaces (1 process, the default) or surfaces_<n>_procs.
@@ -210,6 +267,7 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
     judged_on: 'summary[].p99_ms_median: the median over rounds of each round\'s p99',
     summary,
     phases,
+    bare_phases: barePhases,
   };
   mkdirSync(join(o.root, 'bench/results'), { recursive: true });
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');

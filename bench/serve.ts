@@ -22,9 +22,9 @@
 // machine's own floor. --repeat N runs all of it N times (default 1); `summary` has each point's median p99. Only the `autocannon` section of serve.json is rewritten; the other
 // fields keep the last open-loop run.
 //
-// --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500] [--repeat 3] [--api-procs N]: after the same
-// seeding, GET /home-rows (5×20) and GET /up-next instead (bench/serve-surfaces.ts); only the
-// `surfaces` section of serve.json is rewritten.
+// --surfaces [--users 200000] [--seconds 30] [--rows-rates 100,500] [--up-next-rates 100,500] [--repeat 3] [--api-procs N] [--no-bare]: after the same
+// seeding, GET /home-rows (5×20) and GET /up-next instead (bench/serve-surfaces.ts), each round
+// followed by a bare server's floor at the targets' rates; only the `surfaces` section of serve.json is rewritten.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -311,7 +311,7 @@ async function main(): Promise<void> {
     if (SURFACES) {
       const env = { RECS_ENV: 'demo', ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: PREFIX, ALS_FACTORS: String(K) };
       const rates = { rowsRates: arg('rows-rates', '100,500').split(',').map(Number), upNextRates: arg('up-next-rates', '100,500').split(',').map(Number) };
-      return await surfacesMode({ root: ROOT, env, port: await freePort(), users: USERS, foldUsers: FOLD_USERS, seconds: SECONDS, ...rates, repeat: Number(arg('repeat', '3')), apis, waitReady, procs: API_PROCS, nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean) });
+      return await surfacesMode({ root: ROOT, env, port: await freePort(), users: USERS, foldUsers: FOLD_USERS, seconds: SECONDS, ...rates, repeat: Number(arg('repeat', '3')), apis, waitReady, procs: API_PROCS, nodeArgs: arg('api-node-args', '').split(' ').filter(Boolean), bare: process.argv.includes('--no-bare') ? null : { version: VERSION, port: await freePort() } });
     }
 
     const ports: number[] = [];
