@@ -9,7 +9,10 @@ import { connect, type Socket } from 'node:net';
  * Requests beyond the pool wait in a FIFO (their latency still counts from the scheduled time).
  * A socket the server closed (its keep-alive timeout while the generator paused between phases)
  * is reopened on its next use; a request whose socket closes under it counts as an error, so a
- * phase always ends.
+ * phase always ends. Idle sockets are reused oldest first, so at a low rate every socket still
+ * carries requests (most recently used first left the deep ones idle for minutes, until node's
+ * connection check answered one with an unsolicited 408), and bytes arriving on an idle socket
+ * (such a 408) close it instead of being read as the answer to its next request.
  */
 export class LoadClient {
   private idle: Socket[] = [];
@@ -35,11 +38,17 @@ export class LoadClient {
     const s = connect(this.ports[i % this.ports.length], this.host);
     s.setNoDelay(true);
     s.on('error', () => {}); // an idle socket's reset; a request's own error is handled in send()
+    s.on('data', this.unsolicited);
     return s;
   }
 
+  /** Bytes on a socket with no request in flight: the server gave up on the connection; drop it. */
+  private readonly unsolicited = function (this: Socket): void {
+    this.destroy();
+  };
+
   get(path: string, done: (status: number, body: Buffer | null) => void): void {
-    let s = this.idle.pop();
+    let s = this.idle.shift();
     if (s && (s.destroyed || s.readyState === 'closed' || s.readyState === 'readOnly' || s.readyState === 'writeOnly')) {
       const i = this.sockets.indexOf(s);
       this.sockets[i] = s = this.connect(i); // writes wait for the connection
@@ -60,6 +69,7 @@ export class LoadClient {
       s.removeListener('data', onData);
       s.removeListener('error', onError);
       s.removeListener('close', onError);
+      if (!s.destroyed) s.on('data', this.unsolicited);
       done(st, body);
       const next = this.waiting.shift();
       if (next) this.send(s, next.path, next.done);
@@ -78,6 +88,7 @@ export class LoadClient {
       if (buf.length >= headerEnd + 4 + need) finish(status, buf.subarray(headerEnd + 4, headerEnd + 4 + need));
     };
     const onError = () => finish(0, null);
+    s.removeListener('data', this.unsolicited);
     s.on('data', onData);
     s.once('error', onError);
     s.once('close', onError);

@@ -208,7 +208,7 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
   while (o.procs > 1 && pidTree(api.pid!).length < o.procs + 1 && performance.now() - t0 < 60_000) await new Promise((res) => setTimeout(res, 250));
   const pids = pidTree(api.pid!); // the primary and its cluster workers: CPU per request is theirs summed
   console.log(`api ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${o.procs} process(es))`);
-  const client = new LoadClient('127.0.0.1', [o.port], 64);
+  let client = new LoadClient('127.0.0.1', [o.port], 64);
   await client.open();
   const rowsPath = () => `/home-rows?user_id=${userFor()}&rows=5&per_row=20`;
   const upNextPath = () => `/up-next?user_id=${userFor()}&movie_id=${movieFor()}&limit=10`;
@@ -234,6 +234,7 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
       await new Promise((res) => setTimeout(res, 5000)); // let queues drain between phases
     }
     if (o.bare) {
+      client.close(); // a fresh pool after the bare phases: no API connection idles past the server's timeouts meanwhile
       for (const [label, pathFor, rate] of plan) {
         if (floorAt.get(label) !== rate) continue;
         const bodyBytes = phases.find((p) => p.path === label && p.rate === rate && p.round === round)!.response_bytes_mean;
@@ -242,6 +243,8 @@ export async function surfacesMode(o: SurfacesOptions): Promise<void> {
         show(`bare reads3, ${bodyBytes} B like ${label}`, rate, ph);
         await new Promise((res) => setTimeout(res, 5000));
       }
+      client = new LoadClient('127.0.0.1', [o.port], 64);
+      await client.open();
     }
   }
   client.close();
