@@ -29,6 +29,8 @@ const baseSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('recs'),
   /** Roles this worker process takes (workflows/task-queues.ts): warehouse (the base queue: workflows, ingest, SQL, evaluation, publish), train (`<queue>-train`), score (`<queue>-score`). All three = one process. */
+  /** A workflow bundle built ahead (bundleWorkflowCode's code, written to a file): the warehouse worker loads it instead of bundling workflows/ at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WORKER_ROLES: z.string().regex(/^\s*(warehouse|train|score)\s*(,\s*(warehouse|train|score)\s*)*$/, 'must be a comma-separated subset of warehouse,train,score').default('warehouse,train,score'),
   WORKER_MAX_ACTIVITIES: int(4, 1, 256), // activities one role's worker runs at once (a score worker sized for one shard at a time: 1)
   PORT: int(8080, 0, 65535),

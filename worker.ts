@@ -58,7 +58,8 @@ export async function createWorker(cfg: Config, opts: { taskQueue?: string; role
       taskQueue: roleQueue(base, role),
       identity: `${identity}/${role}`,
       // The warehouse queue also runs the workflows; train and score workers run activities only.
-      ...(role === 'warehouse' ? { workflowsPath: WORKFLOWS_PATH } : {}),
+      // A bundle built ahead (WORKFLOW_BUNDLE_PATH) saves the ~3 s webpack run of every start.
+      ...(role === 'warehouse' ? (cfg.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: cfg.WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_PATH }) : {}),
       activities,
       maxConcurrentActivityTaskExecutions: cfg.WORKER_MAX_ACTIVITIES,
     }));
