@@ -167,12 +167,11 @@ function prefetchRows(Y: Float32Array, k: number, among: ArrayLike<number>): num
   return s;
 }
 
-// Scratch for keepNearest's values (grown, never shrunk; a screen runs to completion without awaiting).
-let scratch = new Float64Array(1024);
-// Scratch of the "because" rows (slots 0–2 and 0) and of nearestAmong (3–4 and 1), same rules:
-// typed arrays cost ~1 µs each to allocate and zero, several per row.
+// Scratch typed arrays by slot, grown and never shrunk (a screen runs to completion without
+// awaiting; allocating and zeroing one costs ~1 µs, several per row). Int32: the "because" rows
+// 0–2, nearestAmong 3–4. Float64: the "because" rows 0, nearestAmong 1–2, keepNearest 3.
 const scratchI = Array.from({ length: 5 }, () => new Int32Array(1024));
-const scratchF = Array.from({ length: 3 }, () => new Float64Array(1024));
+const scratchF = Array.from({ length: 4 }, () => new Float64Array(1024));
 /** Int32 scratch `slot` with room for n; its contents are left from an earlier use. */
 function scratchI32(slot: number, n: number): Int32Array {
   if (scratchI[slot].length < n) scratchI[slot] = new Int32Array(Math.max(n, 2 * scratchI[slot].length));
@@ -227,8 +226,7 @@ function selectRank(a: Float64Array, m: number, r: number): number {
 function keepNearest(sims: Float64Array, off: number, stride: number, pos: Int32Array, m: number, among: ArrayLike<number>, n: number): number {
   if (n <= 0) return 0;
   if (m <= n) return m;
-  if (scratch.length < m) scratch = new Float64Array(Math.max(m, 2 * scratch.length));
-  const vals = scratch;
+  const vals = scratchF64(3, m);
   for (let p = 0; p < m; p++) vals[p] = sims[off + pos[p] * stride];
   const bar = selectRank(vals, m, m - n); // the n-th largest
   let kept = 0;
